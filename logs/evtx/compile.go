@@ -68,11 +68,11 @@ type op struct {
 	// absentIfNull: the value is made of optional substitutions only, so a
 	// null value means the element or attribute does not exist.
 	absentIfNull bool
-	system    bool  // a System field, never merged with another of its name
-	nameSub   int32 // >= 0: <Data Name=%nameSub%>; a null name makes it a Data list element
-	name      string
-	pcs       []piece
-	inner     ctx // where BinXml fragments in this value sit
+	system       bool  // a System field, never merged with another of its name
+	nameSub      int32 // >= 0: <Data Name=%nameSub%>; a null name makes it a Data list element
+	name         string
+	pcs          []piece
+	inner        ctx // where BinXml fragments in this value sit
 }
 
 // plan is a compiled template definition (or bare fragment).

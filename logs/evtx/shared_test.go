@@ -171,7 +171,7 @@ func TestRegressionJSON(t *testing.T) {
 // ParentCommandLine ends in "Explorer.exe" where the record's UTF-16 bytes
 // say "Explorer.EXE".
 var knownRenderingDiffs = map[string]string{
-	`ad691d92-15f2-4181-9aa4-723c74f9ddc3.evtx ParentCommandLine: got ["C:\\Windows\\Explorer.EXE"] (string), want {null:false list:false strs:[C:\Windows\Explorer.exe]}`: "JSON edited by hand",
+	`ad691d92-15f2-4181-9aa4-723c74f9ddc3.evtx ParentCommandLine: got ["C:\\Windows\\Explorer.EXE"] (string), want {null:false list:false strs:[C:\Windows\Explorer.exe]}`:               "JSON edited by hand",
 	`ad691d92-15f2-4181-9aa4-723c74f9ddc3.evtx TimeCreated_SystemTime: got ["2026-03-20T08:31:26.751156Z"] (string), want {null:false list:false strs:[2026-03-20T08:31:26.751156500Z]}`: "JSON from another renderer (nanoseconds)",
 }
 
