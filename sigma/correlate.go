@@ -1,0 +1,409 @@
+package sigma
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/bulwarkhq/bulwark/event"
+)
+
+// CompiledCorrelation is a correlation rule with its references resolved.
+type CompiledCorrelation struct {
+	*Correlation
+	Inputs []CorrelationInput
+	// eager is true when the condition can only become true as matches
+	// accumulate (gt, gte), so it is checked on every match rather than
+	// when a window closes.
+	eager bool
+}
+
+// CorrelationInput is one rule a correlation consumes.
+type CorrelationInput struct {
+	Ref  string
+	Rule *Rule                // a detection rule, or
+	Corr *CompiledCorrelation // a correlation (chaining)
+	// GroupFields are the event fields holding each group-by key for this
+	// input's events, after aliases.
+	GroupFields []string
+}
+
+func (rs *RuleSet) compileCorrelations(corrs []*Correlation, status []int, ruleStatus map[*Rule]int) {
+	byRef := map[string]*Rule{}
+	for _, r := range rs.Rules {
+		if rs.Status[ruleStatus[r]].Err != nil {
+			continue
+		}
+		for _, k := range []string{r.ID, r.Name} {
+			if k != "" {
+				byRef[k] = r
+			}
+		}
+	}
+	compiled := make([]*CompiledCorrelation, len(corrs))
+	corrByRef := map[string]int{}
+	for i, c := range corrs {
+		compiled[i] = &CompiledCorrelation{Correlation: c, eager: eagerCondition(c.Condition)}
+		for _, k := range []string{c.ID, c.Name} {
+			if k != "" {
+				corrByRef[k] = i
+			}
+		}
+	}
+	generates := map[*Rule]bool{}
+	for i, c := range corrs {
+		cc := compiled[i]
+		var err error
+		for _, ref := range c.Rules {
+			in := CorrelationInput{Ref: ref}
+			name := ref
+			if r, ok := byRef[ref]; ok {
+				in.Rule = r
+				if r.Name != "" {
+					name = r.Name
+				}
+			} else if j, ok := corrByRef[ref]; ok && j != i {
+				in.Corr = compiled[j]
+				if compiled[j].Name != "" {
+					name = compiled[j].Name
+				}
+			} else {
+				err = fmt.Errorf("correlation refers to %q, which is not a loaded rule or correlation (by id or name)", ref)
+				break
+			}
+			for _, g := range c.GroupBy {
+				field := g
+				if al, ok := c.Aliases[g]; ok {
+					if f, ok := al[name]; ok {
+						field = f
+					} else if f, ok := al[ref]; ok {
+						field = f
+					}
+				}
+				in.GroupFields = append(in.GroupFields, field)
+			}
+			cc.Inputs = append(cc.Inputs, in)
+		}
+		if err == nil && hasCycle(cc, map[*CompiledCorrelation]bool{}) {
+			err = fmt.Errorf("correlation chain refers back to itself")
+		}
+		if err != nil {
+			rs.Status[status[i]].Err = &Error{Path: c.Path, Line: c.Line, Msg: err.Error()}
+			continue
+		}
+		for _, in := range cc.Inputs {
+			if in.Rule != nil {
+				rs.Correlated[in.Rule] = true
+				if c.Generate {
+					generates[in.Rule] = true
+				}
+			}
+		}
+		rs.Correlations = append(rs.Correlations, cc)
+	}
+	for r := range generates {
+		delete(rs.Correlated, r)
+	}
+}
+
+func hasCycle(c *CompiledCorrelation, visiting map[*CompiledCorrelation]bool) bool {
+	if visiting[c] {
+		return true
+	}
+	visiting[c] = true
+	for _, in := range c.Inputs {
+		if in.Corr != nil && hasCycle(in.Corr, visiting) {
+			return true
+		}
+	}
+	delete(visiting, c)
+	return false
+}
+
+func eagerCondition(c CorrelationCondition) bool {
+	for _, op := range c.Ops {
+		if op.Op != "gt" && op.Op != "gte" {
+			return false
+		}
+	}
+	return true
+}
+
+// CorrelationMatch is a correlation that fired.
+type CorrelationMatch struct {
+	Correlation *CompiledCorrelation
+	Group       map[string]string // group-by field → value
+	Count       int64             // events, distinct values or distinct rules, by type
+	First, Last time.Time
+	// Events are up to MaxEvidence of the contributing events, oldest first.
+	Events []EventRef
+	// Values are the distinct values counted by value_count (up to MaxEvidence).
+	Values []string
+}
+
+// EventRef identifies an event that contributed to a correlation.
+type EventRef struct {
+	Time   time.Time
+	Rule   string // the rule it matched (id or name)
+	Source event.Source
+}
+
+// MaxEvidence bounds the events kept per correlation match.
+const MaxEvidence = 20
+
+// Correlator keeps the sliding windows of correlation rules. It expects
+// matches roughly in time order; a match much older than the newest seen in
+// its group may fall outside every window. Not safe for concurrent use.
+type Correlator struct {
+	byRule map[*Rule][]corrTarget
+	byCorr map[*CompiledCorrelation][]corrTarget
+	state  map[*CompiledCorrelation]map[string]*corrGroup
+	all    []*CompiledCorrelation
+	// MaxGroups bounds the groups kept per correlation; beyond it the
+	// oldest groups are evicted.
+	MaxGroups int
+	Dropped   int64
+}
+
+type corrTarget struct {
+	c     *CompiledCorrelation
+	input int
+}
+
+type corrEntry struct {
+	t     time.Time
+	input int
+	value string
+	ref   EventRef
+}
+
+type corrGroup struct {
+	key     map[string]string
+	entries []corrEntry // sorted by time
+	last    time.Time
+}
+
+// NewCorrelator prepares windows for the rule set's correlations.
+func NewCorrelator(rs *RuleSet) *Correlator {
+	c := &Correlator{
+		byRule:    map[*Rule][]corrTarget{},
+		byCorr:    map[*CompiledCorrelation][]corrTarget{},
+		state:     map[*CompiledCorrelation]map[string]*corrGroup{},
+		all:       rs.Correlations,
+		MaxGroups: 100000,
+	}
+	for _, cc := range rs.Correlations {
+		c.state[cc] = map[string]*corrGroup{}
+		for i, in := range cc.Inputs {
+			t := corrTarget{cc, i}
+			if in.Rule != nil {
+				c.byRule[in.Rule] = append(c.byRule[in.Rule], t)
+			} else {
+				c.byCorr[in.Corr] = append(c.byCorr[in.Corr], t)
+			}
+		}
+	}
+	return c
+}
+
+// Wants reports whether any correlation consumes matches of r.
+func (c *Correlator) Wants(r *Rule) bool { return len(c.byRule[r]) > 0 }
+
+// Observe feeds a detection rule's match on ev and returns the correlations
+// that fired as a result (including chained ones).
+func (c *Correlator) Observe(r *Rule, ev *event.Event) []CorrelationMatch {
+	var out []CorrelationMatch
+	for _, t := range c.byRule[r] {
+		in := t.c.Inputs[t.input]
+		key := make(map[string]string, len(in.GroupFields))
+		for i, f := range in.GroupFields {
+			key[t.c.GroupBy[i]] = ev.GetString(f)
+		}
+		value := ""
+		if t.c.Type == "value_count" {
+			value = ev.GetString(t.c.Condition.Field)
+		}
+		ref := EventRef{Time: ev.Time, Rule: r.Ref(), Source: ev.Source}
+		out = c.add(out, t, key, value, ev.Time, ref)
+	}
+	return out
+}
+
+func (c *Correlator) add(out []CorrelationMatch, t corrTarget, key map[string]string, value string, ts time.Time, ref EventRef) []CorrelationMatch {
+	cc := t.c
+	groups := c.state[cc]
+	gk := groupKey(cc.GroupBy, key)
+	g := groups[gk]
+	if g == nil {
+		if len(groups) >= c.MaxGroups {
+			c.evictOldest(groups)
+		}
+		g = &corrGroup{key: key}
+		groups[gk] = g
+	}
+	// Windows that close before this match are evaluated first (for
+	// conditions such as lt that need the whole window).
+	if !cc.eager && len(g.entries) > 0 && ts.Sub(g.entries[0].t) > cc.Timespan {
+		if m, ok := c.evaluate(cc, g, g.entries[0].t.Add(cc.Timespan)); ok {
+			out = c.emit(out, m)
+		}
+		g.entries = g.entries[:0]
+	}
+	g.insert(corrEntry{t: ts, input: t.input, value: value, ref: ref})
+	if ts.After(g.last) {
+		g.last = ts
+	}
+	g.prune(g.last.Add(-cc.Timespan))
+	if cc.eager {
+		if m, ok := c.evaluate(cc, g, ts); ok {
+			g.entries = g.entries[:0] // fire once per burst, then start afresh
+			out = c.emit(out, m)
+		}
+	}
+	return out
+}
+
+// emit returns m and feeds it to correlations chained on it.
+func (c *Correlator) emit(out []CorrelationMatch, m CorrelationMatch) []CorrelationMatch {
+	out = append(out, m)
+	for _, t := range c.byCorr[m.Correlation] {
+		key := map[string]string{}
+		for i, f := range t.c.Inputs[t.input].GroupFields {
+			key[t.c.GroupBy[i]] = m.Group[f]
+		}
+		ref := EventRef{Time: m.Last, Rule: m.Correlation.Ref()}
+		if len(m.Events) > 0 {
+			ref.Source = m.Events[len(m.Events)-1].Source
+		}
+		out = c.add(out, t, key, "", m.Last, ref)
+	}
+	return out
+}
+
+// Flush evaluates every open window (at the end of the input) and clears
+// the state.
+func (c *Correlator) Flush() []CorrelationMatch {
+	var out []CorrelationMatch
+	for _, cc := range c.all {
+		groups := c.state[cc]
+		keys := make([]string, 0, len(groups))
+		for k := range groups {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			g := groups[k]
+			if !cc.eager && len(g.entries) > 0 {
+				if m, ok := c.evaluate(cc, g, g.last); ok {
+					out = c.emit(out, m)
+				}
+			}
+			delete(groups, k)
+		}
+	}
+	return out
+}
+
+func (c *Correlator) evictOldest(groups map[string]*corrGroup) {
+	var oldestKey string
+	var oldest time.Time
+	for k, g := range groups {
+		if oldestKey == "" || g.last.Before(oldest) {
+			oldestKey, oldest = k, g.last
+		}
+	}
+	delete(groups, oldestKey)
+	c.Dropped++
+}
+
+// evaluate checks the window of entries ending at (or containing) ts.
+func (c *Correlator) evaluate(cc *CompiledCorrelation, g *corrGroup, ts time.Time) (CorrelationMatch, bool) {
+	var win []corrEntry
+	for _, e := range g.entries {
+		if !e.t.Before(ts.Add(-cc.Timespan)) && !e.t.After(ts) {
+			win = append(win, e)
+		}
+	}
+	if len(win) == 0 {
+		return CorrelationMatch{}, false
+	}
+	m := CorrelationMatch{Correlation: cc, Group: g.key, First: win[0].t, Last: win[len(win)-1].t}
+	switch cc.Type {
+	case "event_count":
+		m.Count = int64(len(win))
+	case "value_count":
+		seen := map[string]bool{}
+		for _, e := range win {
+			if e.value != "" && !seen[e.value] {
+				seen[e.value] = true
+				if len(m.Values) < MaxEvidence {
+					m.Values = append(m.Values, e.value)
+				}
+			}
+		}
+		m.Count = int64(len(seen))
+	case "temporal":
+		seen := map[int]bool{}
+		for _, e := range win {
+			seen[e.input] = true
+		}
+		m.Count = int64(len(seen))
+	case "temporal_ordered":
+		m.Count = orderedRun(win, len(cc.Inputs))
+	}
+	if !cc.Condition.Holds(m.Count) {
+		return CorrelationMatch{}, false
+	}
+	for _, e := range win {
+		if len(m.Events) == MaxEvidence {
+			break
+		}
+		m.Events = append(m.Events, e.ref)
+	}
+	return m, true
+}
+
+// orderedRun returns how many of the inputs 0..n-1 occur in order in win
+// (sorted by time): the length of the longest prefix of the input sequence
+// found as a subsequence.
+func orderedRun(win []corrEntry, n int) int64 {
+	next := 0
+	for _, e := range win {
+		if next < n && e.input == next {
+			next++
+		}
+	}
+	return int64(next)
+}
+
+func groupKey(fields []string, key map[string]string) string {
+	var b strings.Builder
+	for _, f := range fields {
+		b.WriteString(key[f])
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
+func (g *corrGroup) insert(e corrEntry) {
+	i := sort.Search(len(g.entries), func(i int) bool { return g.entries[i].t.After(e.t) })
+	g.entries = append(g.entries, corrEntry{})
+	copy(g.entries[i+1:], g.entries[i:])
+	g.entries[i] = e
+	// Bound memory: a window never needs more entries than this.
+	const maxEntries = 100000
+	if len(g.entries) > maxEntries {
+		g.entries = append(g.entries[:0], g.entries[len(g.entries)-maxEntries:]...)
+	}
+}
+
+func (g *corrGroup) prune(before time.Time) {
+	i := 0
+	for i < len(g.entries) && g.entries[i].t.Before(before) {
+		i++
+	}
+	if i > 0 {
+		g.entries = append(g.entries[:0], g.entries[i:]...)
+	}
+}

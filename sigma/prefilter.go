@@ -1,0 +1,211 @@
+package sigma
+
+import "sort"
+
+// Needle is a lower-case literal that some field of an event must contain
+// for a rule to have any chance of matching. Field is "" when any field may
+// hold it (keywords).
+type Needle struct {
+	Field string
+	Text  string
+}
+
+// minNeedle is the shortest literal worth searching for: shorter ones occur
+// in nearly every event and would only cost time.
+const minNeedle = 3
+
+// Needles returns a set of needles at least one of which every matching
+// event contains, or ok=false when no such set can be derived (negations,
+// regular expressions, numeric comparisons...). The engine scans events for
+// all rules' needles at once and evaluates only the rules that were hit.
+func (c *Compiled) Needles() (needles []Needle, ok bool) {
+	set, ok := needlesOf(c.detection)
+	if !ok {
+		return nil, false
+	}
+	return set, true
+}
+
+func needlesOf(n node) ([]Needle, bool) {
+	switch n := n.(type) {
+	case andNode:
+		// Any child's requirement is the whole's: take the most selective.
+		var best []Needle
+		found := false
+		for _, k := range n {
+			s, ok := needlesOf(k)
+			if !ok {
+				continue
+			}
+			if !found || better(s, best) {
+				best, found = s, true
+			}
+		}
+		return best, found
+	case orNode:
+		return unionNeedles([]node(n))
+	case *countNode:
+		return unionNeedles(n.kids)
+	case constNode:
+		if !n {
+			return nil, true // never matches: no event needs evaluating
+		}
+		return nil, false
+	case *fieldNode:
+		if n.neq || n.presence {
+			return nil, false
+		}
+		return groupNeedles(n.groups, n.all, n.names)
+	case *keywordNode:
+		return groupNeedles(n.groups, n.all, []string{""})
+	}
+	return nil, false
+}
+
+func unionNeedles(kids []node) ([]Needle, bool) {
+	var all []Needle
+	for _, k := range kids {
+		s, ok := needlesOf(k)
+		if !ok {
+			return nil, false
+		}
+		all = append(all, s...)
+	}
+	return dedupNeedles(all), true
+}
+
+// groupNeedles derives needles from a field's values: with all, one value's
+// needles suffice (pick the best); otherwise every value contributes.
+func groupNeedles(groups [][]valueMatcher, all bool, fields []string) ([]Needle, bool) {
+	var best, union []Needle
+	found := false
+	for _, g := range groups {
+		var gs []Needle
+		gok := true
+		for _, m := range g {
+			sm, isStr := m.(*strMatcher)
+			if !isStr {
+				gok = false
+				break
+			}
+			lit := longestLiteral(sm.pat)
+			if len(lit) < minNeedle {
+				gok = false
+				break
+			}
+			if sm.cased {
+				lit = lowerString(lit)
+			}
+			for _, f := range fields {
+				gs = append(gs, Needle{Field: f, Text: lit})
+			}
+		}
+		if all {
+			if gok && (!found || better(gs, best)) {
+				best, found = gs, true
+			}
+			continue
+		}
+		if !gok {
+			return nil, false
+		}
+		union = append(union, gs...)
+	}
+	if all {
+		return dedupNeedles(best), found
+	}
+	return dedupNeedles(union), len(union) > 0
+}
+
+func longestLiteral(p pattern) string {
+	best := ""
+	for _, t := range p {
+		if t.kind == tLit && len(t.lit) > len(best) {
+			best = t.lit
+		}
+	}
+	return best
+}
+
+// better prefers the needle set whose shortest needle is longest (fewer
+// spurious hits), then the smaller set.
+func better(a, b []Needle) bool {
+	ma, mb := minLen(a), minLen(b)
+	if ma != mb {
+		return ma > mb
+	}
+	return len(a) < len(b)
+}
+
+func minLen(s []Needle) int {
+	m := 1 << 30
+	for _, n := range s {
+		if len(n.Text) < m {
+			m = len(n.Text)
+		}
+	}
+	return m
+}
+
+func dedupNeedles(s []Needle) []Needle {
+	sort.Slice(s, func(i, j int) bool {
+		if s[i].Text != s[j].Text {
+			return s[i].Text < s[j].Text
+		}
+		return s[i].Field < s[j].Field
+	})
+	out := s[:0]
+	for i, n := range s {
+		if i == 0 || n != s[i-1] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// RequiredValues returns the values one of which field must equal (case
+// insensitively) for the detection to match, when the rule's logic implies
+// it: a Security rule testing "EventID: 4624" can be indexed under 4624.
+func (c *Compiled) RequiredValues(field string) ([]string, bool) {
+	return requiredOf(c.detection, field)
+}
+
+func requiredOf(n node, field string) ([]string, bool) {
+	switch n := n.(type) {
+	case andNode:
+		var best []string
+		found := false
+		for _, k := range n {
+			if s, ok := requiredOf(k, field); ok && (!found || len(s) < len(best)) {
+				best, found = s, true
+			}
+		}
+		return best, found
+	case orNode:
+		var all []string
+		for _, k := range n {
+			s, ok := requiredOf(k, field)
+			if !ok {
+				return nil, false
+			}
+			all = append(all, s...)
+		}
+		return all, true
+	case *fieldNode:
+		if n.neq || n.presence || n.all || len(n.names) != 1 || n.names[0] != field {
+			return nil, false
+		}
+		var out []string
+		for _, g := range n.groups {
+			for _, m := range g {
+				sm, ok := m.(*strMatcher)
+				if !ok || sm.op != opEq || sm.cased {
+					return nil, false
+				}
+				out = append(out, sm.lit)
+			}
+		}
+		return out, len(out) > 0
+	}
+	return nil, false
+}
