@@ -80,9 +80,13 @@ type plan struct {
 	ops []op
 	err error
 	// mayRepeat is set when two ops can yield the same non-System name (a
-	// repeated UserData element, names taken from substitutions, nested
-	// fragments); the record is then checked for repeats, which become lists.
+	// repeated UserData element, names taken from substitutions); the record
+	// is then checked for repeats, which become lists.
 	mayRepeat bool
+	// names has bit hash(name)%64 set for each non-System field name, so
+	// that a record can tell cheaply whether a nested plan may repeat a name
+	// of its parent's.
+	names uint64
 }
 
 // Limits that keep hostile input from costing unbounded time or memory.
@@ -124,6 +128,7 @@ type compiler struct {
 	ops    []op
 	seen   map[string]bool // non-System static names, to detect repeats
 	repeat bool
+	names  uint64
 	err    error
 }
 
@@ -137,7 +142,7 @@ func (d *decoder) compile(p, end int, cx ctx, noDep bool) *plan {
 	if cp.err != nil {
 		return &plan{err: cp.err}
 	}
-	return &plan{ops: cp.ops, mayRepeat: cp.repeat}
+	return &plan{ops: cp.ops, mayRepeat: cp.repeat, names: cp.names}
 }
 
 func (cp *compiler) fail(format string, args ...any) {
@@ -239,7 +244,6 @@ func (cp *compiler) run() {
 			if nested {
 				top.children = true
 				cp.emit(op{kind: opNested, nameSub: -1, pcs: []piece{pc}, inner: ctx{depth: uint8(top.depth + 1), sec: top.sec}})
-				cp.repeat = true
 			} else if cp.err == nil {
 				top.content = append(top.content, pc)
 			}
@@ -435,6 +439,15 @@ func (cp *compiler) endElement() {
 	cp.emit(o)
 }
 
+// nameBit is a one-bit FNV-1a hash of name.
+func nameBit(name string) uint64 {
+	h := uint32(2166136261)
+	for i := 0; i < len(name); i++ {
+		h = (h ^ uint32(name[i])) * 16777619
+	}
+	return 1 << (h % 64)
+}
+
 func (cp *compiler) emit(o op) {
 	o.absentIfNull = len(o.pcs) > 0
 	for _, pc := range o.pcs {
@@ -454,6 +467,7 @@ func (cp *compiler) emit(o op) {
 			cp.repeat = true
 		}
 		cp.seen[o.name] = true
+		cp.names |= nameBit(o.name)
 	}
 	cp.ops = append(cp.ops, o)
 }

@@ -3,6 +3,7 @@ package evtx
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -48,6 +49,11 @@ type decoder struct {
 	lastPlan *plan
 	budget   int // template bytes this chunk may still compile
 
+	// Plans shared across chunks and files, by canonical template form.
+	canon       []byte
+	shared      map[string]*plan
+	sharedBytes int
+
 	// Per-record state.
 	subs      []subst // stack of substitution arrays (nested instances push)
 	buf       []byte  // text of every value of the record
@@ -55,7 +61,8 @@ type decoder struct {
 	fields    []pfield
 	dataItems []pval // unnamed <Data> elements, in order
 	mergeTmp  []pval
-	repeat    bool
+	repeat    bool   // fields may repeat a name: merge them in finish
+	nameBits  uint64 // union of the executed plans' name bits
 	hasTime   bool
 	sec, nsec int64
 	timeText  pval
@@ -74,6 +81,7 @@ func newDecoder() *decoder {
 		chunkBuf: make([]byte, chunkSize),
 		names:    make(map[uint32]nameEntry),
 		plans:    make(map[uint64]*plan),
+		shared:   make(map[string]*plan),
 		intern:   make(map[string]string),
 	}
 }
@@ -149,7 +157,18 @@ func (d *decoder) compileTemplate(o int, cx ctx) *plan {
 		return &plan{err: fmt.Errorf("template definitions in this chunk exceed %d bytes", 16*chunkSize)}
 	}
 	d.budget -= size
-	return d.compile(o+24, o+24+size, cx, false)
+	body, end := o+24, o+24+size
+	canonical := d.canonical(body, end, cx)
+	if canonical {
+		if pl := d.sharedPlan(); pl != nil {
+			return pl
+		}
+	}
+	pl := d.compile(body, end, cx, false)
+	if canonical && pl.err == nil {
+		d.keepPlan(pl)
+	}
+	return pl
 }
 
 // fragment decodes the binary XML fragment in chunk[p:end] placed at cx:
@@ -287,7 +306,10 @@ func (d *decoder) eval(pcs []piece, base, n int) (v pval, nested subst, isNested
 
 // exec runs a plan against the substitution array subs[base:base+n].
 func (d *decoder) exec(pl *plan, base, n int, level int) error {
-	d.repeat = d.repeat || pl.mayRepeat
+	if pl.mayRepeat || d.nameBits&pl.names != 0 {
+		d.repeat = true
+	}
+	d.nameBits |= pl.names
 	for i := range pl.ops {
 		o := &pl.ops[i]
 		v, s, nested := d.eval(o.pcs, base, n)
@@ -411,6 +433,7 @@ func (d *decoder) resetRecord() {
 	d.fields = d.fields[:0]
 	d.dataItems = d.dataItems[:0]
 	d.repeat = false
+	d.nameBits = 0
 	d.hasTime = false
 	d.timeText = pval{}
 	d.recordID = pval{}
@@ -433,6 +456,7 @@ func (d *decoder) finish(ev *event.Event, headerID uint64, written uint64) {
 			nlist += int(d.fields[i].v.nlist)
 		}
 	}
+	ev.Fields = slices.Grow(ev.Fields, len(d.fields))
 	var lists []event.Value
 	if nlist > 0 {
 		lists = make([]event.Value, nlist)

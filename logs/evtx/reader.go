@@ -141,20 +141,11 @@ func (d *decoder) checkFileHeader(h []byte) {
 	// were not closed cleanly. Every chunk present is read.
 }
 
-func allZero(b []byte) bool {
-	for len(b) >= 8 {
-		if binary.LittleEndian.Uint64(b) != 0 {
-			return false
-		}
-		b = b[8:]
-	}
-	for _, c := range b {
-		if c != 0 {
-			return false
-		}
-	}
-	return true
-}
+var zeroChunk [chunkSize]byte
+
+// allZero reports whether b (at most a chunk) is all zero bytes, as the
+// preallocated tail of many files is.
+func allZero(b []byte) bool { return bytes.Equal(b, zeroChunk[:len(b)]) }
 
 // readChunk emits the records of d.chunk. A chunk whose checksums fail is
 // salvaged: every record that validates on its own (signature, size within
