@@ -1,0 +1,137 @@
+package detect
+
+import (
+	"slices"
+
+	"github.com/bulwarkhq/bulwark/event"
+	"github.com/bulwarkhq/bulwark/sigma"
+)
+
+// Session evaluates events for one goroutine; it owns the scratch state the
+// hot path reuses between events.
+type Session struct {
+	e        *Engine
+	scratch  *sigma.Scratch
+	gen      uint32
+	ruleMark []uint32
+	needles  map[*prefilter][]uint32
+	buckets  []*bucket
+	cands    []int32
+	hits     []int32
+	matched  []*sigma.Compiled
+	// Evaluated counts full rule evaluations, to measure the prefilter.
+	Evaluated int64
+}
+
+// NewSession returns a Session over the engine's rules.
+func (e *Engine) NewSession() *Session {
+	return &Session{
+		e:        e,
+		scratch:  sigma.NewScratch(),
+		ruleMark: make([]uint32, len(e.rules)),
+		needles:  map[*prefilter][]uint32{},
+	}
+}
+
+// Scratch returns the evaluation state of the last event matched, for
+// collecting evidence.
+func (s *Session) Scratch() *sigma.Scratch { return s.scratch }
+
+// Match evaluates ev and returns the rule branches that matched it, at most
+// one per rule, in rule-set order. The slice is reused by the next call.
+func (s *Session) Match(ev *event.Event) []*sigma.Compiled {
+	s.matched = s.matched[:0]
+	s.scratch.Reset(ev)
+	s.nextGen()
+	channel, id := "", ""
+	if i := s.scratch.Find("Channel"); i >= 0 {
+		channel = s.scratch.Lower(i)
+		if j := s.scratch.Find("EventID"); j >= 0 {
+			id = ev.Fields[j].Value.Str
+		}
+	}
+	s.buckets = s.e.bucketsFor(ev, channel, id, s.buckets[:0])
+	s.cands = s.cands[:0]
+	for _, b := range s.buckets {
+		pf := s.e.prefilterOf(b)
+		if pf == nil {
+			for _, r := range b.rules {
+				s.addCand(r)
+			}
+			continue
+		}
+		for _, r := range pf.always {
+			s.addCand(r)
+		}
+		s.scan(ev, pf)
+	}
+	slices.Sort(s.cands)
+	for _, r := range s.cands {
+		c := s.e.rules[r]
+		if s.ruleMatched(c.Rule) {
+			continue
+		}
+		s.Evaluated++
+		if c.Match(s.scratch) {
+			s.matched = append(s.matched, c)
+		}
+	}
+	return s.matched
+}
+
+func (s *Session) nextGen() {
+	s.gen++
+	if s.gen == 0 { // wrapped: forget every mark
+		clear(s.ruleMark)
+		for _, m := range s.needles {
+			clear(m)
+		}
+		s.gen = 1
+	}
+}
+
+func (s *Session) addCand(r int32) {
+	if s.ruleMark[r] != s.gen {
+		s.ruleMark[r] = s.gen
+		s.cands = append(s.cands, r)
+	}
+}
+
+// scan runs the prefilter's automaton over the fields its needles may be
+// in, and adds the rules of every needle found.
+func (s *Session) scan(ev *event.Event, pf *prefilter) {
+	marks := s.needles[pf]
+	if marks == nil {
+		marks = make([]uint32, pf.auto.Len())
+		s.needles[pf] = marks
+	}
+	hits := s.hits[:0]
+	for i := range ev.Fields {
+		f := &ev.Fields[i]
+		if f.Value.Kind == event.KindNull || (!pf.anyFld && !pf.fields[f.Name]) {
+			continue
+		}
+		if f.Value.Kind == event.KindList {
+			for _, v := range f.Value.List {
+				hits = pf.auto.Scan(sigma.Fold(v.Str), marks, s.gen, hits)
+			}
+			continue
+		}
+		hits = pf.auto.Scan(s.scratch.Lower(i), marks, s.gen, hits)
+	}
+	for _, h := range hits {
+		for _, r := range pf.byHit[h] {
+			s.addCand(r)
+		}
+	}
+	s.hits = hits
+}
+
+func (s *Session) ruleMatched(r *sigma.Rule) bool {
+	for _, m := range s.matched {
+		if m.Rule == r {
+			return true
+		}
+	}
+	return false
+}
