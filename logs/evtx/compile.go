@@ -94,11 +94,20 @@ const (
 	maxElementDepth = 64
 	maxPlanOps      = 4096
 	maxNesting      = 16
+	// maxWork bounds the ops run plus fragment bytes read for one record;
+	// real records need a few hundred.
+	maxWork = 1 << 18
+	// maxRecordText bounds the text of one record's values: a record holds
+	// less than a chunk, and rendering grows it at most a few times.
+	maxRecordText = 8 * chunkSize
 )
 
 var (
 	errTruncated = errors.New("binary XML runs past its data")
 	errTooDeep   = errors.New("binary XML nested too deeply")
+	// errTooMuchWork: the record's substitutions expand beyond any real
+	// record (a value used many times over, nested many times).
+	errTooMuchWork = errors.New("binary XML expands beyond the limits of a record")
 )
 
 type attr struct {

@@ -206,55 +206,26 @@ func TestRandomDamage(t *testing.T) {
 	}
 }
 
-// TestNestingBomb builds a record whose BinXml substitution holds a
-// template instance whose substitution holds another, 200 deep, and a
-// template whose elements nest 3,000 deep: both are refused with a warning.
+// TestNestingBomb builds records whose BinXml substitution holds a template
+// instance whose substitution holds another, and so on: 200 deep (refused
+// as too deep), and 12 deep with the template using its one substitution
+// 300 times (refused as too much work, where a naive expansion would take
+// 300^12 steps), and a template whose elements nest 3,000 deep.
 func TestNestingBomb(t *testing.T) {
-	le := binary.LittleEndian
-	const body = fileHeaderSize - fileHeaderSize + chunkHeaderSize + recordHeaderSize // chunk offset of the record's binary XML
-
-	// <E>%0 (BinXml)%</E>, defined inline at chunk offset defOff.
-	var rec []byte
-	rec = append(rec, 0x0f, 1, 1, 0, 0x0c, 1, 0, 0, 0, 0)
-	defOff := body + len(rec) + 4
-	rec = le.AppendUint32(rec, uint32(defOff))
-	def := []byte{0x0f, 1, 1, 0}
-	def = append(def, 0x01, 0xff, 0xff, 0, 0, 0, 0)
-	nameOff := defOff + 24 + len(def) + 4
-	def = le.AppendUint32(def, uint32(nameOff))
-	def = append(def, 0, 0, 0, 0, 0, 0, 1, 0, 'E', 0, 0, 0) // name "E"
-	def = append(def, 0x02, 0x0d, 0, 0, 0x21, 0x04, 0x00)
-	rec = append(rec, make([]byte, 20)...)
-	rec = le.AppendUint32(rec, uint32(len(def)))
-	rec = append(rec, def...)
-
-	// The nested value: a fragment instantiating the same template (by
-	// reference) with one BinXml value, the next level.
-	inner := []byte{0x0f, 1, 1, 0, 0x0c, 1, 0, 0, 0, 0, 0, 0, 0, 0}
-	le.PutUint32(inner[10:], uint32(defOff))
-	var value []byte
-	for i := 0; i < 200; i++ {
-		v := append([]byte(nil), inner...)
-		v = le.AppendUint32(v, 1)
-		v = le.AppendUint16(v, uint16(len(value)))
-		v = append(v, 0x21, 0)
-		value = append(v, value...)
-		if len(value) > 60000 {
-			break
+	for _, tc := range []struct {
+		depth, uses int
+		warning     string
+	}{{200, 1, "nested too deeply"}, {12, 300, "expands beyond the limits"}} {
+		r := read(rawFile(nestedBomb(tc.depth, tc.uses)))
+		if r.err != nil || !hasWarning(r, -1, tc.warning) {
+			t.Errorf("depth %d, uses %d: err %v, warnings %v", tc.depth, tc.uses, r.err, r.warns)
 		}
 	}
-	rec = le.AppendUint32(rec, 1)
-	rec = le.AppendUint16(rec, uint16(len(value)))
-	rec = append(rec, 0x21, 0)
-	rec = append(rec, value...)
-	r := read(rawFile(rec))
-	if r.err != nil || !hasWarning(r, -1, "nested too deeply") {
-		t.Errorf("nested BinXml: err %v, warnings %v", r.err, r.warns)
-	}
 
-	// 3,000 nested elements.
-	rec = []byte{0x0f, 1, 1, 0}
-	nameOff = body + len(rec) + 7 + 4
+	le := binary.LittleEndian
+	const body = chunkHeaderSize + recordHeaderSize // chunk offset of the record's binary XML
+	rec := []byte{0x0f, 1, 1, 0}
+	nameOff := body + len(rec) + 7 + 4
 	rec = append(rec, 0x01, 0xff, 0xff, 0, 0, 0, 0)
 	rec = le.AppendUint32(rec, uint32(nameOff))
 	rec = append(rec, 0, 0, 0, 0, 0, 0, 1, 0, 'E', 0, 0, 0, 0x02)
@@ -263,10 +234,51 @@ func TestNestingBomb(t *testing.T) {
 		rec = le.AppendUint32(rec, uint32(nameOff))
 		rec = append(rec, 0x02)
 	}
-	r = read(rawFile(rec))
+	r := read(rawFile(rec))
 	if r.err != nil || !hasWarning(r, -1, "nested too deeply") {
 		t.Errorf("nested elements: err %v, warnings %v", r.err, r.warns)
 	}
+}
+
+// nestedBomb returns the binary XML of a record instantiating the template
+// <E>%0%...%0%</E> (uses times %0, a BinXml substitution) whose value
+// instantiates the same template again, depth times.
+func nestedBomb(depth, uses int) []byte {
+	le := binary.LittleEndian
+	const body = chunkHeaderSize + recordHeaderSize
+	rec := []byte{0x0f, 1, 1, 0, 0x0c, 1, 0, 0, 0, 0}
+	defOff := body + len(rec) + 4
+	rec = le.AppendUint32(rec, uint32(defOff))
+	def := []byte{0x0f, 1, 1, 0}
+	def = append(def, 0x01, 0xff, 0xff, 0, 0, 0, 0)
+	nameOff := defOff + 24 + len(def) + 4
+	def = le.AppendUint32(def, uint32(nameOff))
+	def = append(def, 0, 0, 0, 0, 0, 0, 1, 0, 'E', 0, 0, 0) // name "E"
+	def = append(def, 0x02)
+	for i := 0; i < uses; i++ {
+		def = append(def, 0x0d, 0, 0, 0x21)
+	}
+	def = append(def, 0x04, 0x00)
+	rec = append(rec, make([]byte, 20)...) // next definition, GUID
+	rec = le.AppendUint32(rec, uint32(len(def)))
+	rec = append(rec, def...)
+
+	// Each level: fragment header, instance of the template by reference,
+	// one BinXml value holding the next level.
+	inner := []byte{0x0f, 1, 1, 0, 0x0c, 1, 0, 0, 0, 0, 0, 0, 0, 0}
+	le.PutUint32(inner[10:], uint32(defOff))
+	var value []byte
+	for i := 0; i < depth && len(value) < 60000; i++ {
+		v := append([]byte(nil), inner...)
+		v = le.AppendUint32(v, 1)
+		v = le.AppendUint16(v, uint16(len(value)))
+		v = append(v, 0x21, 0)
+		value = append(v, value...)
+	}
+	rec = le.AppendUint32(rec, 1)
+	rec = le.AppendUint16(rec, uint16(len(value)))
+	rec = append(rec, 0x21, 0)
+	return append(rec, value...)
 }
 
 // rawFile wraps the binary XML of one record in a valid file.

@@ -68,6 +68,7 @@ type decoder struct {
 	timeText  pval
 	recordID  pval
 	problem   string // first value-level problem; the record is still emitted
+	work      int    // ops run and fragment bytes read for this record, see maxWork
 
 	cstack []cframe
 	cattrs []attr
@@ -178,6 +179,9 @@ func (d *decoder) compileTemplate(o int, cx ctx) *plan {
 func (d *decoder) fragment(p, end int, cx ctx, inValue bool, level int) error {
 	if level > maxNesting {
 		return errTooDeep
+	}
+	if d.work += end - p; d.work > maxWork {
+		return errTooMuchWork
 	}
 	c := d.chunk
 	if p < end && c[p] == 0x0f {
@@ -311,10 +315,19 @@ func (d *decoder) exec(pl *plan, base, n int, level int) error {
 	}
 	d.nameBits |= pl.names
 	for i := range pl.ops {
+		// A plan may use one substitution many times, and a BinXml value
+		// may hold instances that do the same: without a bound, a few
+		// hundred bytes could expand exponentially.
+		if d.work++; d.work > maxWork || len(d.buf) > maxRecordText {
+			return errTooMuchWork
+		}
 		o := &pl.ops[i]
 		v, s, nested := d.eval(o.pcs, base, n)
 		if nested {
 			if err := d.fragment(int(s.off), int(s.off+s.size), o.inner, true, level+1); err != nil {
+				if err == errTooMuchWork {
+					return err
+				}
 				d.note("BinXml substitution %d: %v", o.pcs[0].sub, err)
 			}
 			continue
@@ -396,8 +409,14 @@ func (d *decoder) listOf(vals []pval) pval {
 
 // mergeRepeats turns non-System fields that occur more than once (a
 // repeated UserData element) into one list field at the first occurrence.
+// Records have a few dozen fields, compared pairwise; a damaged record can
+// have hundreds of thousands, grouped through a map instead.
 func (d *decoder) mergeRepeats() {
 	fs := d.fields
+	if len(fs) > 64 {
+		d.mergeRepeatsMap()
+		return
+	}
 	for i := 0; i < len(fs); i++ {
 		if fs[i].system {
 			continue
@@ -426,6 +445,29 @@ func (d *decoder) mergeRepeats() {
 	d.fields = fs
 }
 
+func (d *decoder) mergeRepeatsMap() {
+	first := make(map[string]int)  // name -> index in kept
+	groups := make(map[int][]pval) // index in kept -> all values, when repeated
+	kept := d.fields[:0]
+	for _, f := range d.fields {
+		if !f.system {
+			if i, ok := first[f.name]; ok {
+				if groups[i] == nil {
+					groups[i] = []pval{kept[i].v}
+				}
+				groups[i] = append(groups[i], f.v)
+				continue
+			}
+			first[f.name] = len(kept)
+		}
+		kept = append(kept, f)
+	}
+	for i, vals := range groups {
+		kept[i].v = d.listOf(vals)
+	}
+	d.fields = kept
+}
+
 func (d *decoder) resetRecord() {
 	d.subs = d.subs[:0]
 	d.buf = d.buf[:0]
@@ -438,6 +480,7 @@ func (d *decoder) resetRecord() {
 	d.timeText = pval{}
 	d.recordID = pval{}
 	d.problem = ""
+	d.work = 0
 }
 
 // finish fills ev from the record's fields: one string conversion for all

@@ -268,3 +268,38 @@ func TestEventReused(t *testing.T) {
 		t.Errorf("clone changed: %q", got)
 	}
 }
+
+// TestRepeatedUserDataElements: a UserData element that repeats becomes a
+// list, in order, at its first position; with few fields (pairwise merge)
+// and with many (map merge).
+func TestRepeatedUserDataElements(t *testing.T) {
+	for _, n := range []int{3, 100} {
+		fs := []evtxtest.Data{{Name: "Before", Value: "x"}}
+		var want []string
+		for i := 0; i < n; i++ {
+			fs = append(fs, evtxtest.Data{Name: "Item", Value: fmt.Sprint("v", i)}, evtxtest.Data{Name: fmt.Sprint("F", i), Value: uint32(i)})
+			want = append(want, fmt.Sprint("v", i))
+		}
+		rec := evtxtest.Record{Provider: "P", EventID: 1, Time: t0, Channel: "C", Computer: "h",
+			UserData: &evtxtest.UserData{Element: "Thing", Fields: fs}}
+		r := read(evtxtest.MustBuild([]evtxtest.Record{rec}, evtxtest.Options{}))
+		if r.err != nil || len(r.warns) != 0 || len(r.events) != 1 {
+			t.Fatalf("n=%d: err %v warnings %v events %d", n, r.err, r.warns, len(r.events))
+		}
+		e := r.events[0]
+		v, _ := e.Get("Item")
+		if v.Kind != event.KindList || len(v.List) != n || v.Str != strings.Join(want, " ") {
+			t.Errorf("n=%d: Item = %+v", n, v)
+		}
+		names := map[string]int{}
+		for i, f := range e.Fields {
+			if _, dup := names[f.Name]; dup {
+				t.Errorf("n=%d: %s twice", n, f.Name)
+			}
+			names[f.Name] = i
+		}
+		if !(names["Before"] < names["Item"] && names["Item"] < names["F0"]) || e.GetString(fmt.Sprint("F", n-1)) != fmt.Sprint(n-1) {
+			t.Errorf("n=%d: field order %v", n, fields(e))
+		}
+	}
+}
