@@ -12,11 +12,12 @@ package detect
 
 import (
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
 
-	"github.com/bulwarkhq/bulwark/detect/internal/ac"
+	"github.com/bulwarkhq/bulwark/internal/ac"
 	"github.com/bulwarkhq/bulwark/event"
 	"github.com/bulwarkhq/bulwark/sigma"
 )
@@ -39,6 +40,7 @@ type Engine struct {
 	channelsKnown map[string]bool
 	mu            sync.Mutex
 	prefilters    map[string]*prefilter // shared by buckets with the same rules
+	automata      map[string]*ac.Automaton
 }
 
 // indexKey is where a rule is registered: a (lower-case) Windows channel
@@ -71,7 +73,7 @@ const smallBucket = 6
 
 // New indexes a rule set.
 func New(rs *sigma.RuleSet, opts Options) *Engine {
-	e := &Engine{rs: rs, keys: map[indexKey]*bucket{}, channelsKnown: map[string]bool{}, prefilters: map[string]*prefilter{}}
+	e := &Engine{rs: rs, keys: map[indexKey]*bucket{}, channelsKnown: map[string]bool{}, prefilters: map[string]*prefilter{}, automata: map[string]*ac.Automaton{}}
 	for _, c := range rs.Compiled {
 		if c.Rule.Level < opts.MinLevel && !rs.Correlated[c.Rule] {
 			continue
@@ -181,8 +183,7 @@ func (e *Engine) prefilterOf(b *bucket) *prefilter {
 
 func (e *Engine) buildPrefilter(rules []int32) *prefilter {
 	pf := &prefilter{fields: map[string]bool{}}
-	ids := map[string]int32{}
-	var texts []string
+	byText := map[string][]int32{}
 	for _, r := range rules {
 		needles, ok := e.rules[r].Needles()
 		if !ok {
@@ -190,15 +191,8 @@ func (e *Engine) buildPrefilter(rules []int32) *prefilter {
 			continue
 		}
 		for _, n := range needles {
-			id, seen := ids[n.Text]
-			if !seen {
-				id = int32(len(texts))
-				ids[n.Text] = id
-				texts = append(texts, n.Text)
-				pf.byHit = append(pf.byHit, nil)
-			}
-			if l := pf.byHit[id]; len(l) == 0 || l[len(l)-1] != r {
-				pf.byHit[id] = append(l, r)
+			if l := byText[n.Text]; len(l) == 0 || l[len(l)-1] != r {
+				byText[n.Text] = append(l, r)
 			}
 			if n.Field == "" {
 				pf.anyFld = true
@@ -207,6 +201,22 @@ func (e *Engine) buildPrefilter(rules []int32) *prefilter {
 			}
 		}
 	}
-	pf.auto = ac.Build(texts)
+	texts := make([]string, 0, len(byText))
+	for t := range byText {
+		texts = append(texts, t)
+	}
+	sort.Strings(texts)
+	for _, t := range texts {
+		pf.byHit = append(pf.byHit, byText[t])
+	}
+	// Branches of the same rules (Sysmon 1 and Security 4688 for process
+	// creation) have the same needles: build their automaton once.
+	key := strings.Join(texts, "\x00")
+	if a, ok := e.automata[key]; ok {
+		pf.auto = a
+	} else {
+		pf.auto = ac.Build(texts)
+		e.automata[key] = pf.auto
+	}
 	return pf
 }

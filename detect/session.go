@@ -2,6 +2,7 @@ package detect
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/bulwarkhq/bulwark/event"
 	"github.com/bulwarkhq/bulwark/sigma"
@@ -15,10 +16,11 @@ type Session struct {
 	gen      uint32
 	ruleMark []uint32
 	needles  map[*prefilter][]uint32
-	buckets  []*bucket
-	cands    []int32
-	hits     []int32
-	matched  []*sigma.Compiled
+	// byKey caches the buckets of each (channel, event id, format) seen.
+	byKey   map[lookupKey][]*bucket
+	cands   []int32
+	hits    []int32
+	matched []*sigma.Compiled
 	// Evaluated counts full rule evaluations, to measure the prefilter.
 	Evaluated int64
 }
@@ -30,6 +32,7 @@ func (e *Engine) NewSession() *Session {
 		scratch:  sigma.NewScratch(),
 		ruleMark: make([]uint32, len(e.rules)),
 		needles:  map[*prefilter][]uint32{},
+		byKey:    map[lookupKey][]*bucket{},
 	}
 }
 
@@ -50,9 +53,8 @@ func (s *Session) Match(ev *event.Event) []*sigma.Compiled {
 			id = ev.Fields[j].Value.Str
 		}
 	}
-	s.buckets = s.e.bucketsFor(ev, channel, id, s.buckets[:0])
 	s.cands = s.cands[:0]
-	for _, b := range s.buckets {
+	for _, b := range s.bucketsFor(ev, channel, id) {
 		pf := s.e.prefilterOf(b)
 		if pf == nil {
 			for _, r := range b.rules {
@@ -77,6 +79,26 @@ func (s *Session) Match(ev *event.Event) []*sigma.Compiled {
 		}
 	}
 	return s.matched
+}
+
+type lookupKey struct{ channel, id, format string }
+
+// maxLookupKeys bounds the bucket cache against inputs with endless
+// distinct channels or event ids.
+const maxLookupKeys = 4096
+
+func (s *Session) bucketsFor(ev *event.Event, channel, id string) []*bucket {
+	k := lookupKey{channel, id, ev.Source.Format}
+	if bs, ok := s.byKey[k]; ok {
+		return bs
+	}
+	bs := s.e.bucketsFor(ev, channel, id, nil)
+	if len(s.byKey) < maxLookupKeys {
+		// channel may point into the scratch arena: keep a copy.
+		k.channel, k.id, k.format = strings.Clone(channel), strings.Clone(id), strings.Clone(k.format)
+		s.byKey[k] = bs
+	}
+	return bs
 }
 
 func (s *Session) nextGen() {
@@ -108,7 +130,7 @@ func (s *Session) scan(ev *event.Event, pf *prefilter) {
 	hits := s.hits[:0]
 	for i := range ev.Fields {
 		f := &ev.Fields[i]
-		if f.Value.Kind == event.KindNull || (!pf.anyFld && !pf.fields[f.Name]) {
+		if f.Value.Kind == event.KindNull {
 			continue
 		}
 		if f.Value.Kind == event.KindList {

@@ -78,10 +78,12 @@ func (c *compiler) compileDetection(d *Detection) (node, error) {
 		}
 		alts = append(alts, n)
 	}
+	var n node = orNode(alts)
 	if len(alts) == 1 {
-		return alts[0], nil
+		n = alts[0]
 	}
-	return orNode(alts), nil
+	order(n)
+	return n, nil
 }
 
 func (c *compiler) compileExpr(x condExpr) (node, error) {
@@ -329,6 +331,9 @@ func (c *compiler) fieldCond(fc FieldCond) (node, error) {
 		f.presence = f.presence || presence
 		f.groups = append(f.groups, g)
 	}
+	if !f.presence {
+		f.set = newContainsSet(f.groups, f.all)
+	}
 	return f, nil
 }
 
@@ -351,6 +356,7 @@ func (c *compiler) keywords(fc FieldCond) (node, error) {
 		}
 		k.groups = append(k.groups, g)
 	}
+	k.set = newContainsSet(k.groups, k.all)
 	return k, nil
 }
 

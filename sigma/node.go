@@ -59,9 +59,11 @@ type fieldNode struct {
 	groups [][]valueMatcher
 	all    bool // every group must match (the all modifier); otherwise any
 	neq    bool // the condition holds when no group matches a present field
-	// presenceOnly matchers (exists, null) must see absent fields; others
+	// presence matchers (exists, null) must see absent fields; others
 	// fail fast on them.
 	presence bool
+	// set, when not nil, evaluates the groups of a scalar value in one pass.
+	set *containsSet
 }
 
 func (f *fieldNode) eval(s *Scratch) bool {
@@ -86,9 +88,12 @@ func (f *fieldNode) evalField(s *Scratch, name string) bool {
 	}
 	v := &s.ev.Fields[i].Value
 	var r bool
-	if v.Kind == event.KindList {
+	switch {
+	case v.Kind == event.KindList:
 		r = f.matchList(s, v)
-	} else {
+	case f.set != nil:
+		r = v.Kind != event.KindNull && f.set.feed(s, f.set.begin(s), s.Lower(i))
+	default:
 		r = f.matchGroups(s, v, s.Lower(i), true)
 	}
 	if f.neq {
@@ -348,9 +353,13 @@ func (m fieldrefMatcher) matchValue(s *Scratch, v *event.Value, lower string, pr
 type keywordNode struct {
 	groups [][]valueMatcher
 	all    bool
+	set    *containsSet
 }
 
 func (k *keywordNode) eval(s *Scratch) bool {
+	if k.set != nil {
+		return k.evalSet(s)
+	}
 	for _, g := range k.groups {
 		hit := k.anyField(s, g)
 		if k.all && !hit {
@@ -361,6 +370,29 @@ func (k *keywordNode) eval(s *Scratch) bool {
 		}
 	}
 	return k.all
+}
+
+func (k *keywordNode) evalSet(s *Scratch) bool {
+	st := k.set.begin(s)
+	fs := s.ev.Fields
+	for i := range fs {
+		v := &fs[i].Value
+		switch v.Kind {
+		case event.KindNull:
+			continue
+		case event.KindList:
+			for j := range v.List {
+				if k.set.feed(s, st, lowerString(v.List[j].Str)) {
+					return true
+				}
+			}
+			continue
+		}
+		if k.set.feed(s, st, s.Lower(i)) {
+			return true
+		}
+	}
+	return false
 }
 
 func (k *keywordNode) anyField(s *Scratch, g []valueMatcher) bool {

@@ -280,3 +280,7 @@ func lowerASCIIFrom(s string, i int) string {
 	}
 	return string(b)
 }
+
+// Fold lower-cases s the way rule matching does, for callers that prepare
+// text for case-insensitive comparison with compiled rules.
+func Fold(s string) string { return lowerString(s) }

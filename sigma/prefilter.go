@@ -1,6 +1,9 @@
 package sigma
 
-import "sort"
+import (
+	"regexp/syntax"
+	"sort"
+)
 
 // Needle is a lower-case literal that some field of an event must contain
 // for a rule to have any chance of matching. Field is "" when any field may
@@ -83,21 +86,28 @@ func groupNeedles(groups [][]valueMatcher, all bool, fields []string) ([]Needle,
 		var gs []Needle
 		gok := true
 		for _, m := range g {
-			sm, isStr := m.(*strMatcher)
-			if !isStr {
+			var lits []string
+			switch m := m.(type) {
+			case *strMatcher:
+				lit := longestLiteral(m.pat)
+				if m.cased {
+					lit = lowerString(lit)
+				}
+				lits = []string{lit}
+			case reMatcher:
+				var ok bool
+				if lits, ok = regexNeedles(m.re.String()); !ok {
+					lits = nil
+				}
+			}
+			if len(lits) == 0 || minLenStrings(lits) < minNeedle {
 				gok = false
 				break
 			}
-			lit := longestLiteral(sm.pat)
-			if len(lit) < minNeedle {
-				gok = false
-				break
-			}
-			if sm.cased {
-				lit = lowerString(lit)
-			}
-			for _, f := range fields {
-				gs = append(gs, Needle{Field: f, Text: lit})
+			for _, lit := range lits {
+				for _, f := range fields {
+					gs = append(gs, Needle{Field: f, Text: lit})
+				}
 			}
 		}
 		if all {
@@ -115,6 +125,84 @@ func groupNeedles(groups [][]valueMatcher, all bool, fields []string) ([]Needle,
 		return dedupNeedles(best), found
 	}
 	return dedupNeedles(union), len(union) > 0
+}
+
+func minLenStrings(ss []string) int {
+	m := 1 << 30
+	for _, s := range ss {
+		m = min(m, len(s))
+	}
+	return m
+}
+
+// regexNeedles derives lower-case literals one of which any match of the
+// regular expression contains: the best literal run of a concatenation,
+// the union over alternatives.
+func regexNeedles(expr string) ([]string, bool) {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return nil, false
+	}
+	return reNeedles(re.Simplify(), 0)
+}
+
+func reNeedles(re *syntax.Regexp, depth int) ([]string, bool) {
+	if depth > 50 {
+		return nil, false
+	}
+	switch re.Op {
+	case syntax.OpLiteral:
+		s := lowerString(string(re.Rune))
+		return []string{s}, len(s) >= minNeedle
+	case syntax.OpCapture:
+		return reNeedles(re.Sub[0], depth+1)
+	case syntax.OpPlus:
+		return reNeedles(re.Sub[0], depth+1)
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return reNeedles(re.Sub[0], depth+1)
+		}
+	case syntax.OpConcat:
+		// Adjacent literals join into one run; the longest run (or the best
+		// needle set of a sub-expression) is required.
+		var best []string
+		found := false
+		var run []rune
+		consider := func(set []string) {
+			if minLenStrings(set) >= minNeedle && (!found || minLenStrings(set) > minLenStrings(best)) {
+				best, found = set, true
+			}
+		}
+		flush := func() {
+			if len(run) > 0 {
+				consider([]string{lowerString(string(run))})
+				run = run[:0]
+			}
+		}
+		for _, sub := range re.Sub {
+			if sub.Op == syntax.OpLiteral {
+				run = append(run, sub.Rune...)
+				continue
+			}
+			flush()
+			if set, ok := reNeedles(sub, depth+1); ok {
+				consider(set)
+			}
+		}
+		flush()
+		return best, found
+	case syntax.OpAlternate:
+		var all []string
+		for _, sub := range re.Sub {
+			set, ok := reNeedles(sub, depth+1)
+			if !ok {
+				return nil, false
+			}
+			all = append(all, set...)
+		}
+		return all, len(all) > 0
+	}
+	return nil, false
 }
 
 func longestLiteral(p pattern) string {

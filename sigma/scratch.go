@@ -17,6 +17,9 @@ type Scratch struct {
 	// arena holds the lower-cased bytes of this event's values; the strings
 	// in lowered point into it, so it is only reused after Reset.
 	arena []byte
+	// set and groupSeen serve containsSet scans.
+	set       scanState
+	groupSeen []uint32
 }
 
 // NewScratch returns an empty Scratch.

@@ -46,73 +46,96 @@ func Build(needles []string) *Automaton {
 			a.nclass++
 		}
 	}
-	// Trie with sparse children.
-	type tnode struct {
-		next map[uint16]uint32
-		out  []int32
-		fail uint32
-	}
-	nodes := []tnode{{next: map[uint16]uint32{}}}
+	// The trie is built directly in the dense table: trans[s*nc+c] is the
+	// child of s on class c, or 0 (the root is nobody's child).
+	nc := a.nclass
+	a.trans = make([]uint32, nc, nc*countStates(needles))
+	outs := [][]int32{nil}
 	for id, n := range needles {
 		if n == "" {
 			continue
 		}
-		s := uint32(0)
+		s := 0
 		for i := 0; i < len(n); i++ {
-			c := a.classes[n[i]]
-			nx, ok := nodes[s].next[c]
-			if !ok {
-				if len(nodes) >= maxStates {
+			c := int(a.classes[n[i]])
+			nx := int(a.trans[s*nc+c])
+			if nx == 0 {
+				if len(outs) >= maxStates {
 					break
 				}
-				nx = uint32(len(nodes))
-				nodes = append(nodes, tnode{next: map[uint16]uint32{}})
-				nodes[s].next[c] = nx
+				nx = len(outs)
+				outs = append(outs, nil)
+				a.trans = append(a.trans, make([]uint32, nc)...)
+				a.trans[s*nc+c] = uint32(nx)
 			}
 			s = nx
 		}
-		nodes[s].out = append(nodes[s].out, int32(id))
+		outs[s] = append(outs[s], int32(id))
 	}
-	// Breadth-first: failure links, inherited outputs and the dense table.
-	nc := a.nclass
-	a.trans = make([]uint32, len(nodes)*nc)
-	order := make([]uint32, 0, len(nodes))
-	order = append(order, 0)
+	// Breadth-first: failure links, inherited outputs, and the missing
+	// transitions filled in from the failure state's (already complete) row.
+	states := len(outs)
+	fail := make([]uint32, states)
+	queue := make([]uint32, 0, states)
 	for c := 0; c < nc; c++ {
-		if nx, ok := nodes[0].next[uint16(c)]; ok {
-			nodes[nx].fail = 0
-			a.trans[c] = nx
-			order = append(order, nx)
+		if nx := a.trans[c]; nx != 0 {
+			queue = append(queue, nx)
 		}
 	}
-	for qi := 1; qi < len(order); qi++ {
-		s := order[qi]
-		f := nodes[s].fail
-		nodes[s].out = append(nodes[s].out, nodes[f].out...)
+	for qi := 0; qi < len(queue); qi++ {
+		s := int(queue[qi])
+		f := int(fail[s])
+		if len(outs[f]) > 0 {
+			outs[s] = append(outs[s], outs[f]...)
+		}
+		row := a.trans[s*nc : s*nc+nc]
+		frow := a.trans[f*nc : f*nc+nc]
 		for c := 0; c < nc; c++ {
-			if nx, ok := nodes[s].next[uint16(c)]; ok {
-				nodes[nx].fail = a.trans[int(f)*nc+c] &^ outFlag
-				a.trans[int(s)*nc+c] = nx
-				order = append(order, nx)
+			if nx := row[c]; nx != 0 {
+				fail[nx] = frow[c]
+				queue = append(queue, nx)
 			} else {
-				a.trans[int(s)*nc+c] = a.trans[int(f)*nc+c] &^ outFlag
+				row[c] = frow[c]
 			}
 		}
 	}
-	a.outStart = make([]uint32, len(nodes)+1)
-	for s := range nodes {
-		out := nodes[s].out
+	a.outStart = make([]uint32, states+1)
+	for s := range outs {
+		out := outs[s]
 		sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 		a.outStart[s] = uint32(len(a.outs))
 		a.outs = append(a.outs, out...)
 	}
-	a.outStart[len(nodes)] = uint32(len(a.outs))
+	a.outStart[states] = uint32(len(a.outs))
 	for i, nx := range a.trans {
 		if a.outStart[nx] != a.outStart[nx+1] {
 			a.trans[i] = nx | outFlag
 		}
 	}
 	return a
+}
+
+// countStates returns the number of trie states the needles need: one per
+// distinct non-empty prefix, plus the root.
+func countStates(needles []string) int {
+	sorted := make([]string, 0, len(needles))
+	for _, n := range needles {
+		if n != "" {
+			sorted = append(sorted, n)
+		}
+	}
+	sort.Strings(sorted)
+	states := 1
+	prev := ""
+	for _, n := range sorted {
+		lcp := 0
+		for lcp < len(n) && lcp < len(prev) && n[lcp] == prev[lcp] {
+			lcp++
+		}
+		states += len(n) - lcp
+		prev = n
+	}
+	return min(states, maxStates)
 }
 
 // Len is the number of needles the automaton was built with.
@@ -142,4 +165,17 @@ func (a *Automaton) Scan(s string, marks []uint32, gen uint32, hits []int32) []i
 		state = nx
 	}
 	return hits
+}
+
+// Contains reports whether any needle occurs in s.
+func (a *Automaton) Contains(s string) bool {
+	nc := uint32(a.nclass)
+	state := uint32(0)
+	for i := 0; i < len(s); i++ {
+		state = a.trans[state*nc+uint32(a.classes[s[i]])]
+		if state&outFlag != 0 {
+			return true
+		}
+	}
+	return false
 }

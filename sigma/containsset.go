@@ -1,0 +1,84 @@
+package sigma
+
+import "github.com/bulwarkhq/bulwark/internal/ac"
+
+// containsSet tests many "contains" values at once with one Aho-Corasick
+// pass instead of one substring search per value: rules often list dozens
+// of command-line fragments or keywords.
+type containsSet struct {
+	auto  *ac.Automaton
+	group []int32 // needle id → value (group) index
+	n     int     // number of groups
+	all   bool
+}
+
+// minSetSize is the number of values from which a set beats a loop of
+// strings.Contains.
+const minSetSize = 4
+
+// newContainsSet returns a set for groups whose every matcher is a
+// case-insensitive contains, or nil.
+func newContainsSet(groups [][]valueMatcher, all bool) *containsSet {
+	var texts []string
+	var group []int32
+	for gi, g := range groups {
+		for _, m := range g {
+			sm, ok := m.(*strMatcher)
+			if !ok || sm.op != opContains || sm.cased || sm.lit == "" {
+				return nil
+			}
+			texts = append(texts, sm.lit)
+			group = append(group, int32(gi))
+		}
+	}
+	if len(texts) < minSetSize {
+		return nil
+	}
+	return &containsSet{auto: ac.Build(texts), group: group, n: len(groups), all: all}
+}
+
+// scanState tracks which groups have been seen across several scans (the
+// fields of an event, for keywords with all).
+type scanState struct {
+	marks []uint32
+	gen   uint32
+	seen  int
+	hits  []int32
+}
+
+func (cs *containsSet) begin(s *Scratch) *scanState {
+	st := &s.set
+	if !cs.all {
+		return st
+	}
+	if len(st.marks) < cs.auto.Len() {
+		st.marks = make([]uint32, cs.auto.Len())
+	}
+	st.gen++
+	if st.gen == 0 {
+		clear(st.marks)
+		st.gen = 1
+	}
+	st.seen = 0
+	if cap(s.groupSeen) < cs.n {
+		s.groupSeen = make([]uint32, cs.n)
+	}
+	s.groupSeen = s.groupSeen[:cs.n]
+	return st
+}
+
+// feed scans one lower-cased text and reports whether the set is satisfied.
+func (cs *containsSet) feed(s *Scratch, st *scanState, lower string) bool {
+	if !cs.all {
+		return cs.auto.Contains(lower)
+	}
+	st.hits = cs.auto.Scan(lower, st.marks, st.gen, st.hits[:0])
+	for _, id := range st.hits {
+		g := cs.group[id]
+		if s.groupSeen[g] != st.gen {
+			s.groupSeen[g] = st.gen
+			st.seen++
+		}
+	}
+	return st.seen == cs.n
+}
