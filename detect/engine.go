@@ -17,8 +17,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/bulwarkhq/bulwark/internal/ac"
 	"github.com/bulwarkhq/bulwark/event"
+	"github.com/bulwarkhq/bulwark/internal/ac"
 	"github.com/bulwarkhq/bulwark/sigma"
 )
 
