@@ -206,7 +206,7 @@ func (cw *chunkWriter) add(r *Record, id uint64) bool {
 
 	e := &enc{cw: cw, base: cw.off + 24}
 	e.record(r, id)
-	size := 24 + len(e.b) + 4
+	size := (24 + len(e.b) + 4 + 7) &^ 7 // Windows keeps records 8-byte aligned
 	if e.err != nil || cw.off+size > chunkSize {
 		cw.names, cw.templates = saveNames, saveTemplates
 		return false
@@ -249,6 +249,7 @@ func (cw *chunkWriter) finish() []byte {
 	le.PutUint32(c[44:], uint32(cw.lastOff))
 	le.PutUint32(c[48:], uint32(cw.off))
 	le.PutUint32(c[52:], crc32.ChecksumIEEE(c[chunkHeaderSize:cw.off]))
+	le.PutUint32(c[120:], 1) // flags: 1 on every chunk Windows writes
 	sum := crc32.Update(crc32.ChecksumIEEE(c[:120]), crc32.IEEETable, c[128:chunkHeaderSize])
 	le.PutUint32(c[124:], sum)
 	return c
