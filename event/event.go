@@ -119,10 +119,10 @@ type Field struct {
 // Source says where an event came from, for evidence and for going back to
 // the original record.
 type Source struct {
-	Path   string // file path, or the ingest channel ("syslog/udp", "hec")
-	Format string // reader name: "evtx", "jsonl", "syslog", ...
-	Record int64  // EVTX EventRecordID, or the 1-based line number of text formats
-	Offset int64  // byte offset of the record in the (decompressed) input, -1 if unknown
+	Path   string `json:"path"`             // file path, or the ingest channel ("syslog/udp", "hec")
+	Format string `json:"format"`           // reader name: "evtx", "jsonl", "syslog", ...
+	Record int64  `json:"record,omitempty"` // EVTX EventRecordID, or the 1-based line number of text formats
+	Offset int64  `json:"offset"`           // byte offset of the record in the (decompressed) input, -1 if unknown
 }
 
 // Event is one log record.

@@ -178,10 +178,19 @@ type corrEntry struct {
 	ref   EventRef
 }
 
+// corrGroup is the window of one group. The counts of distinct values and
+// inputs in the window are kept up to date as entries come and go, so that
+// checking a threshold on every match costs O(1), not a pass over the window.
 type corrGroup struct {
 	key     map[string]string
 	entries []corrEntry // sorted by time
 	last    time.Time
+	values  map[string]int // value_count: entries per distinct value
+	inputs  map[int]int    // temporal: entries per input
+	// quietUntil holds back repeated firing: once a group fires, matches
+	// that keep coming within the timespan belong to the same burst and
+	// raise nothing new; each one pushes the quiet period on.
+	quietUntil time.Time
 }
 
 // NewCorrelator prepares windows for the rule set's correlations.
@@ -239,7 +248,7 @@ func (c *Correlator) add(out []CorrelationMatch, t corrTarget, key map[string]st
 		if len(groups) >= c.MaxGroups {
 			c.evictOldest(groups)
 		}
-		g = &corrGroup{key: key}
+		g = &corrGroup{key: key, values: map[string]int{}, inputs: map[int]int{}}
 		groups[gk] = g
 	}
 	// Windows that close before this match are evaluated first (for
@@ -248,20 +257,49 @@ func (c *Correlator) add(out []CorrelationMatch, t corrTarget, key map[string]st
 		if m, ok := c.evaluate(cc, g, g.entries[0].t.Add(cc.Timespan)); ok {
 			out = c.emit(out, m)
 		}
-		g.entries = g.entries[:0]
+		g.reset()
 	}
 	g.insert(corrEntry{t: ts, input: t.input, value: value, ref: ref})
 	if ts.After(g.last) {
 		g.last = ts
 	}
 	g.prune(g.last.Add(-cc.Timespan))
-	if cc.eager {
-		if m, ok := c.evaluate(cc, g, ts); ok {
-			g.entries = g.entries[:0] // fire once per burst, then start afresh
+	if cc.eager && !ts.After(g.quietUntil) {
+		g.quietUntil = ts.Add(cc.Timespan)
+		g.reset()
+		return out
+	}
+	if cc.eager && cc.Condition.Holds(g.count(cc)) {
+		if m, ok := c.evaluate(cc, g, g.last); ok {
+			g.reset() // one alert per burst, then start afresh
+			g.quietUntil = g.last.Add(cc.Timespan)
 			out = c.emit(out, m)
 		}
 	}
 	return out
+}
+
+// count is the correlation's measure over the whole current window.
+func (g *corrGroup) count(cc *CompiledCorrelation) int64 {
+	switch cc.Type {
+	case "value_count":
+		n := len(g.values)
+		if _, empty := g.values[""]; empty {
+			n--
+		}
+		return int64(n)
+	case "temporal":
+		return int64(len(g.inputs))
+	case "temporal_ordered":
+		return orderedRun(g.entries, len(cc.Inputs))
+	}
+	return int64(len(g.entries))
+}
+
+func (g *corrGroup) reset() {
+	g.entries = g.entries[:0]
+	clear(g.values)
+	clear(g.inputs)
 }
 
 // emit returns m and feeds it to correlations chained on it.
@@ -391,19 +429,36 @@ func (g *corrGroup) insert(e corrEntry) {
 	g.entries = append(g.entries, corrEntry{})
 	copy(g.entries[i+1:], g.entries[i:])
 	g.entries[i] = e
+	g.values[e.value]++
+	g.inputs[e.input]++
 	// Bound memory: a window never needs more entries than this.
 	const maxEntries = 100000
 	if len(g.entries) > maxEntries {
-		g.entries = append(g.entries[:0], g.entries[len(g.entries)-maxEntries:]...)
+		g.drop(len(g.entries) - maxEntries)
 	}
 }
 
+// prune drops the entries older than before.
 func (g *corrGroup) prune(before time.Time) {
 	i := 0
 	for i < len(g.entries) && g.entries[i].t.Before(before) {
 		i++
 	}
-	if i > 0 {
-		g.entries = append(g.entries[:0], g.entries[i:]...)
+	g.drop(i)
+}
+
+// drop removes the n oldest entries.
+func (g *corrGroup) drop(n int) {
+	if n <= 0 {
+		return
 	}
+	for _, e := range g.entries[:n] {
+		if g.values[e.value]--; g.values[e.value] == 0 {
+			delete(g.values, e.value)
+		}
+		if g.inputs[e.input]--; g.inputs[e.input] == 0 {
+			delete(g.inputs, e.input)
+		}
+	}
+	g.entries = append(g.entries[:0], g.entries[n:]...)
 }

@@ -87,6 +87,8 @@ threat intelligence and watches OT networks: one static binary, offline.`,
 		return usageError{fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())}
 	})
 	root.AddCommand(
+		newDetectCmd(e),
+		newRulesCmd(e),
 		newVersionCmd(e),
 	)
 	return root
