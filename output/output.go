@@ -45,4 +45,4 @@ func New(name string, w io.Writer, opts Options) (Handler, error) {
 type jsonl struct{ enc *json.Encoder }
 
 func (j *jsonl) Alert(a *alert.Alert) error { return j.enc.Encode(a) }
-func (j *jsonl) Close() error                { return nil }
+func (j *jsonl) Close() error               { return nil }

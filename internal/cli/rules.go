@@ -185,4 +185,3 @@ func newRulesListCmd(e *env) *cobra.Command {
 	cmd.Flags().StringVar(&minLevel, "min-level", "informational", "list rules of this level and above")
 	return cmd
 }
-
