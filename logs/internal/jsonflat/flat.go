@@ -23,6 +23,7 @@
 package jsonflat
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -57,6 +58,8 @@ var ErrNotObject = errors.New("record is not a JSON object")
 // call New.
 type Flattener struct {
 	names  map[string]string // interned dotted names, so records share them
+	seq    []string          // names of the last record in order: records of one shape repeat it
+	k      int               // position in seq
 	path   []byte            // dotted name of the value being parsed
 	buf    []byte            // scratch for unescaping
 	seed   maphash.Seed
@@ -90,6 +93,7 @@ func (f *Flattener) Object(e *event.Event, data []byte) error {
 	f.path = f.path[:0]
 	f.inList = 0
 	f.lists = f.lists[:0]
+	f.k = 0
 	clear(f.listIx)
 	i := skipSpace(data, 0)
 	var err error
@@ -284,15 +288,29 @@ func (f *Flattener) array(i, depth int) (int, error) {
 	return i, nil
 }
 
-// name returns the current dotted path as an interned string.
+// name returns the current dotted path as an interned string. Consecutive
+// records mostly share their shape, so the name is first compared with the
+// one at the same position in the previous record, which is cheaper than a
+// map lookup.
 func (f *Flattener) name() string {
-	if s, ok := f.names[string(f.path)]; ok {
-		return s
+	if f.k < len(f.seq) && f.seq[f.k] == string(f.path) {
+		f.k++
+		return f.seq[f.k-1]
 	}
-	s := string(f.path)
-	if len(f.names) < maxNames {
-		f.names[s] = s
+	s, ok := f.names[string(f.path)]
+	if !ok {
+		s = string(f.path)
+		if len(f.names) < maxNames {
+			f.names[s] = s
+		}
 	}
+	switch {
+	case f.k < len(f.seq):
+		f.seq[f.k] = s
+	case f.k < 4096:
+		f.seq = append(f.seq, s)
+	}
+	f.k++
 	return s
 }
 
@@ -386,35 +404,44 @@ func (f *Flattener) Has(e *event.Event, name string) bool {
 // appendKey appends the unescaped key starting at d[i] (a quote) to dst.
 func (f *Flattener) appendKey(dst []byte, i int) ([]byte, int, error) {
 	d := f.data
-	for j := i + 1; j < len(d); j++ {
-		switch d[j] {
-		case '"':
-			return append(dst, d[i+1:j]...), j + 1, nil
-		case '\\':
-			return f.unescape(dst, i)
-		}
+	j, escaped := strEnd(d, i)
+	switch {
+	case j < 0:
+		return dst, len(d), f.errf(i, "unterminated string")
+	case escaped:
+		return f.unescape(dst, i)
 	}
-	return dst, len(d), f.errf(i, "unterminated string")
+	return append(dst, d[i+1:j]...), j + 1, nil
+}
+
+// strEnd returns the index of the quote that may end the string starting at
+// d[i], and whether a backslash comes before it (then the quote may be
+// escaped and the string needs unescaping). Both searches are vectorised.
+func strEnd(d []byte, i int) (int, bool) {
+	j := bytes.IndexByte(d[i+1:], '"')
+	if j < 0 {
+		return -1, bytes.IndexByte(d[i+1:], '\\') >= 0
+	}
+	return i + 1 + j, bytes.IndexByte(d[i+1:i+1+j], '\\') >= 0
 }
 
 // str parses the string at d[i] (a quote). Strings without escapes are
 // substrings of the record and cost no allocation.
 func (f *Flattener) str(i int) (string, int, error) {
 	d := f.data
-	for j := i + 1; j < len(d); j++ {
-		switch d[j] {
-		case '"':
-			return f.s[i+1 : j], j + 1, nil
-		case '\\':
-			b, end, err := f.unescape(f.buf[:0], i)
-			f.buf = b
-			if err != nil {
-				return "", end, err
-			}
-			return string(b), end, nil
+	j, escaped := strEnd(d, i)
+	if !escaped {
+		if j < 0 {
+			return "", len(d), f.errf(i, "unterminated string")
 		}
+		return f.s[i+1 : j], j + 1, nil
 	}
-	return "", len(d), f.errf(i, "unterminated string")
+	b, end, err := f.unescape(f.buf[:0], i)
+	f.buf = b
+	if err != nil {
+		return "", end, err
+	}
+	return string(b), end, nil
 }
 
 // unescape appends the decoded string starting at d[i] (a quote) to dst.

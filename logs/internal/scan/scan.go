@@ -257,9 +257,9 @@ func (s *Scanner) Value(pretty bool) ([]byte, int64, error) {
 		n, done := st.scan(s.buf[i:s.end])
 		i += n
 		if done {
-			if discarding {
+			if discarding || i-s.pos > s.max {
+				s.skipped = dropped + int64(i-s.pos)
 				s.pos = i
-				s.skipped = dropped + int64(n)
 				return nil, off, ErrTooLong
 			}
 			v := s.buf[s.pos:i]
@@ -286,6 +286,10 @@ func (s *Scanner) Value(pretty bool) ([]byte, int64, error) {
 			s.pos = s.end
 			if len(v) == 0 {
 				return nil, off, s.readErr()
+			}
+			if len(v) > s.max {
+				s.skipped = int64(len(v))
+				return nil, off, ErrTooLong
 			}
 			return v, off, nil
 		}

@@ -152,6 +152,15 @@ func TestValueTooLong(t *testing.T) {
 	}
 }
 
+func TestValueJustTooLong(t *testing.T) {
+	// Longer than the limit but inside one buffer: still skipped.
+	v := `"` + strings.Repeat("x", 150) + `"`
+	got := values(t, v+" 1 "+v, 100, false)
+	if len(got) != 3 || !errors.Is(got[0].err, ErrTooLong) || got[1].text != "1" || !errors.Is(got[2].err, ErrTooLong) {
+		t.Fatalf("got %+v", got)
+	}
+}
+
 func TestSkipToLine(t *testing.T) {
 	s := New(strings.NewReader("junk junk\n  {nested\nmore\n{next}"), 100)
 	if n := s.SkipToLine('{'); n != int64(len("junk junk\n  {nested\nmore\n")) {
