@@ -299,3 +299,16 @@ func rawFile(binxml []byte) []byte {
 	fixChunkCRCs(f, fileHeaderSize)
 	return f
 }
+
+// TestStaleChunkCount: a dirty file's header may count fewer chunks than it
+// holds; every chunk present is read, and this is not damage.
+func TestStaleChunkCount(t *testing.T) {
+	f := sampleFile(t)
+	binary.LittleEndian.PutUint16(f[42:], 1)
+	binary.LittleEndian.PutUint32(f[120:], 1) // dirty
+	binary.LittleEndian.PutUint32(f[124:], crc32.ChecksumIEEE(f[:120]))
+	r := read(f)
+	if r.err != nil || len(r.warns) != 0 || len(r.events) != 40 {
+		t.Errorf("err %v, warnings %v, %d events, want 40", r.err, r.warns, len(r.events))
+	}
+}
