@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/bulwarkhq/bulwark/event"
@@ -45,5 +44,4 @@ func BenchmarkReadShared(b *testing.B) {
 	perOp := events / b.N
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
 	b.ReportMetric(float64(perOp), "events/op")
-	_ = filepath.Base
 }

@@ -94,6 +94,7 @@ const (
 	maxElementDepth = 64
 	maxPlanOps      = 4096
 	maxNesting      = 16
+	maxChunkPlans   = 8192 // template plans cached per chunk
 	// maxWork bounds the ops run plus fragment bytes read for one record;
 	// real records need a few hundred.
 	maxWork = 1 << 18

@@ -138,7 +138,9 @@ func (d *decoder) template(defOff uint32, cx ctx) *plan {
 	pl, ok := d.plans[key]
 	if !ok {
 		pl = d.compileTemplate(int(defOff), cx)
-		d.plans[key] = pl
+		if len(d.plans) < maxChunkPlans {
+			d.plans[key] = pl
+		}
 	}
 	d.lastKey, d.lastPlan = key, pl
 	return pl
@@ -154,10 +156,13 @@ func (d *decoder) compileTemplate(o int, cx ctx) *plan {
 	if size > len(d.chunk)-o-24 {
 		return &plan{err: fmt.Errorf("template definition at %d (%d bytes) runs past the chunk", o, size)}
 	}
-	if size > d.budget {
+	// Every compile costs at least a little, so that empty definitions at
+	// thousands of offsets cannot be compiled without end either.
+	cost := size + 64
+	if cost > d.budget {
 		return &plan{err: fmt.Errorf("template definitions in this chunk exceed %d bytes", 16*chunkSize)}
 	}
-	d.budget -= size
+	d.budget -= cost
 	body, end := o+24, o+24+size
 	canonical := d.canonical(body, end, cx)
 	if canonical {
