@@ -31,10 +31,10 @@ func Files(paths []string, warn func(Warning)) ([]FileInfo, error) {
 			return nil, err
 		}
 		if st.IsDir() {
-			w.dir(p)
+			w.dir(p, w.canonical(p))
 			continue
 		}
-		w.file(p, st)
+		w.file(p, w.canonical(p), st)
 	}
 	return w.out, nil
 }
@@ -66,12 +66,12 @@ func (w *walker) canonical(path string) string {
 	return path
 }
 
-func (w *walker) file(path string, st fs.FileInfo) {
+// file takes one file; key is its canonical path.
+func (w *walker) file(path, key string, st fs.FileInfo) {
 	if !st.Mode().IsRegular() {
 		w.warnf(path, "not a regular file (%s); skipped", st.Mode().Type())
 		return
 	}
-	key := w.canonical(path)
 	if w.seen[key] {
 		w.warnf(path, "already listed (as %s); skipped", key)
 		return
@@ -80,8 +80,8 @@ func (w *walker) file(path string, st fs.FileInfo) {
 	w.out = append(w.out, FileInfo{Path: path, Size: st.Size()})
 }
 
-func (w *walker) dir(path string) {
-	key := w.canonical(path)
+// dir walks one directory; key is its canonical path.
+func (w *walker) dir(path, key string) {
 	if w.seen[key] {
 		w.warnf(path, "directory %s already walked (a link loop or a second link to it); skipped", key)
 		return
@@ -100,10 +100,16 @@ func (w *walker) dir(path string) {
 			w.warnf(p, "cannot stat: %v", err)
 			continue
 		}
+		// Only a link needs resolving: below a canonical directory, any
+		// other entry's canonical path is the directory's plus its name.
+		ckey := filepath.Join(key, e.Name())
+		if e.Type()&fs.ModeSymlink != 0 {
+			ckey = w.canonical(p)
+		}
 		if st.IsDir() {
-			w.dir(p)
+			w.dir(p, ckey)
 			continue
 		}
-		w.file(p, st)
+		w.file(p, ckey, st)
 	}
 }

@@ -7,6 +7,7 @@
 package eve
 
 import (
+	"bytes"
 	"context"
 
 	"github.com/bulwarkhq/bulwark/event"
@@ -31,9 +32,13 @@ var timeFields = jsonflat.NewTimeFields("timestamp")
 // Sniff reports whether the first record is an object with Suricata's
 // "event_type" and "timestamp".
 func (*Reader) Sniff(head []byte) bool {
-	e, _ := jsonflat.First(head)
+	e, truncated := jsonflat.First(head)
 	if e == nil {
-		return false
+		// A first line longer than the head: Suricata writes "timestamp"
+		// first and "event_type" soon after.
+		h := bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
+		return truncated && bytes.HasPrefix(h, []byte(`{"timestamp":"`)) &&
+			bytes.Contains(h[:min(len(h), 512)], []byte(`"event_type":"`))
 	}
 	et, ok := e.Get("event_type")
 	if !ok || et.Kind != event.KindString {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark/event"
 	"github.com/bulwarkhq/bulwark/internal/testdata"
+	"github.com/bulwarkhq/bulwark/logs"
 	"github.com/bulwarkhq/bulwark/logs/internal/logtest"
 )
 
@@ -34,6 +35,10 @@ func TestSniff(t *testing.T) {
 		if got := New().Sniff([]byte(s)); got != want {
 			t.Errorf("Sniff(%s) = %v", s, got)
 		}
+	}
+	long := []byte(`{"timestamp":"2024-05-01T10:00:00.123456+0000","flow_id":1,"event_type":"fileinfo","x":"` + strings.Repeat("x", logs.SniffLen))
+	if !New().Sniff(long[:logs.SniffLen]) {
+		t.Error("Sniff of a first line longer than the head = false")
 	}
 }
 

@@ -32,7 +32,8 @@ type alias struct {
 // events. It caches the mapping per source name, so the string work is done
 // once per distinct name rather than once per event.
 type aliaser struct {
-	cache map[string]alias
+	cache  map[string]alias
+	merges map[int][]event.Value // repeated elements of the current event, by field index
 }
 
 func newAliaser() *aliaser { return &aliaser{cache: make(map[string]alias)} }
@@ -98,27 +99,32 @@ func (a *aliaser) fix(f *jsonflat.Flattener, e *event.Event) {
 		if f.AddIfAbsent(e, al.name, v) || al.conv != merge {
 			continue
 		}
-		// A repeated UserData element: append to the alias added before,
-		// unless the name came from the source itself.
-		for k := n; k < len(e.Fields); k++ {
-			if e.Fields[k].Name == al.name {
-				old := e.Fields[k].Value
-				var vs []event.Value
-				if old.Kind == event.KindList {
-					vs = append(vs, old.List...)
-				} else {
-					vs = append(vs, old)
-				}
-				if v.Kind == event.KindList {
-					vs = append(vs, v.List...)
-				} else {
-					vs = append(vs, v)
-				}
-				e.Fields[k].Value = event.List(vs...)
-				break
+		// A repeated UserData element: collect it for the alias added
+		// before, unless the name came from the source itself. Lists are
+		// built once at the end, so that many repeats stay linear.
+		if k, ok := f.Find(e, al.name); ok && k >= n {
+			if a.merges == nil {
+				a.merges = make(map[int][]event.Value)
 			}
+			vs, seen := a.merges[k]
+			if !seen {
+				vs = appendValue(nil, e.Fields[k].Value)
+			}
+			a.merges[k] = appendValue(vs, v)
 		}
 	}
+	for k, vs := range a.merges {
+		e.Fields[k].Value = event.List(vs...)
+	}
+	clear(a.merges)
+}
+
+// appendValue appends v, or v's elements when it is a list.
+func appendValue(vs []event.Value, v event.Value) []event.Value {
+	if v.Kind == event.KindList {
+		return append(vs, v.List...)
+	}
+	return append(vs, v)
 }
 
 func isDigits(s string) bool {

@@ -78,8 +78,10 @@ func Detect(head []byte) (logs.Reader, error) {
 }
 
 // Open opens path with logs.Open and picks its reader: the one called
-// format, or by sniffing when format is "" or "auto". The caller closes
-// the File.
+// format, or by sniffing when format is "" or "auto". An empty file (or one
+// that decompresses to nothing) holds no events in any format and is not an
+// error: it gets the jsonl reader, which finds nothing in it. The caller
+// closes the File.
 func Open(path, format string) (*logs.File, logs.Reader, error) {
 	var r logs.Reader
 	if format != "" && format != "auto" {
@@ -91,6 +93,9 @@ func Open(path, format string) (*logs.File, logs.Reader, error) {
 	f, err := logs.Open(path)
 	if err != nil {
 		return nil, nil, err
+	}
+	if r == nil && len(f.Head) == 0 {
+		r = jsonl.New()
 	}
 	if r == nil {
 		if r, err = Detect(f.Head); err != nil {

@@ -145,6 +145,13 @@ func TestDetectErrors(t *testing.T) {
 		t.Fatalf("Open with --format: %v", err)
 	}
 	f.Close()
+	empty := filepath.Join(dir, "empty.log")
+	os.WriteFile(empty, nil, 0o644)
+	if f, r, err := Open(empty, ""); err != nil || r == nil {
+		t.Errorf("empty file: %v", err)
+	} else {
+		f.Close()
+	}
 	if _, _, err := Open(p, "nope"); err == nil || !strings.Contains(err.Error(), `unknown format "nope"`) {
 		t.Errorf("unknown format: %v", err)
 	}

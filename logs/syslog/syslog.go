@@ -201,22 +201,31 @@ func atof(s string) float64 {
 // sd.<id>.<k> fields; a parameter that repeats becomes a list. An element
 // without parameters gives sd.<id> = "" so that its presence can be tested.
 func addSD(e *event.Event, sd string) {
-	base := len(e.Fields)
+	// Values are collected first and lists built once, so that a line
+	// repeating one parameter many times stays linear.
+	type param struct {
+		name string
+		vals []event.Value
+	}
+	var params []param
+	index := map[string]int{}
 	add := func(name string, v event.Value) {
-		for k := base; k < len(e.Fields); k++ {
-			f := &e.Fields[k]
-			if f.Name != name {
-				continue
-			}
-			if f.Value.Kind == event.KindList {
-				f.Value = event.List(append(append([]event.Value(nil), f.Value.List...), v)...)
-			} else {
-				f.Value = event.List(f.Value, v)
-			}
+		if k, ok := index[name]; ok {
+			params[k].vals = append(params[k].vals, v)
 			return
 		}
-		e.Add(name, v)
+		index[name] = len(params)
+		params = append(params, param{name, []event.Value{v}})
 	}
+	defer func() {
+		for _, p := range params {
+			if len(p.vals) == 1 {
+				e.Add(p.name, p.vals[0])
+			} else {
+				e.Add(p.name, event.List(p.vals...))
+			}
+		}
+	}()
 	for len(sd) > 0 && sd[0] == '[' {
 		sd = sd[1:]
 		// SD-ID, up to a space or "]".
@@ -227,7 +236,7 @@ func addSD(e *event.Event, sd string) {
 		id := sd[:i]
 		prefix := "sd." + id + "."
 		sd = sd[i:]
-		params := 0
+		n := 0
 		for len(sd) > 0 && sd[0] == ' ' {
 			sd = strings.TrimLeft(sd, " ")
 			eq := strings.IndexByte(sd, '=')
@@ -235,15 +244,15 @@ func addSD(e *event.Event, sd string) {
 				break
 			}
 			name := sd[:eq]
-			val, n, ok := sdValue(sd[eq+2:])
+			val, used, ok := sdValue(sd[eq+2:])
 			if !ok {
 				return
 			}
 			add(prefix+name, event.String(val))
-			params++
-			sd = sd[eq+2+n:]
+			n++
+			sd = sd[eq+2+used:]
 		}
-		if params == 0 {
+		if n == 0 {
 			add("sd."+id, event.String(""))
 		}
 		// Skip to the end of the element.

@@ -32,6 +32,7 @@ type column struct {
 	kind   kind
 	elem   kind
 	warned bool // a value failed to parse as kind; reported once
+	hidden bool // a later column has the same name, and wins
 }
 
 // header is the schema of the lines that follow it.
@@ -41,7 +42,6 @@ type header struct {
 	path         string
 	cols         []column
 	timeCol      int  // index of "ts", or -1
-	dups         bool // #fields names a column twice
 	hasPath      bool // #fields has a _path column
 }
 
@@ -144,13 +144,17 @@ func (r *tsvReader) directive(line []byte, off int64) {
 		}
 	case "#fields":
 		r.h.cols = make([]column, len(vals))
-		r.h.timeCol, r.h.dups, r.h.hasPath = -1, false, false
-		seen := make(map[string]bool, len(vals))
+		r.h.timeCol, r.h.hasPath = -1, false
+		last := make(map[string]int, len(vals))
 		for i, v := range vals {
 			name := string(v)
 			r.h.cols[i].name = name
-			r.h.dups = r.h.dups || seen[name]
-			seen[name] = true
+			if j, dup := last[name]; dup {
+				// Zeek never repeats a name; if a header does, the last
+				// column wins, as a repeated JSON key does.
+				r.h.cols[j].hidden = true
+			}
+			last[name] = i
 			switch name {
 			case "ts":
 				r.h.timeCol = i
@@ -201,6 +205,10 @@ func (r *tsvReader) data(line []byte, off int64) error {
 		r.in.Warnf(off, "line %d: %d columns, the header has %d; skipped", r.lineNo, n, len(h.cols))
 		return nil
 	}
+	if bytes.Count(line, h.setSep) > jsonflat.MaxValues {
+		r.in.Warnf(off, "line %d: more than %d set elements; skipped", r.lineNo, jsonflat.MaxValues)
+		return nil
+	}
 	e := r.e
 	e.Reset()
 	e.Source = event.Source{Path: r.in.Path, Format: Name, Record: r.lineNo, Offset: off}
@@ -214,20 +222,16 @@ func (r *tsvReader) data(line []byte, off int64) error {
 		}
 		raw := text[pos:end]
 		pos = end + len(h.sep)
-		if raw == h.unset {
+		c := &h.cols[i]
+		if raw == h.unset || c.hidden {
 			continue
 		}
-		c := &h.cols[i]
 		v, ok := r.value(raw, c)
 		if !ok && !c.warned {
 			c.warned = true
 			r.in.Warnf(off, "line %d: column %s: %q is not a valid %s; kept as text (further values of this column are not reported)", r.lineNo, c.name, raw, kindName(c))
 		}
-		if h.dups {
-			e.Set(c.name, v) // keep names unique; the last value wins
-		} else {
-			e.Add(c.name, v)
-		}
+		e.Add(c.name, v)
 		if i == h.timeCol {
 			if t, ok := ts.Parse(raw); ok {
 				e.Time = t

@@ -70,6 +70,16 @@ func TestTypes(t *testing.T) {
 	}
 }
 
+func TestDuplicateColumns(t *testing.T) {
+	res := logtest.Run(New(), "x.log", []byte("#separator \\x09\n#fields\ta\tb\ta\n#types\tstring\tstring\tcount\nfirst\tb\t5\n"))
+	if len(res.Events) != 1 {
+		t.Fatalf("%d events, warnings %v", len(res.Events), res.Warnings)
+	}
+	if got := logtest.Format(logtest.Result{Events: res.Events}); !strings.Contains(got, `a = int "5"`) || strings.Contains(got, "first") {
+		t.Errorf("the last of two columns named a must win:\n%s", got)
+	}
+}
+
 func TestPathFromName(t *testing.T) {
 	for in, want := range map[string]string{
 		"/var/zeek/conn.log":                     "conn",

@@ -36,6 +36,16 @@ import (
 // MaxDepth bounds nesting so that hostile input cannot exhaust the stack.
 const MaxDepth = 512
 
+// MaxValues bounds the leaves of one record. Each costs a Value of some 60
+// bytes, so without a bound a 16 MiB line of "[1,1,1,...]" would become half
+// a gigabyte of values.
+const MaxValues = 1 << 18
+
+// indexAt is how many fields a record may have before duplicate detection
+// switches from the bloom filter and a scan to a map: a hostile record with
+// many thousands of keys must not make it quadratic.
+const indexAt = 256
+
 // maxNames bounds the name cache: records with ever-new keys (hostile, or
 // keys that are really data) must not grow it without limit.
 const maxNames = 1 << 14
@@ -50,6 +60,9 @@ func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("invalid JSON at byte %d of the record: %s", e.Off, e.Msg)
 }
 
+// ErrTooManyValues is returned for records with more than MaxValues leaves.
+var ErrTooManyValues = fmt.Errorf("record has more than %d values", MaxValues)
+
 // ErrNotObject is returned for records that are valid JSON but not objects.
 var ErrNotObject = errors.New("record is not a JSON object")
 
@@ -63,7 +76,9 @@ type Flattener struct {
 	path   []byte            // dotted name of the value being parsed
 	buf    []byte            // scratch for unescaping
 	seed   maphash.Seed
-	bloom  [16]uint64 // names added to the current record, for cheap dedup
+	bloom  [16]uint64     // names added to the current record, for cheap dedup
+	index  map[string]int // name → field index, once the record has indexAt fields
+	leaves int            // leaves of the current record, against MaxValues
 	e      *event.Event
 	base   int // index of the record's first field in e.Fields
 	data   []byte
@@ -90,6 +105,8 @@ func (f *Flattener) Object(e *event.Event, data []byte) error {
 	f.e, f.data, f.s = e, data, string(data)
 	f.base = len(e.Fields)
 	f.bloom = [16]uint64{}
+	clear(f.index)
+	f.leaves = 0
 	f.path = f.path[:0]
 	f.inList = 0
 	f.lists = f.lists[:0]
@@ -170,22 +187,18 @@ func (f *Flattener) value(i, depth int) (int, error) {
 		if err != nil {
 			return j, err
 		}
-		f.leaf(event.Value{Kind: event.KindString, Str: s})
-		return j, nil
+		return j, f.leaf(event.Value{Kind: event.KindString, Str: s})
 	case 't':
 		if len(d)-i >= 4 && string(d[i:i+4]) == "true" {
-			f.leaf(event.Bool(true))
-			return i + 4, nil
+			return i + 4, f.leaf(event.Bool(true))
 		}
 	case 'f':
 		if len(d)-i >= 5 && string(d[i:i+5]) == "false" {
-			f.leaf(event.Bool(false))
-			return i + 5, nil
+			return i + 5, f.leaf(event.Bool(false))
 		}
 	case 'n':
 		if len(d)-i >= 4 && string(d[i:i+4]) == "null" {
-			f.leaf(event.Null())
-			return i + 4, nil
+			return i + 4, f.leaf(event.Null())
 		}
 	default:
 		if c == '-' || (c >= '0' && c <= '9') {
@@ -315,15 +328,18 @@ func (f *Flattener) name() string {
 }
 
 // leaf records a scalar at the current path.
-func (f *Flattener) leaf(v event.Value) {
+func (f *Flattener) leaf(v event.Value) error {
+	if f.leaves++; f.leaves > MaxValues {
+		return ErrTooManyValues
+	}
 	name := f.name()
 	if f.inList == 0 {
 		f.Add(f.e, name, v)
-		return
+		return nil
 	}
 	if k, ok := f.listIndex(name); ok {
 		f.lists[k].vals = append(f.lists[k].vals, v)
-		return
+		return nil
 	}
 	f.lists = append(f.lists, pending{name: name, vals: []event.Value{v}})
 	if f.listIx != nil || len(f.lists) > 16 {
@@ -337,6 +353,7 @@ func (f *Flattener) leaf(v event.Value) {
 		}
 		f.listIx[name] = len(f.lists) - 1
 	}
+	return nil
 }
 
 func (f *Flattener) listIndex(name string) (int, bool) {
@@ -361,44 +378,68 @@ func (f *Flattener) bloomBit(name string) (int, uint64) {
 // name that the current record already has. e must be the event being
 // filled by the last call to Object.
 func (f *Flattener) Add(e *event.Event, name string, v event.Value) {
-	w, bit := f.bloomBit(name)
-	if f.bloom[w]&bit != 0 {
-		for k := f.base; k < len(e.Fields); k++ {
-			if e.Fields[k].Name == name {
-				e.Fields[k].Value = v
-				return
-			}
-		}
+	if k, ok := f.find(e, name); ok {
+		e.Fields[k].Value = v
+		return
 	}
-	f.bloom[w] |= bit
-	e.Add(name, v)
+	f.add(e, name, v)
 }
 
 // AddIfAbsent appends field name to e unless the record already has it,
 // and reports whether it did. Readers add aliases with it, so that a name
 // the source itself uses always wins.
 func (f *Flattener) AddIfAbsent(e *event.Event, name string, v event.Value) bool {
-	if f.Has(e, name) {
+	if _, ok := f.find(e, name); ok {
 		return false
 	}
-	w, bit := f.bloomBit(name)
-	f.bloom[w] |= bit
-	e.Add(name, v)
+	f.add(e, name, v)
 	return true
 }
 
 // Has reports whether the current record has a field called name.
 func (f *Flattener) Has(e *event.Event, name string) bool {
+	_, ok := f.find(e, name)
+	return ok
+}
+
+// Find returns the index in e.Fields of the current record's field called
+// name.
+func (f *Flattener) Find(e *event.Event, name string) (int, bool) { return f.find(e, name) }
+
+func (f *Flattener) find(e *event.Event, name string) (int, bool) {
+	if len(f.index) > 0 {
+		k, ok := f.index[name]
+		return k, ok
+	}
 	w, bit := f.bloomBit(name)
 	if f.bloom[w]&bit == 0 {
-		return false
+		return 0, false
 	}
 	for k := f.base; k < len(e.Fields); k++ {
 		if e.Fields[k].Name == name {
-			return true
+			return k, true
 		}
 	}
-	return false
+	return 0, false
+}
+
+// add appends a field known to be new.
+func (f *Flattener) add(e *event.Event, name string, v event.Value) {
+	e.Add(name, v)
+	switch n := len(e.Fields) - f.base; {
+	case n > indexAt:
+		f.index[name] = len(e.Fields) - 1
+	case n == indexAt:
+		if f.index == nil {
+			f.index = make(map[string]int, 2*indexAt)
+		}
+		for k := f.base; k < len(e.Fields); k++ {
+			f.index[e.Fields[k].Name] = k
+		}
+	default:
+		w, bit := f.bloomBit(name)
+		f.bloom[w] |= bit
+	}
 }
 
 // appendKey appends the unescaped key starting at d[i] (a quote) to dst.
@@ -561,8 +602,7 @@ func (f *Flattener) number(i int) (int, error) {
 		}
 		integer = false
 	}
-	f.leaf(Number(f.s[i:j], integer))
-	return j, nil
+	return j, f.leaf(Number(f.s[i:j], integer))
 }
 
 // Number returns the value of a valid JSON number's text: KindInt when

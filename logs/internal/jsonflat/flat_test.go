@@ -110,6 +110,39 @@ func TestObjectErrors(t *testing.T) {
 	}
 }
 
+func TestLargeRecords(t *testing.T) {
+	f := New()
+	var e event.Event
+	many := "[" + strings.Repeat("1,", MaxValues) + "1]"
+	if err := f.Object(&e, []byte(`{"a":`+many+`}`)); !errors.Is(err, ErrTooManyValues) {
+		t.Errorf("too many values: %v", err)
+	}
+	// Many distinct keys, then repeats: dedup through the index stays
+	// correct (and linear).
+	var b strings.Builder
+	b.WriteString("{")
+	const n = 20000
+	for i := range n {
+		fmt.Fprintf(&b, `"k%d":%d,`, i, i)
+	}
+	b.WriteString(`"k5":"again","k19999":"last"}`)
+	e = event.Event{}
+	if err := f.Object(&e, []byte(b.String())); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.Fields) != n || e.GetString("k5") != "again" || e.GetString("k19999") != "last" || e.Fields[5].Name != "k5" {
+		t.Errorf("%d fields, k5=%q k19999=%q", len(e.Fields), e.GetString("k5"), e.GetString("k19999"))
+	}
+	if !f.Has(&e, "k123") || f.Has(&e, "nope") || !f.AddIfAbsent(&e, "new", event.Int(1)) || f.AddIfAbsent(&e, "k1", event.Int(1)) {
+		t.Error("Has / AddIfAbsent on an indexed record")
+	}
+	// The next, small record starts afresh.
+	e = event.Event{}
+	if err := f.Object(&e, []byte(`{"k5":1}`)); err != nil || f.Has(&e, "k6") || !f.Has(&e, "k5") {
+		t.Errorf("state leaked between records: %v", err)
+	}
+}
+
 // reference flattens with encoding/json's tokenizer, by the same rules, to
 // check the hand-written parser against.
 func reference(data []byte) (*event.Event, error) {
