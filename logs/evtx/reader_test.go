@@ -303,3 +303,31 @@ func TestRepeatedUserDataElements(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentReads: one Reader serves concurrent Reads (run with -race).
+func TestConcurrentReads(t *testing.T) {
+	file := sampleFile(t)
+	r := New()
+	errs := make(chan error, 4)
+	for g := 0; g < 4; g++ {
+		go func() {
+			n := 0
+			err := r.Read(context.Background(), logs.Input{Path: "x", R: bytes.NewReader(file)}, func(e *event.Event) error {
+				if got, want := e.GetString("ProcessId"), fmt.Sprint(4460+n); got != want {
+					return fmt.Errorf("event %d: ProcessId %q, want %q", n, got, want)
+				}
+				n++
+				return nil
+			})
+			if err == nil && n != 40 {
+				err = fmt.Errorf("%d events", n)
+			}
+			errs <- err
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
