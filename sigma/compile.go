@@ -44,6 +44,7 @@ type compiler struct {
 	order        []string
 	cache        map[string]node
 	notes        map[string]bool
+	sets         setCache
 }
 
 func (c *compiler) notef(format string, args ...any) {
@@ -332,7 +333,7 @@ func (c *compiler) fieldCond(fc FieldCond) (node, error) {
 		f.groups = append(f.groups, g)
 	}
 	if !f.presence {
-		f.set = newContainsSet(f.groups, f.all)
+		f.set = newContainsSet(f.groups, f.all, c.sets)
 	}
 	return f, nil
 }
@@ -356,7 +357,7 @@ func (c *compiler) keywords(fc FieldCond) (node, error) {
 		}
 		k.groups = append(k.groups, g)
 	}
-	k.set = newContainsSet(k.groups, k.all)
+	k.set = newContainsSet(k.groups, k.all, c.sets)
 	return k, nil
 }
 
@@ -381,7 +382,7 @@ func (c *compiler) valueMatchers(m modifiers, v RawValue) ([]valueMatcher, bool,
 		if err != nil {
 			return nil, false, fmt.Errorf("regular expression %q: %v (RE2 syntax: lookaround and backreferences are not available)", v.Text, unwrapRegexpError(err))
 		}
-		return []valueMatcher{reMatcher{re}}, false, nil
+		return []valueMatcher{newReMatcher(re)}, false, nil
 	case m.cidr:
 		p, err := parseCIDR(v.Text)
 		if err != nil {

@@ -1,6 +1,10 @@
 package sigma
 
-import "github.com/bulwarkhq/bulwark/internal/ac"
+import (
+	"strings"
+
+	"github.com/bulwarkhq/bulwark/internal/ac"
+)
 
 // containsSet tests many "contains" values at once with one Aho-Corasick
 // pass instead of one substring search per value: rules often list dozens
@@ -16,9 +20,14 @@ type containsSet struct {
 // strings.Contains.
 const minSetSize = 4
 
+// setCache shares the automata of identical value lists: a rule compiled
+// for two log source branches (Sysmon and Security process creation) and
+// rules that repeat a list would otherwise build them twice.
+type setCache map[string]*ac.Automaton
+
 // newContainsSet returns a set for groups whose every matcher is a
 // case-insensitive contains, or nil.
-func newContainsSet(groups [][]valueMatcher, all bool) *containsSet {
+func newContainsSet(groups [][]valueMatcher, all bool, cache setCache) *containsSet {
 	var texts []string
 	var group []int32
 	for gi, g := range groups {
@@ -34,7 +43,15 @@ func newContainsSet(groups [][]valueMatcher, all bool) *containsSet {
 	if len(texts) < minSetSize {
 		return nil
 	}
-	return &containsSet{auto: ac.Build(texts), group: group, n: len(groups), all: all}
+	key := strings.Join(texts, "\x00")
+	auto, ok := cache[key]
+	if !ok {
+		auto = ac.Build(texts)
+		if cache != nil {
+			cache[key] = auto
+		}
+	}
+	return &containsSet{auto: auto, group: group, n: len(groups), all: all}
 }
 
 // scanState tracks which groups have been seen across several scans (the

@@ -184,10 +184,62 @@ func (e existsMatcher) matchValue(_ *Scratch, _ *event.Value, _ string, present 
 
 // reMatcher implements the re modifier on the original (not lower-cased)
 // text: Sigma regular expressions are case-sensitive unless flagged i.
-type reMatcher struct{ re *regexp.Regexp }
+// Go's regexp engine is slow on long command lines, so a cheap necessary
+// condition is tested first: the text is long enough, and holds one of the
+// literals every match contains.
+type reMatcher struct {
+	re     *regexp.Regexp
+	minLen int
+	// maxLen bounds the text of a regular expression anchored at both ends
+	// (^...$) with no unbounded repetition; -1 otherwise.
+	maxLen int
+	lits   []string // lower-case; one must occur (case-insensitively)
+	// lineRun, when > 0, means the expression is just ".{N,}": some line
+	// holds at least N characters. Go's regexp takes milliseconds on that.
+	lineRun int
+}
 
-func (m reMatcher) matchValue(_ *Scratch, v *event.Value, _ string, present bool) bool {
-	return present && v.Kind != event.KindNull && m.re.MatchString(v.Str)
+func (m reMatcher) matchValue(_ *Scratch, v *event.Value, lower string, present bool) bool {
+	if !present || v.Kind == event.KindNull || len(v.Str) < m.minLen {
+		return false
+	}
+	if m.maxLen >= 0 && len(v.Str) > m.maxLen {
+		return false
+	}
+	if m.lineRun > 0 {
+		return hasLineRun(v.Str, m.lineRun)
+	}
+	if len(m.lits) > 0 {
+		if lower == "" && v.Str != "" {
+			lower = lowerString(v.Str)
+		}
+		found := false
+		for _, l := range m.lits {
+			if strings.Contains(lower, l) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return m.re.MatchString(v.Str)
+}
+
+// hasLineRun reports whether some line of s has at least n characters.
+func hasLineRun(s string, n int) bool {
+	run := 0
+	for _, r := range s {
+		if r == '\n' {
+			run = 0
+			continue
+		}
+		if run++; run >= n {
+			return true
+		}
+	}
+	return false
 }
 
 // cidrMatcher implements the cidr modifier.

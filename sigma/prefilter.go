@@ -1,8 +1,10 @@
 package sigma
 
 import (
+	"regexp"
 	"regexp/syntax"
 	"sort"
+	"unicode/utf8"
 )
 
 // Needle is a lower-case literal that some field of an event must contain
@@ -95,9 +97,8 @@ func groupNeedles(groups [][]valueMatcher, all bool, fields []string) ([]Needle,
 				}
 				lits = []string{lit}
 			case reMatcher:
-				var ok bool
-				if lits, ok = regexNeedles(m.re.String()); !ok {
-					lits = nil
+				if minLenStrings(m.lits) >= minNeedle {
+					lits = m.lits
 				}
 			}
 			if len(lits) == 0 || minLenStrings(lits) < minNeedle {
@@ -135,17 +136,120 @@ func minLenStrings(ss []string) int {
 	return m
 }
 
-// regexNeedles derives lower-case literals one of which any match of the
-// regular expression contains: the best literal run of a concatenation,
-// the union over alternatives.
-func regexNeedles(expr string) ([]string, bool) {
-	re, err := syntax.Parse(expr, syntax.Perl)
+// newReMatcher derives the regular expression's cheap precondition: its
+// minimum match length, and lower-case literals one of which every match
+// contains (the best literal run of a concatenation, the union over
+// alternatives).
+func newReMatcher(re *regexp.Regexp) reMatcher {
+	m := reMatcher{re: re, maxLen: -1}
+	t, err := syntax.Parse(re.String(), syntax.Perl)
 	if err != nil {
-		return nil, false
+		return m
 	}
-	return reNeedles(re.Simplify(), 0)
+	inner := t
+	for inner.Op == syntax.OpCapture {
+		inner = inner.Sub[0]
+	}
+	if inner.Op == syntax.OpRepeat && inner.Max == -1 && inner.Min > 0 && inner.Sub[0].Op == syntax.OpAnyCharNotNL {
+		m.lineRun = inner.Min
+	}
+	t = t.Simplify()
+	m.minLen = minMatchLen(t, 0)
+	if lits, ok := reNeedles(t, 0); ok {
+		m.lits = lits
+	}
+	if t.Op == syntax.OpConcat && len(t.Sub) >= 2 && t.Sub[0].Op == syntax.OpBeginText && t.Sub[len(t.Sub)-1].Op == syntax.OpEndText {
+		m.maxLen = maxMatchLen(t, 0)
+	}
+	return m
 }
 
+// maxMatchLen is an upper bound on the bytes of any match, or -1 when
+// there is none.
+func maxMatchLen(re *syntax.Regexp, depth int) int {
+	if depth > 50 {
+		return -1
+	}
+	switch re.Op {
+	case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText,
+		syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return 0
+	case syntax.OpLiteral:
+		n := 0
+		for _, r := range re.Rune {
+			n += utf8.RuneLen(r)
+			if re.Flags&syntax.FoldCase != 0 {
+				n += 3 // a folded variant may be longer in UTF-8
+			}
+		}
+		return n
+	case syntax.OpCharClass, syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+		return utf8.UTFMax
+	case syntax.OpCapture:
+		return maxMatchLen(re.Sub[0], depth+1)
+	case syntax.OpQuest:
+		return maxMatchLen(re.Sub[0], depth+1)
+	case syntax.OpRepeat:
+		if re.Max < 0 {
+			return -1
+		}
+		k := maxMatchLen(re.Sub[0], depth+1)
+		if k < 0 {
+			return -1
+		}
+		return re.Max * k
+	case syntax.OpConcat, syntax.OpAlternate:
+		n := 0
+		for _, s := range re.Sub {
+			k := maxMatchLen(s, depth+1)
+			if k < 0 {
+				return -1
+			}
+			if re.Op == syntax.OpConcat {
+				n += k
+			} else {
+				n = max(n, k)
+			}
+		}
+		return n
+	}
+	return -1
+}
+
+// minMatchLen is a lower bound on the bytes of any match.
+func minMatchLen(re *syntax.Regexp, depth int) int {
+	if depth > 50 {
+		return 0
+	}
+	switch re.Op {
+	case syntax.OpLiteral:
+		return len(re.Rune)
+	case syntax.OpCharClass, syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+		return 1
+	case syntax.OpCapture, syntax.OpPlus:
+		return minMatchLen(re.Sub[0], depth+1)
+	case syntax.OpRepeat:
+		return re.Min * minMatchLen(re.Sub[0], depth+1)
+	case syntax.OpConcat:
+		n := 0
+		for _, s := range re.Sub {
+			n += minMatchLen(s, depth+1)
+		}
+		return n
+	case syntax.OpAlternate:
+		n := -1
+		for _, s := range re.Sub {
+			if k := minMatchLen(s, depth+1); n < 0 || k < n {
+				n = k
+			}
+		}
+		return max(n, 0)
+	}
+	return 0
+}
+
+// reNeedles derives literals (of any length) one of which every match
+// contains.
 func reNeedles(re *syntax.Regexp, depth int) ([]string, bool) {
 	if depth > 50 {
 		return nil, false
@@ -153,7 +257,7 @@ func reNeedles(re *syntax.Regexp, depth int) ([]string, bool) {
 	switch re.Op {
 	case syntax.OpLiteral:
 		s := lowerString(string(re.Rune))
-		return []string{s}, len(s) >= minNeedle
+		return []string{s}, len(s) > 0
 	case syntax.OpCapture:
 		return reNeedles(re.Sub[0], depth+1)
 	case syntax.OpPlus:
@@ -169,7 +273,7 @@ func reNeedles(re *syntax.Regexp, depth int) ([]string, bool) {
 		found := false
 		var run []rune
 		consider := func(set []string) {
-			if minLenStrings(set) >= minNeedle && (!found || minLenStrings(set) > minLenStrings(best)) {
+			if len(set) > 0 && (!found || minLenStrings(set) > minLenStrings(best)) {
 				best, found = set, true
 			}
 		}

@@ -154,6 +154,7 @@ func Compile(docs []Document, opts Options) *RuleSet {
 		rs.Status = append(rs.Status, st)
 	}
 	seen := map[string]string{}
+	sets := setCache{}
 	for _, r := range rs.Rules {
 		st := &rs.Status[ruleStatus[r]]
 		if r.ID != "" {
@@ -162,7 +163,7 @@ func Compile(docs []Document, opts Options) *RuleSet {
 			}
 			seen[r.ID] = r.Path
 		}
-		compiled, notes, unmapped, err := compileRule(r, rs.Filters, m, placeholders)
+		compiled, notes, unmapped, err := compileRule(r, rs.Filters, m, placeholders, sets)
 		st.Notes = append(st.Notes, notes...)
 		st.Unmapped = unmapped
 		if err != nil {
@@ -191,7 +192,7 @@ func docPath(d Document) string {
 
 // compileRule compiles a rule once per branch of its log source, with the
 // filters that apply to it ANDed to its detection.
-func compileRule(r *Rule, filters []*Filter, m *Mapping, placeholders map[string][]string) ([]*Compiled, []string, bool, error) {
+func compileRule(r *Rule, filters []*Filter, m *Mapping, placeholders map[string][]string, sets setCache) ([]*Compiled, []string, bool, error) {
 	branches, mapped := m.Resolve(r.Logsource)
 	var applicable []*Filter
 	for _, f := range filters {
@@ -203,7 +204,7 @@ func compileRule(r *Rule, filters []*Filter, m *Mapping, placeholders map[string
 	notes := map[string]bool{}
 	for i := range branches {
 		b := &branches[i]
-		c := &compiler{fieldMap: b.FieldMap, placeholders: placeholders}
+		c := &compiler{fieldMap: b.FieldMap, placeholders: placeholders, sets: sets}
 		det, err := c.compileDetection(&r.Detection)
 		if err != nil {
 			return nil, nil, !mapped, err
@@ -211,7 +212,7 @@ func compileRule(r *Rule, filters []*Filter, m *Mapping, placeholders map[string
 		if len(applicable) > 0 {
 			all := andNode{det}
 			for _, f := range applicable {
-				fc := &compiler{fieldMap: b.FieldMap, placeholders: placeholders}
+				fc := &compiler{fieldMap: b.FieldMap, placeholders: placeholders, sets: sets}
 				fn, err := fc.compileDetection(&f.Detection)
 				if err != nil {
 					return nil, nil, !mapped, fmt.Errorf("filter %s (%s): %w", f.Title, f.Path, err)

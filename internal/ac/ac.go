@@ -1,102 +1,157 @@
 // Package ac is an Aho-Corasick automaton specialised for the detection
-// engine's prefilter: it finds which of many literal needles occur in a
-// string, in one pass, without allocating.
+// engine: it finds which of many literal needles occur in a string, in one
+// pass, without allocating.
 //
 // General-purpose Go libraries exist, but they allocate per match or per
-// search and store 256-way node tables; here the automaton is a dense DFA
-// over byte classes (only the bytes that occur in needles are told apart),
-// and hits are reported through a reusable mark array.
+// search, or store two 256-way tables per node (about 4 KiB a state). Here
+// the shallow states, where a scan spends nearly all its time, have full
+// transition rows over byte classes (only the bytes that occur in needles
+// are told apart), so most input bytes cost one table lookup; deeper states
+// keep only their trie edges and fall back along failure links to a
+// shallow state. Memory stays proportional to the needles: a set of 5,600
+// SHA-256 hashes takes a few megabytes, not the 36 MB of a full table.
 package ac
 
 import "sort"
 
+// denseDepth is the depth below which states get full transition rows.
+const denseDepth = 4
+
+// maxStates bounds the automaton (and so its memory) for hostile inputs.
+const maxStates = 1 << 26
+
 // Automaton finds needles in text. It is immutable after Build and safe for
 // concurrent use.
 type Automaton struct {
-	classes [256]uint16
+	classes [256]uint8
 	nclass  int
-	// trans[state*nclass+class] is the next state, with outFlag set when
-	// that state reports at least one needle.
-	trans    []uint32
-	outStart []uint32 // outputs of state s are outs[outStart[s]:outStart[s+1]]
+	// Trie, by state: its edges are edges[edgeStart[s]:edgeStart[s+1]],
+	// sorted by class.
+	edgeStart []uint32
+	edges     []edge
+	fail      []uint32
+	// dense[s] is the index of s's full row in rows (times nclass), or
+	// noRow for deep states.
+	dense []uint32
+	rows  []uint32
+	// outputs of state s: outs[outStart[s]:outStart[s+1]]
+	outStart []uint32
 	outs     []int32
 	n        int
 }
 
-const outFlag = 1 << 31
+type edge struct {
+	class uint8
+	to    uint32
+}
 
-// maxStates bounds the automaton (and so its memory) for hostile inputs.
-const maxStates = 1 << 24
+const noRow = ^uint32(0)
 
 // Build compiles the needles; the id reported for a needle is its index.
 // Empty needles are ignored.
 func Build(needles []string) *Automaton {
-	// Byte classes: each byte that occurs in a needle gets its own class;
-	// every other byte shares class 0.
+	a := &Automaton{n: len(needles)}
 	var used [256]bool
 	for _, n := range needles {
 		for i := 0; i < len(n); i++ {
 			used[n[i]] = true
 		}
 	}
-	a := &Automaton{nclass: 1, n: len(needles)}
+	a.nclass = 1
 	for b := 0; b < 256; b++ {
-		if used[b] {
-			a.classes[b] = uint16(a.nclass)
+		if used[b] && a.nclass < 256 {
+			a.classes[b] = uint8(a.nclass)
 			a.nclass++
 		}
 	}
-	// The trie is built directly in the dense table: trans[s*nc+c] is the
-	// child of s on class c, or 0 (the root is nobody's child).
-	nc := a.nclass
-	a.trans = make([]uint32, nc, nc*countStates(needles))
-	outs := [][]int32{nil}
-	for id, n := range needles {
-		if n == "" {
-			continue
+	// Insert the needles in sorted order so that every state's children
+	// are created in class order, as contiguous runs of a DFS: the trie
+	// is then laid out with sorted edge lists and no maps.
+	order := make([]int, 0, len(needles))
+	for i, n := range needles {
+		if n != "" {
+			order = append(order, i)
 		}
-		s := 0
-		for i := 0; i < len(n); i++ {
-			c := int(a.classes[n[i]])
-			nx := int(a.trans[s*nc+c])
-			if nx == 0 {
-				if len(outs) >= maxStates {
-					break
-				}
-				nx = len(outs)
-				outs = append(outs, nil)
-				a.trans = append(a.trans, make([]uint32, nc)...)
-				a.trans[s*nc+c] = uint32(nx)
+	}
+	sort.Slice(order, func(i, j int) bool {
+		x, y := needles[order[i]], needles[order[j]]
+		// Sort by class sequence, which orders like the bytes do.
+		return x < y
+	})
+	type tnode struct {
+		edges []edge
+		depth uint8
+		out   []int32
+	}
+	nodes := []tnode{{}}
+	path := []uint32{0} // states along the previous needle
+	prev := ""
+	for _, id := range order {
+		n := needles[id]
+		lcp := 0
+		for lcp < len(n) && lcp < len(prev) && n[lcp] == prev[lcp] {
+			lcp++
+		}
+		path = path[:lcp+1]
+		s := path[lcp]
+		for i := lcp; i < len(n) && len(nodes) < maxStates; i++ {
+			nx := uint32(len(nodes))
+			d := nodes[s].depth
+			if d < 255 {
+				d++
 			}
+			nodes = append(nodes, tnode{depth: d})
+			nodes[s].edges = append(nodes[s].edges, edge{class: a.classes[n[i]], to: nx})
 			s = nx
+			path = append(path, s)
 		}
-		outs[s] = append(outs[s], int32(id))
-	}
-	// Breadth-first: failure links, inherited outputs, and the missing
-	// transitions filled in from the failure state's (already complete) row.
-	states := len(outs)
-	fail := make([]uint32, states)
-	queue := make([]uint32, 0, states)
-	for c := 0; c < nc; c++ {
-		if nx := a.trans[c]; nx != 0 {
-			queue = append(queue, nx)
+		if len(path) == len(n)+1 {
+			nodes[path[len(n)]].out = append(nodes[path[len(n)]].out, int32(id))
 		}
+		prev = n
 	}
+	states := len(nodes)
+	a.edgeStart = make([]uint32, states+1)
+	for s := range nodes {
+		a.edgeStart[s] = uint32(len(a.edges))
+		a.edges = append(a.edges, nodes[s].edges...)
+	}
+	a.edgeStart[states] = uint32(len(a.edges))
+
+	// Breadth-first: failure links, inherited outputs, dense rows.
+	nc := a.nclass
+	a.fail = make([]uint32, states)
+	a.dense = make([]uint32, states)
+	outs := make([][]int32, states)
+	queue := make([]uint32, 1, states)
 	for qi := 0; qi < len(queue); qi++ {
-		s := int(queue[qi])
-		f := int(fail[s])
-		if len(outs[f]) > 0 {
-			outs[s] = append(outs[s], outs[f]...)
-		}
-		row := a.trans[s*nc : s*nc+nc]
-		frow := a.trans[f*nc : f*nc+nc]
-		for c := 0; c < nc; c++ {
-			if nx := row[c]; nx != 0 {
-				fail[nx] = frow[c]
-				queue = append(queue, nx)
-			} else {
-				row[c] = frow[c]
+		s := queue[qi]
+		outs[s] = nodes[s].out
+		if s != 0 {
+			if f := a.fail[s]; len(outs[f]) > 0 {
+				outs[s] = append(outs[s][:len(outs[s]):len(outs[s])], outs[f]...)
 			}
+		}
+		a.dense[s] = noRow
+		if nodes[s].depth < denseDepth {
+			a.dense[s] = uint32(len(a.rows))
+			a.rows = append(a.rows, make([]uint32, nc)...)
+			row := a.rows[int(a.dense[s]):]
+			if s != 0 {
+				// Shallower than s, so its row is complete.
+				copy(row[:nc], a.rows[int(a.dense[a.fail[s]]):int(a.dense[a.fail[s]])+nc])
+			}
+			for _, e := range nodes[s].edges {
+				row[e.class] = e.to
+			}
+		}
+		for _, e := range nodes[s].edges {
+			if s == 0 {
+				a.fail[e.to] = 0
+			} else {
+				a.fail[e.to] = a.step(a.fail[s], e.class)
+			}
+			queue = append(queue, e.to)
 		}
 	}
 	a.outStart = make([]uint32, states+1)
@@ -107,73 +162,70 @@ func Build(needles []string) *Automaton {
 		a.outs = append(a.outs, out...)
 	}
 	a.outStart[states] = uint32(len(a.outs))
-	for i, nx := range a.trans {
-		if a.outStart[nx] != a.outStart[nx+1] {
-			a.trans[i] = nx | outFlag
-		}
-	}
 	return a
 }
 
-// countStates returns the number of trie states the needles need: one per
-// distinct non-empty prefix, plus the root.
-func countStates(needles []string) int {
-	sorted := make([]string, 0, len(needles))
-	for _, n := range needles {
-		if n != "" {
-			sorted = append(sorted, n)
+// step is the full transition function: from s on class c.
+func (a *Automaton) step(s uint32, c uint8) uint32 {
+	for {
+		if r := a.dense[s]; r != noRow {
+			return a.rows[int(r)+int(c)]
 		}
-	}
-	sort.Strings(sorted)
-	states := 1
-	prev := ""
-	for _, n := range sorted {
-		lcp := 0
-		for lcp < len(n) && lcp < len(prev) && n[lcp] == prev[lcp] {
-			lcp++
+		es := a.edges[a.edgeStart[s]:a.edgeStart[s+1]]
+		for _, e := range es {
+			if e.class == c {
+				return e.to
+			}
+			if e.class > c {
+				break
+			}
 		}
-		states += len(n) - lcp
-		prev = n
+		s = a.fail[s]
 	}
-	return min(states, maxStates)
 }
 
 // Len is the number of needles the automaton was built with.
 func (a *Automaton) Len() int { return a.n }
 
-// States is the number of DFA states, for sizing reports.
-func (a *Automaton) States() int { return len(a.outStart) - 1 }
+// States is the number of states, for sizing reports.
+func (a *Automaton) States() int { return len(a.fail) }
 
 // Scan reports every needle occurring in s that is not yet marked with gen
 // in marks (len(marks) >= Len()), marks it, and appends its id to hits.
 func (a *Automaton) Scan(s string, marks []uint32, gen uint32, hits []int32) []int32 {
-	nc := uint32(a.nclass)
-	trans := a.trans
-	classes := &a.classes
 	state := uint32(0)
+	rows, dense := a.rows, a.dense
 	for i := 0; i < len(s); i++ {
-		nx := trans[state*nc+uint32(classes[s[i]])]
-		if nx&outFlag != 0 {
-			nx &^= outFlag
-			for _, id := range a.outs[a.outStart[nx]:a.outStart[nx+1]] {
+		c := a.classes[s[i]]
+		if r := dense[state]; r != noRow {
+			state = rows[int(r)+int(c)]
+		} else {
+			state = a.step(state, c)
+		}
+		if lo, hi := a.outStart[state], a.outStart[state+1]; lo != hi {
+			for _, id := range a.outs[lo:hi] {
 				if marks[id] != gen {
 					marks[id] = gen
 					hits = append(hits, id)
 				}
 			}
 		}
-		state = nx
 	}
 	return hits
 }
 
 // Contains reports whether any needle occurs in s.
 func (a *Automaton) Contains(s string) bool {
-	nc := uint32(a.nclass)
 	state := uint32(0)
+	rows, dense := a.rows, a.dense
 	for i := 0; i < len(s); i++ {
-		state = a.trans[state*nc+uint32(a.classes[s[i]])]
-		if state&outFlag != 0 {
+		c := a.classes[s[i]]
+		if r := dense[state]; r != noRow {
+			state = rows[int(r)+int(c)]
+		} else {
+			state = a.step(state, c)
+		}
+		if a.outStart[state] != a.outStart[state+1] {
 			return true
 		}
 	}
