@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/bulwarkhq/bulwark/event"
@@ -61,7 +62,10 @@ type decoder struct {
 	fields    []pfield
 	dataItems []pval // unnamed <Data> elements, in order
 	mergeTmp  []pval
-	repeat    bool   // fields may repeat a name: merge them in finish
+	repeat    bool // fields may repeat a name: merge them in finish
+	// unspaced caches the space-less aliases of names such as Defender's
+	// "Threat Name" (see finish).
+	unspaced  map[string]string
 	nameBits  uint64 // union of the executed plans' name bits
 	hasTime   bool
 	sec, nsec int64
@@ -490,6 +494,31 @@ func (d *decoder) resetRecord() {
 
 // finish fills ev from the record's fields: one string conversion for all
 // their texts, one slice for all their list elements.
+// addUnspacedAliases gives fields whose names hold spaces (Microsoft
+// Defender writes "Threat Name", "Process Name") a second name without
+// them, the one Sigma rules use ("ThreatName"), unless a field already has
+// it.
+func (d *decoder) addUnspacedAliases(ev *event.Event) {
+	n := len(ev.Fields)
+	for i := 0; i < n; i++ {
+		name := ev.Fields[i].Name
+		if strings.IndexByte(name, ' ') < 0 {
+			continue
+		}
+		alias, ok := d.unspaced[name]
+		if !ok {
+			if d.unspaced == nil || len(d.unspaced) > 4096 {
+				d.unspaced = map[string]string{}
+			}
+			alias = strings.ReplaceAll(name, " ", "")
+			d.unspaced[name] = alias
+		}
+		if _, exists := ev.Get(alias); !exists && alias != "" {
+			ev.Fields = append(ev.Fields, event.Field{Name: alias, Value: ev.Fields[i].Value})
+		}
+	}
+}
+
 func (d *decoder) finish(ev *event.Event, headerID uint64, written uint64) {
 	if len(d.dataItems) > 0 {
 		d.fields = append(d.fields, pfield{name: "Data", v: d.listOf(d.dataItems)})
@@ -524,6 +553,7 @@ func (d *decoder) finish(ev *event.Event, headerID uint64, written uint64) {
 		}
 		ev.Fields = append(ev.Fields, event.Field{Name: f.name, Value: v})
 	}
+	d.addUnspacedAliases(ev)
 
 	ev.Source.Record = int64(headerID)
 	if d.recordID.b > d.recordID.a {
