@@ -61,5 +61,6 @@ type Correlation struct {
 type EventRef struct {
 	Time   time.Time    `json:"time"`
 	Rule   string       `json:"rule"`
+	Host   string       `json:"host,omitempty"`
 	Source event.Source `json:"source"`
 }

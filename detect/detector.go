@@ -24,7 +24,9 @@ func (e *Engine) NewCorrelations() *Correlations {
 	if len(e.rs.Correlations) == 0 {
 		return nil
 	}
-	return &Correlations{c: sigma.NewCorrelator(e.rs)}
+	c := sigma.NewCorrelator(e.rs)
+	c.HostOf = hostOf
+	return &Correlations{c: c}
 }
 
 // Detector turns events into alerts for one goroutine.
@@ -110,8 +112,13 @@ func (d *Detector) emitCorrelation(m sigma.CorrelationMatch) error {
 			First: m.First, Last: m.Last, Values: m.Values,
 		},
 	}
+	hosts := map[string]bool{}
 	for _, r := range m.Events {
-		a.Correlation.Events = append(a.Correlation.Events, alert.EventRef{Time: r.Time, Rule: r.Rule, Source: r.Source})
+		a.Correlation.Events = append(a.Correlation.Events, alert.EventRef{Time: r.Time, Rule: r.Rule, Host: r.Host, Source: r.Source})
+		hosts[r.Host] = true
+	}
+	if len(hosts) == 1 && len(m.Events) > 0 {
+		a.Host = m.Events[0].Host // one host: the alert is about it
 	}
 	if len(m.Events) > 0 {
 		a.Source = m.Events[len(m.Events)-1].Source

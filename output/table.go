@@ -58,24 +58,27 @@ func (t *table) Alert(a *alert.Alert) error {
 		ts = a.Time.UTC().Format("2006-01-02 15:04:05Z")
 	}
 	level := fmt.Sprintf("%-8s", strings.ToUpper(shortLevel(a.Rule.Level)))
-	where := a.Host
-	if a.Channel != "" || a.EventID != "" {
-		ch := a.Channel
-		if i := strings.LastIndexByte(ch, '-'); i >= 0 && strings.HasPrefix(ch, "Microsoft-Windows-") {
-			ch = strings.TrimPrefix(ch, "Microsoft-Windows-")
-		}
-		where = strings.TrimSpace(where + " " + ch + "/" + a.EventID)
-	}
 	fmt.Fprintf(t.w, "%s  %s  %s", t.paint(dim, ts), t.paint(levelColor[a.Rule.Level], level), t.paint(bold, a.Rule.Title))
 	if len(a.Rule.Attack) > 0 {
 		fmt.Fprintf(t.w, "  %s", t.paint(dim, "["+strings.Join(a.Rule.Attack, " ")+"]"))
 	}
 	fmt.Fprintln(t.w)
-	src := a.Source.Path
-	if a.Source.Record > 0 {
-		src += "#" + strconv.FormatInt(a.Source.Record, 10)
+	var where []string
+	if a.Host != "" {
+		where = append(where, "host "+quote(a.Host))
 	}
-	fmt.Fprintf(t.w, "    %s  %s\n", where, t.paint(dim, src))
+	if a.Channel != "" {
+		where = append(where, strings.TrimPrefix(quote(a.Channel), "Microsoft-Windows-"))
+	}
+	if a.EventID != "" {
+		where = append(where, "EventID "+quote(a.EventID))
+	}
+	src := quote(a.Source.Path)
+	if a.Source.Record > 0 {
+		src += " record " + strconv.FormatInt(a.Source.Record, 10)
+	}
+	where = append(where, src)
+	fmt.Fprintf(t.w, "    %s\n", t.paint(dim, strings.Join(where, " · ")))
 	if c := a.Correlation; c != nil {
 		fmt.Fprintf(t.w, "    %s: %d within %s", c.Type, c.Count, c.Last.Sub(c.First).Round(time.Second))
 		keys := make([]string, 0, len(c.Group))

@@ -146,6 +146,7 @@ type CorrelationMatch struct {
 type EventRef struct {
 	Time   time.Time
 	Rule   string // the rule it matched (id or name)
+	Host   string
 	Source event.Source
 }
 
@@ -163,6 +164,8 @@ type Correlator struct {
 	// MaxGroups bounds the groups kept per correlation; beyond it the
 	// oldest groups are evicted.
 	MaxGroups int
+	// HostOf names the host of an event, for the evidence; may be nil.
+	HostOf func(*event.Event) string
 	Dropped   int64
 }
 
@@ -234,6 +237,9 @@ func (c *Correlator) Observe(r *Rule, ev *event.Event) []CorrelationMatch {
 			value = ev.GetString(t.c.Condition.Field)
 		}
 		ref := EventRef{Time: ev.Time, Rule: r.Ref(), Source: ev.Source}
+		if c.HostOf != nil {
+			ref.Host = c.HostOf(ev)
+		}
 		out = c.add(out, t, key, value, ev.Time, ref)
 	}
 	return out
