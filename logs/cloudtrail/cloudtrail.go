@@ -88,7 +88,7 @@ func (*Reader) Read(ctx context.Context, in logs.Input, emit func(*event.Event) 
 	in.R = br
 	peek, _ := br.Peek(4096)
 	if _, ok := recordsStart(peek); !ok {
-		return jsonflat.Read(ctx, in, jsonflat.Options{Format: Name, Time: timeFields, LinesOnly: true}, emit)
+		return jsonflat.Read(ctx, in, jsonflat.Options{Format: Name, Time: timeFields}, emit)
 	}
 	r := &reader{ctx: ctx, in: in, emit: emit, s: scan.New(br, jsonflat.MaxRecord), f: jsonflat.New(), e: &event.Event{}}
 	r.s.SkipBOM()

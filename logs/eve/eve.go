@@ -48,7 +48,8 @@ func (*Reader) Sniff(head []byte) bool {
 	return ok
 }
 
-// Read reads EVE records, one per line.
+// Read reads EVE records, one per line (or pretty-printed, as jq leaves
+// them: the shape is chosen as the jsonl reader chooses it).
 func (*Reader) Read(ctx context.Context, in logs.Input, emit func(*event.Event) error) error {
-	return jsonflat.Read(ctx, in, jsonflat.Options{Format: Name, Time: timeFields, LinesOnly: true}, emit)
+	return jsonflat.Read(ctx, in, jsonflat.Options{Format: Name, Time: timeFields}, emit)
 }

@@ -2,6 +2,7 @@ package eve
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -22,6 +23,22 @@ func TestGolden(t *testing.T) {
 		t.Errorf("%d events, warnings %v", len(res.Events), res.Warnings)
 	}
 	logtest.Golden(t, "eve.json.golden", logtest.Format(res))
+}
+
+func TestPrettyPrinted(t *testing.T) {
+	data, _ := os.ReadFile("testdata/eve.json")
+	var pretty bytes.Buffer
+	for _, line := range bytes.Split(data, []byte("\n"))[:4] {
+		json.Indent(&pretty, line, "", "  ")
+		pretty.WriteByte('\n')
+	}
+	if !New().Sniff(pretty.Bytes()) {
+		t.Error("Sniff = false")
+	}
+	res := logtest.Run(New(), "pretty", pretty.Bytes())
+	if len(res.Events) != 4 || len(res.Warnings) != 0 || res.Events[1].GetString("dns.rrname") != "example.test" {
+		t.Errorf("%d events, warnings %v", len(res.Events), res.Warnings)
+	}
 }
 
 func TestSniff(t *testing.T) {

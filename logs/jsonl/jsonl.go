@@ -11,6 +11,9 @@
 //     Event.System.Provider.#attributes.Name → Provider_Name,
 //     Event.EventData.Image → Image, and so on.
 //
+// Names with spaces (Microsoft Defender's "Threat Name") also get an alias
+// without them ("ThreatName"), the form Sigma rules use.
+//
 // Event.Time comes from the first of the usual timestamp fields present
 // (@timestamp, timestamp, time, ts, TimeCreated_SystemTime, eventTime,
 // UtcTime, ...). Source.Record is the 1-based line number, or the object

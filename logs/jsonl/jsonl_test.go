@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -86,6 +88,39 @@ func TestLongLine(t *testing.T) {
 	}
 }
 
+// TestHostileRecords feeds records built to amplify memory or time: a line
+// of a million tiny values, and one of a hundred thousand distinct keys.
+// They must cost memory proportional to their size, and time linear in it.
+func TestHostileRecords(t *testing.T) {
+	values := `{"a":[` + strings.Repeat("1,", 4<<20) + `1]}`
+	var keys strings.Builder
+	keys.WriteString("{")
+	for i := range 100000 {
+		fmt.Fprintf(&keys, `"k%d":1,`, i)
+	}
+	keys.WriteString(`"k0":2}`)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	res := read(t, values+"\n"+keys.String()+"\n")
+	elapsed := time.Since(start)
+	runtime.ReadMemStats(&after)
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0].Msg, "more than") {
+		t.Errorf("warnings %v", res.Warnings)
+	}
+	if len(res.Events) != 1 || len(res.Events[0].Fields) != 100000 || res.Events[0].GetString("k0") != "2" {
+		t.Errorf("%d events", len(res.Events))
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 400<<20 {
+		t.Errorf("allocated %d MiB for %d MiB of input", alloc>>20, (len(values)+keys.Len())>>20)
+	}
+	t.Logf("%d MiB allocated, %v", (after.TotalAlloc-before.TotalAlloc)>>20, elapsed)
+	if elapsed > 20*time.Second {
+		t.Errorf("took %v", elapsed)
+	}
+}
+
 func TestTime(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{`{"@timestamp":"2024-01-02T03:04:05Z","time":"2000-01-01T00:00:00Z"}`, "2024-01-02T03:04:05Z"},
@@ -161,6 +196,8 @@ func TestWindowsAliases(t *testing.T) {
 		"Execution_ThreadID":  `int "7788"`,
 		"NewProcessName":      `string "C:\\Windows\\System32\\cmd.exe"`,
 		"TokenElevationType":  `string "%%1936"`,
+		"Threat Name":         `string "EICAR"`,
+		"ThreatName":          `string "EICAR"`,
 		"Opcode":              "<absent>", // winlog.opcode is a name, not the number
 		"Keywords":            "<absent>",
 	} {

@@ -8,7 +8,8 @@ import (
 	"github.com/bulwarkhq/bulwark/logs/internal/jsonflat"
 )
 
-// maxCached bounds the alias cache, like the flattener's name cache.
+// maxCached bounds the alias cache, like the flattener's name cache; names
+// longer than 256 bytes are not cached either.
 const maxCached = 1 << 14
 
 // conv says how an alias's value derives from the source value.
@@ -28,15 +29,22 @@ type alias struct {
 	conv conv
 }
 
+// entry is a cached alias, with name's space-less form for names such as
+// Defender's "Threat Name", a second alias since Sigma rules say ThreatName.
+type entry struct {
+	alias
+	unspaced string
+}
+
 // aliaser adds the Windows convention's names to Winlogbeat and evtx_dump
 // events. It caches the mapping per source name, so the string work is done
 // once per distinct name rather than once per event.
 type aliaser struct {
-	cache  map[string]alias
+	cache  map[string]entry
 	merges map[int][]event.Value // repeated elements of the current event, by field index
 }
 
-func newAliaser() *aliaser { return &aliaser{cache: make(map[string]alias)} }
+func newAliaser() *aliaser { return &aliaser{cache: make(map[string]entry)} }
 
 // winlogbeat maps Winlogbeat's and Elastic Agent's winlog.* System fields.
 var winlogbeat = map[string]alias{
@@ -68,8 +76,11 @@ func (a *aliaser) fix(f *jsonflat.Flattener, e *event.Event) {
 		}
 		al, ok := a.cache[name]
 		if !ok {
-			al = lookup(name)
-			if len(a.cache) < maxCached {
+			al = entry{alias: lookup(name)}
+			if strings.Contains(al.name, " ") {
+				al.unspaced = strings.ReplaceAll(al.name, " ", "")
+			}
+			if len(a.cache) < maxCached && len(name) <= 256 {
 				a.cache[name] = al
 			}
 		}
@@ -95,6 +106,9 @@ func (a *aliaser) fix(f *jsonflat.Flattener, e *event.Event) {
 		}
 		if v.Kind == event.KindNull && strings.HasPrefix(name, "Event.") {
 			continue // an empty element (<Correlation />) gives no field
+		}
+		if al.unspaced != "" {
+			f.AddIfAbsent(e, al.unspaced, v)
 		}
 		if f.AddIfAbsent(e, al.name, v) || al.conv != merge {
 			continue

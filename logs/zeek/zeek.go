@@ -90,9 +90,8 @@ func (*Reader) Read(ctx context.Context, in logs.Input, emit func(*event.Event) 
 		pathValue = event.String(path)
 	}
 	return jsonflat.Read(ctx, in, jsonflat.Options{
-		Format:    Name,
-		Time:      timeFields,
-		LinesOnly: true,
+		Format: Name,
+		Time:   timeFields,
 		Fix: func(f *jsonflat.Flattener, e *event.Event) {
 			if path != "" {
 				f.AddIfAbsent(e, "_path", pathValue)

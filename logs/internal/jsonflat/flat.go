@@ -46,9 +46,13 @@ const MaxValues = 1 << 18
 // many thousands of keys must not make it quadratic.
 const indexAt = 256
 
-// maxNames bounds the name cache: records with ever-new keys (hostile, or
-// keys that are really data) must not grow it without limit.
-const maxNames = 1 << 14
+// maxNames and maxNameLen bound the name cache: records with ever-new keys
+// (hostile, or keys that are really data) must not grow it without limit,
+// in number or in bytes.
+const (
+	maxNames   = 1 << 14
+	maxNameLen = 256
+)
 
 // SyntaxError is a record that is not valid JSON, or not an object.
 type SyntaxError struct {
@@ -313,7 +317,7 @@ func (f *Flattener) name() string {
 	s, ok := f.names[string(f.path)]
 	if !ok {
 		s = string(f.path)
-		if len(f.names) < maxNames {
+		if len(f.names) < maxNames && len(s) <= maxNameLen {
 			f.names[s] = s
 		}
 	}

@@ -27,10 +27,6 @@ type Options struct {
 	Format string // recorded in event.Source.Format
 	// Time lists, best first, the fields whose value becomes Event.Time.
 	Time *TimeFields
-	// LinesOnly reads one record per line and never a top-level array or
-	// pretty-printed objects (EVE, Zeek: line-oriented by definition, where
-	// a line-based resynchronisation after damage is always right).
-	LinesOnly bool
 	// Fix, if set, runs on every event after flattening and before the
 	// time is set: aliases, derived fields. It may call f.Add and
 	// f.AddIfAbsent.
@@ -104,7 +100,7 @@ func Read(ctx context.Context, in logs.Input, opt Options, emit func(*event.Even
 			r.line++
 			continue
 		}
-		if !opt.LinesOnly && err == nil && streamShape(line) {
+		if err == nil && streamShape(line) {
 			return r.values()
 		}
 		return r.lines()
