@@ -42,6 +42,10 @@ type entry struct {
 type aliaser struct {
 	cache  map[string]entry
 	merges map[int][]event.Value // repeated elements of the current event, by field index
+	// prevName and prevEnt hold the names seen at each field position and
+	// their entries (see entry).
+	prevName []string
+	prevEnt  []entry
 }
 
 func newAliaser() *aliaser { return &aliaser{cache: make(map[string]entry)} }
@@ -74,16 +78,7 @@ func (a *aliaser) fix(f *jsonflat.Flattener, e *event.Event) {
 		if !strings.HasPrefix(name, "winlog.") && !strings.HasPrefix(name, "Event.") {
 			continue
 		}
-		al, ok := a.cache[name]
-		if !ok {
-			al = entry{alias: lookup(name)}
-			if strings.Contains(al.name, " ") {
-				al.unspaced = strings.ReplaceAll(al.name, " ", "")
-			}
-			if len(a.cache) < maxCached && len(name) <= 256 {
-				a.cache[name] = al
-			}
-		}
+		al := a.entry(i, name)
 		if al.name == "" {
 			continue
 		}
@@ -131,6 +126,33 @@ func (a *aliaser) fix(f *jsonflat.Flattener, e *event.Event) {
 		e.Fields[k].Value = event.List(vs...)
 	}
 	clear(a.merges)
+}
+
+// entry returns the alias of the source name at position i of the event.
+// Events of one source mostly repeat their predecessor's names in the same
+// positions, so the previous event's entry at i is tried before the map.
+func (a *aliaser) entry(i int, name string) entry {
+	if i < len(a.prevName) && a.prevName[i] == name {
+		return a.prevEnt[i]
+	}
+	al, ok := a.cache[name]
+	if !ok {
+		al = entry{alias: lookup(name)}
+		if strings.Contains(al.name, " ") {
+			al.unspaced = strings.ReplaceAll(al.name, " ", "")
+		}
+		if len(a.cache) < maxCached && len(name) <= 256 {
+			a.cache[name] = al
+		}
+	}
+	if i < 4096 {
+		for len(a.prevName) <= i {
+			a.prevName = append(a.prevName, "")
+			a.prevEnt = append(a.prevEnt, entry{})
+		}
+		a.prevName[i], a.prevEnt[i] = name, al
+	}
+	return al
 }
 
 // appendValue appends v, or v's elements when it is a list.
