@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Compiled is a rule compiled for one branch of its log source: the
@@ -272,8 +274,14 @@ func parseModifiers(mods []string) (modifiers, error) {
 		case "fieldref":
 			m.fieldref = true
 		case "lt", "lte", "gt", "gte":
+			if m.numOp != "" && m.numOp != mod {
+				return m, fmt.Errorf("modifiers %s and %s contradict each other", m.numOp, mod)
+			}
 			m.numOp = mod
 		case "minute", "hour", "day", "week", "month", "year":
+			if m.timePart != "" && m.timePart != mod {
+				return m, fmt.Errorf("modifiers %s and %s contradict each other", m.timePart, mod)
+			}
 			m.timePart = mod
 		case "expand", "windash", "base64", "base64offset", "utf16le", "utf16be", "utf16", "wide":
 			m.transforms = append(m.transforms, mod)
@@ -301,8 +309,14 @@ func parseModifiers(mods []string) (modifiers, error) {
 	if kinds > 1 {
 		return m, fmt.Errorf("modifiers %s cannot be combined", strings.Join(mods, "|"))
 	}
-	if kinds == 1 && (wraps > 0 || len(m.transforms) > 0) && !m.fieldref {
+	// A field reference names another field: it is not a value that a
+	// regular expression, a network, a number or an encoding could apply to
+	// (valueMatchers would silently drop one or the other).
+	if kinds == 1 && (wraps > 0 || len(m.transforms) > 0 || m.fieldref) {
 		return m, fmt.Errorf("modifiers %s cannot be combined", strings.Join(mods, "|"))
+	}
+	if m.fieldref && len(m.transforms) > 0 {
+		return m, fmt.Errorf("modifiers %s cannot be combined: fieldref takes a field name", strings.Join(mods, "|"))
 	}
 	return m, nil
 }
@@ -491,18 +505,14 @@ func (c *compiler) expand(p pattern) []pattern {
 		}
 		rest := t.lit
 		for rest != "" {
-			i := strings.IndexByte(rest, '%')
-			j := -1
-			if i >= 0 {
-				j = strings.IndexByte(rest[i+1:], '%')
-			}
-			if i < 0 || j < 0 {
-				out = appendAll(out, pattern{{kind: tLit, lit: rest}})
+			i, j := placeholderAt(rest)
+			if i < 0 {
+				out = appendAll(out, pattern{{kind: tLit, lit: unescapePercent(rest)}})
 				break
 			}
 			name := rest[i+1 : i+1+j]
 			if i > 0 {
-				out = appendAll(out, pattern{{kind: tLit, lit: rest[:i]}})
+				out = appendAll(out, pattern{{kind: tLit, lit: unescapePercent(rest[:i])}})
 			}
 			vals, ok := c.placeholders[name]
 			if !ok {
@@ -521,6 +531,37 @@ func (c *compiler) expand(p pattern) []pattern {
 		}
 	}
 	return out
+}
+
+// placeholderAt finds the first placeholder of s much as pySigma does: a %
+// not escaped by a backslash, a name, and a closing %. It returns the
+// position of the opening % and the length of the name, or -1. Text such as
+// "100% of 50%" holds none, and "\%plain%name%" holds only %name% (the
+// specification's example). Names are word characters as in pySigma, and
+// also - and . (SigmaHQ has %DC-MACHINE-NAME%); an undefined one stays text.
+func placeholderAt(s string) (int, int) {
+	for i := 0; i < len(s); i++ {
+		if s[i] != '%' || (i > 0 && s[i-1] == '\\') {
+			continue
+		}
+		j := i + 1
+		for j < len(s) {
+			r, size := utf8.DecodeRuneInString(s[j:])
+			if r != '_' && r != '-' && r != '.' && !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+				break
+			}
+			j += size
+		}
+		if j > i+1 && j < len(s) && s[j] == '%' {
+			return i, j - i - 1
+		}
+	}
+	return -1, -1
+}
+
+// unescapePercent turns the escaped \% of expanded text into a plain %.
+func unescapePercent(s string) string {
+	return strings.ReplaceAll(s, `\%`, "%")
 }
 
 func appendAll(ps []pattern, tail pattern) []pattern {

@@ -33,9 +33,16 @@ type condOf struct {
 	pattern string // "" for them
 }
 
-func (c condAnd) String() string   { return joinExprs([]condExpr(c), " and ") }
-func (c condOr) String() string    { return joinExprs([]condExpr(c), " or ") }
-func (c condNot) String() string   { return "not " + c.x.String() }
+func (c condAnd) String() string { return joinExprs([]condExpr(c), " and ") }
+func (c condOr) String() string  { return joinExprs([]condExpr(c), " or ") }
+func (c condNot) String() string {
+	// not binds tighter than and and or: keep their grouping when printed.
+	switch c.x.(type) {
+	case condAnd, condOr:
+		return "not (" + c.x.String() + ")"
+	}
+	return "not " + c.x.String()
+}
 func (c condIdent) String() string { return string(c) }
 func (c condOf) String() string {
 	q := strconv.Itoa(c.n)

@@ -165,8 +165,8 @@ type Correlator struct {
 	// oldest groups are evicted.
 	MaxGroups int
 	// HostOf names the host of an event, for the evidence; may be nil.
-	HostOf func(*event.Event) string
-	Dropped   int64
+	HostOf  func(*event.Event) string
+	Dropped int64
 }
 
 type corrTarget struct {
@@ -270,7 +270,9 @@ func (c *Correlator) add(out []CorrelationMatch, t corrTarget, key map[string]st
 		g.last = ts
 	}
 	g.prune(g.last.Add(-cc.Timespan))
-	if cc.eager && !ts.After(g.quietUntil) {
+	// A group that never fired has no quiet period, whatever ts is: events
+	// without a timestamp (the zero time) must still be able to fire.
+	if cc.eager && !g.quietUntil.IsZero() && !ts.After(g.quietUntil) {
 		g.quietUntil = ts.Add(cc.Timespan)
 		g.reset()
 		return out

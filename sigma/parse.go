@@ -119,6 +119,12 @@ func parseDocument(path string, n *yaml.Node) Document {
 			doc.Err = err
 			return doc
 		}
+		// The specification lists generate among the document's top-level
+		// attributes; pySigma reads it inside the correlation section.
+		// Either turns it on.
+		if g := keys["generate"]; g != nil && g.Value == "true" {
+			c.Generate = true
+		}
 		c.Path, c.Line = path, n.Line
 		doc.Correlation = c
 	case keys["filter"] != nil:

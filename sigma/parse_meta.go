@@ -53,7 +53,6 @@ func parseCorrelation(path string, n *yaml.Node, meta Meta) (*Correlation, *Erro
 	if g := k["generate"]; g != nil {
 		c.Generate = g.Value == "true"
 	}
-	// The generate flag may also sit at the document's top level.
 	if cond := k["condition"]; cond != nil {
 		if c.Condition, err = parseCountCondition(path, cond); err != nil {
 			return nil, err
@@ -167,7 +166,8 @@ func parseFilter(path string, n *yaml.Node, meta Meta) (*Filter, *Error) {
 	if k["rules"] == nil {
 		return nil, errAt(path, n, "filter.rules is required: rule ids or names, or 'any'")
 	}
-	if !(len(rules) == 1 && strings.EqualFold(rules[0], "any")) {
+	// pySigma takes "all" as a synonym of "any".
+	if !(len(rules) == 1 && (strings.EqualFold(rules[0], "any") || strings.EqualFold(rules[0], "all"))) {
 		f.Rules = rules
 	}
 	// The rest of the filter section is a detection: search identifiers and

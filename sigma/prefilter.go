@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"sort"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -256,8 +257,20 @@ func reNeedles(re *syntax.Regexp, depth int) ([]string, bool) {
 	}
 	switch re.Op {
 	case syntax.OpLiteral:
-		s := lowerString(string(re.Rune))
-		return []string{s}, len(s) > 0
+		// Only the runs between runes that are not fold-safe are required
+		// text (see foldSafe); the longest run serves.
+		fold := re.Flags&syntax.FoldCase != 0
+		best, start := "", 0
+		for i := 0; i <= len(re.Rune); i++ {
+			if i < len(re.Rune) && foldSafe(re.Rune[i], fold) {
+				continue
+			}
+			if s := lowerString(string(re.Rune[start:i])); len(s) > len(best) {
+				best = s
+			}
+			start = i + 1
+		}
+		return []string{best}, len(best) > 0
 	case syntax.OpCapture:
 		return reNeedles(re.Sub[0], depth+1)
 	case syntax.OpPlus:
@@ -285,7 +298,14 @@ func reNeedles(re *syntax.Regexp, depth int) ([]string, bool) {
 		}
 		for _, sub := range re.Sub {
 			if sub.Op == syntax.OpLiteral {
-				run = append(run, sub.Rune...)
+				fold := sub.Flags&syntax.FoldCase != 0
+				for _, r := range sub.Rune {
+					if !foldSafe(r, fold) {
+						flush()
+						continue
+					}
+					run = append(run, r)
+				}
 				continue
 			}
 			flush()
@@ -307,6 +327,25 @@ func reNeedles(re *syntax.Regexp, depth int) ([]string, bool) {
 		return all, len(all) > 0
 	}
 	return nil, false
+}
+
+// foldSafe reports whether every text that rune r of a regular expression
+// matches lower-cases to what r lower-cases to, so that the lower-cased
+// literal is found in the lower-cased value. Always so for case-sensitive
+// literals; under (?i), not for the runes with a case-fold variant that is
+// already lower case but different: (?i)s matches 'ſ', which lower-cases to
+// itself, so "powerſhell" holds no "powershell" (likewise µ/μ and ς/σ).
+func foldSafe(r rune, fold bool) bool {
+	if !fold {
+		return true
+	}
+	l := unicode.ToLower(r)
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		if unicode.ToLower(f) != l {
+			return false
+		}
+	}
+	return true
 }
 
 func longestLiteral(p pattern) string {

@@ -207,10 +207,18 @@ func matchSuffixSeg(s string, from int, seg pattern) bool {
 	if len(seg) == 1 && seg[0].kind == tLit {
 		return len(s)-from >= len(seg[0].lit) && strings.HasSuffix(s, seg[0].lit)
 	}
-	for p := from; p <= len(s); p++ {
+	// Candidate starts are character boundaries: starting inside a UTF-8
+	// sequence would let ? match a lone continuation byte, so "*??" would
+	// match the single character "€".
+	for p := from; p <= len(s); {
 		if matchSegAt(s, p, seg) == len(s) {
 			return true
 		}
+		if p == len(s) {
+			break
+		}
+		_, size := utf8.DecodeRuneInString(s[p:])
+		p += size
 	}
 	return false
 }
