@@ -65,7 +65,7 @@ var (
 
 func TestFilters(t *testing.T) {
 	for _, tc := range []struct {
-		name, filter         string
+		name, filter        string
 		admin, user, secAdm string // rules firing on procAdmin, procUser, secAdmin
 	}{
 		{"no filter", "",
