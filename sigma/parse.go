@@ -71,7 +71,8 @@ func Parse(path string, data []byte) []Document {
 			docs = append(docs, Document{Err: &Error{Path: path, Line: yamlErrorLine(err), Msg: "invalid YAML: " + trimYAMLError(err)}})
 			break // the decoder cannot resynchronise after a syntax error
 		}
-		if len(root.Content) == 0 {
+		// An empty document (a stray "---") is no document.
+		if len(root.Content) == 0 || root.Content[0].Kind == yaml.ScalarNode && root.Content[0].Tag == "!!null" && root.Content[0].Value == "" {
 			continue
 		}
 		docs = append(docs, parseDocument(path, root.Content[0]))
@@ -113,6 +114,10 @@ func parseDocument(path string, n *yaml.Node) Document {
 		return doc
 	}
 	switch {
+	case keys["action"] != nil:
+		// Checked first: a global document of such a collection often has
+		// a partial detection, which must not load as a rule of its own.
+		doc.Err = errAt(path, keys["action"], "rule collections with 'action' (Sigma 1.0 global/reset/repeat) are not supported: write each rule as its own document")
 	case keys["correlation"] != nil:
 		c, err := parseCorrelation(path, keys["correlation"], meta)
 		if err != nil {
@@ -142,8 +147,6 @@ func parseDocument(path string, n *yaml.Node) Document {
 			return doc
 		}
 		doc.Rule = &Rule{Meta: meta, Detection: det, Path: path, Line: n.Line}
-	case keys["action"] != nil:
-		doc.Err = errAt(path, keys["action"], "rule collections with 'action' (Sigma 1.0 global/reset/repeat) are not supported: write each rule as its own document")
 	default:
 		doc.Err = errAt(path, n, "document has no 'detection', 'correlation' or 'filter' section")
 	}
