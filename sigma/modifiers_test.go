@@ -324,8 +324,6 @@ func TestWindashModifier(t *testing.T) {
 				ev("CommandLine", "POWERSHELL -ENC AAA"),
 			},
 			miss: []*event.Event{ev("CommandLine", "powershell +enc AAA"), ev("CommandLine", "powershell enc AAA"), ev("CommandLine", "powershell \u2012enc AAA")}},
-		{name: "a dash written as en dash", det: sel("CommandLine|windash|contains", "' \u2013enc '"),
-			hit: []*event.Event{ev("CommandLine", "x -enc y"), ev("CommandLine", "x /enc y")}},
 		{name: "several dashes", det: sel("CommandLine|windash|contains|all", `['-a', '-b']`),
 			hit:  []*event.Event{ev("CommandLine", "x /b /a"), ev("CommandLine", "x \u2014a -b")},
 			miss: []*event.Event{ev("CommandLine", "x /a")}},
