@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark/alert"
 	"github.com/bulwarkhq/bulwark/event"
+	"github.com/bulwarkhq/bulwark/internal/gctune"
 	"github.com/bulwarkhq/bulwark/internal/testdata"
 	"github.com/bulwarkhq/bulwark/logs"
 	"github.com/bulwarkhq/bulwark/logs/evtx"
@@ -57,12 +59,13 @@ func BenchmarkSigmaHQWindows(b *testing.B) {
 		}
 	}
 	e := New(rs, Options{})
+	gctune.Tune() // as bulwark detect does once its rules are loaded
 	events, alerts := 0, 0
 	evaluated := int64(0)
 	// Build the prefilters before timing, as a long run amortises them.
 	warm := e.NewDetector(nil, sigma.LevelUnknown, func(*alert.Alert) error { return nil })
 	for j, buf := range data {
-		evtx.New().Read(context.Background(), logs.Input{Path: files[j], R: strings.NewReader(string(buf))}, warm.Process)
+		evtx.New().Read(context.Background(), logs.Input{Path: files[j], R: bytes.NewReader(buf)}, warm.Process)
 	}
 	b.ResetTimer()
 	start := time.Now()
@@ -70,7 +73,7 @@ func BenchmarkSigmaHQWindows(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		d := e.NewDetector(e.NewCorrelations(), sigma.LevelUnknown, func(*alert.Alert) error { alerts++; return nil })
 		for j, buf := range data {
-			in := logs.Input{Path: files[j], R: strings.NewReader(string(buf))}
+			in := logs.Input{Path: files[j], R: bytes.NewReader(buf)}
 			err := evtx.New().Read(context.Background(), in, func(ev *event.Event) error {
 				events++
 				return d.Process(ev)
@@ -101,4 +104,47 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestCountPass runs one detection pass for instruction counting under
+// valgrind (BULWARK_COUNT_PASS=1; see runPass); it is skipped otherwise.
+// Counting instructions is repeatable on a busy machine where timings are
+// not:
+//
+//	go test -c -o /tmp/detect.test ./detect
+//	BULWARK_COUNT_PASS=1 GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind \
+//	  --toggle-collect='*detect.runPass' /tmp/detect.test -test.run TestCountPass
+func TestCountPass(t *testing.T) {
+	if os.Getenv("BULWARK_COUNT_PASS") == "" {
+		t.Skip("set BULWARK_COUNT_PASS=1 to run one pass for instruction counting")
+	}
+	rs := windowsRuleSet(t)
+	files := evtxFiles(t)
+	data := make([][]byte, len(files))
+	for i, f := range files {
+		data[i], _ = os.ReadFile(f)
+	}
+	e := New(rs, Options{})
+	passBody(e, files, data) // warm: build the prefilters, outside the count
+	n := runPass(e, files, data)
+	t.Logf("%d events", n)
+}
+
+// runPass is the function valgrind counts.
+//
+//go:noinline
+func runPass(e *Engine, files []string, data [][]byte) int { return passBody(e, files, data) }
+
+//go:noinline
+func passBody(e *Engine, files []string, data [][]byte) int {
+	events := 0
+	d := e.NewDetector(e.NewCorrelations(), sigma.LevelUnknown, func(*alert.Alert) error { return nil })
+	for j, buf := range data {
+		evtx.New().Read(context.Background(), logs.Input{Path: files[j], R: bytes.NewReader(buf)}, func(ev *event.Event) error {
+			events++
+			return d.Process(ev)
+		})
+	}
+	d.Flush()
+	return events
 }

@@ -53,18 +53,27 @@ type indexKey struct {
 
 // bucket holds the rules of one index key.
 type bucket struct {
+	id    int
 	rules []int32 // indexes into Engine.rules, ascending
 	once  sync.Once
 	pf    *prefilter
 }
 
-// prefilter narrows a bucket's rules to those whose needles occur.
+// prefilter narrows a bucket's rules to those whose needles occur. Needles
+// bound to fields are searched in those fields only; keyword needles, which
+// may be anywhere, have an automaton of their own that scans every field,
+// so that a few keyword rules do not make the big automaton read it all.
 type prefilter struct {
-	auto   *ac.Automaton
-	byHit  [][]int32 // needle id → rule indexes
-	always []int32   // rules without needles
-	fields map[string]bool
-	anyFld bool // some needle may be in any field (keywords)
+	byField needleSet
+	fields  map[string]bool // the fields byField scans
+	anyFld  needleSet       // keyword needles
+	always  []int32         // rules without needles
+}
+
+// needleSet is an automaton and, per needle id, the rules it may wake.
+type needleSet struct {
+	auto  *ac.Automaton
+	byHit [][]int32
 }
 
 // smallBucket is the size under which a bucket's rules are simply all
@@ -83,7 +92,7 @@ func New(rs *sigma.RuleSet, opts Options) *Engine {
 		for _, k := range keysOf(c) {
 			b := e.keys[k]
 			if b == nil {
-				b = &bucket{}
+				b = &bucket{id: len(e.keys)}
 				e.keys[k] = b
 			}
 			b.rules = append(b.rules, idx)
@@ -184,6 +193,7 @@ func (e *Engine) prefilterOf(b *bucket) *prefilter {
 func (e *Engine) buildPrefilter(rules []int32) *prefilter {
 	pf := &prefilter{fields: map[string]bool{}}
 	byText := map[string][]int32{}
+	anyText := map[string][]int32{}
 	for _, r := range rules {
 		needles, ok := e.rules[r].Needles()
 		if !ok {
@@ -191,15 +201,29 @@ func (e *Engine) buildPrefilter(rules []int32) *prefilter {
 			continue
 		}
 		for _, n := range needles {
-			if l := byText[n.Text]; len(l) == 0 || l[len(l)-1] != r {
-				byText[n.Text] = append(l, r)
-			}
+			m := byText
 			if n.Field == "" {
-				pf.anyFld = true
+				m = anyText
 			} else {
 				pf.fields[n.Field] = true
 			}
+			if l := m[n.Text]; len(l) == 0 || l[len(l)-1] != r {
+				m[n.Text] = append(l, r)
+			}
 		}
+	}
+	pf.byField = e.needleSet(byText)
+	pf.anyFld = e.needleSet(anyText)
+	return pf
+}
+
+// needleSet builds the automaton of some needles. Branches of the same
+// rules (Sysmon 1 and Security 4688 for process creation) have the same
+// needles: their automaton is built once.
+func (e *Engine) needleSet(byText map[string][]int32) needleSet {
+	var ns needleSet
+	if len(byText) == 0 {
+		return ns
 	}
 	texts := make([]string, 0, len(byText))
 	for t := range byText {
@@ -207,16 +231,14 @@ func (e *Engine) buildPrefilter(rules []int32) *prefilter {
 	}
 	sort.Strings(texts)
 	for _, t := range texts {
-		pf.byHit = append(pf.byHit, byText[t])
+		ns.byHit = append(ns.byHit, byText[t])
 	}
-	// Branches of the same rules (Sysmon 1 and Security 4688 for process
-	// creation) have the same needles: build their automaton once.
 	key := strings.Join(texts, "\x00")
 	if a, ok := e.automata[key]; ok {
-		pf.auto = a
+		ns.auto = a
 	} else {
-		pf.auto = ac.Build(texts)
-		e.automata[key] = pf.auto
+		ns.auto = ac.Build(texts)
+		e.automata[key] = ns.auto
 	}
-	return pf
+	return ns
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/bulwarkhq/bulwark/event"
+	"github.com/bulwarkhq/bulwark/internal/ac"
 	"github.com/bulwarkhq/bulwark/sigma"
 )
 
@@ -15,7 +16,7 @@ type Session struct {
 	scratch  *sigma.Scratch
 	gen      uint32
 	ruleMark []uint32
-	needles  map[*prefilter][]uint32
+	needles  map[*ac.Automaton][]uint32
 	// byKey caches the buckets of each (channel, event id, format) seen.
 	byKey   map[lookupKey][]*bucket
 	cands   []int32
@@ -31,7 +32,7 @@ func (e *Engine) NewSession() *Session {
 		e:        e,
 		scratch:  sigma.NewScratch(),
 		ruleMark: make([]uint32, len(e.rules)),
-		needles:  map[*prefilter][]uint32{},
+		needles:  map[*ac.Automaton][]uint32{},
 		byKey:    map[lookupKey][]*bucket{},
 	}
 }
@@ -87,6 +88,10 @@ type lookupKey struct{ channel, id, format string }
 // distinct channels or event ids.
 const maxLookupKeys = 4096
 
+// bucketsFor returns the buckets of the index keys an event of this
+// channel, event id and format falls under. Their prefilters are built per
+// bucket, not per combination, so that the large ones (process creation)
+// are shared and built once.
 func (s *Session) bucketsFor(ev *event.Event, channel, id string) []*bucket {
 	k := lookupKey{channel, id, ev.Source.Format}
 	if bs, ok := s.byKey[k]; ok {
@@ -119,30 +124,39 @@ func (s *Session) addCand(r int32) {
 	}
 }
 
-// scan runs the prefilter's automaton over the fields its needles may be
-// in, and adds the rules of every needle found.
+// scan runs the prefilter's automata over the event's fields and adds the
+// rules of every needle found.
 func (s *Session) scan(ev *event.Event, pf *prefilter) {
-	marks := s.needles[pf]
-	if marks == nil {
-		marks = make([]uint32, pf.auto.Len())
-		s.needles[pf] = marks
-	}
-	hits := s.hits[:0]
 	for i := range ev.Fields {
 		f := &ev.Fields[i]
 		if f.Value.Kind == event.KindNull {
 			continue
 		}
-		if f.Value.Kind == event.KindList {
-			for _, v := range f.Value.List {
-				hits = pf.auto.Scan(sigma.Fold(v.Str), marks, s.gen, hits)
-			}
-			continue
+		if pf.byField.auto != nil && pf.fields[f.Name] {
+			s.scanValue(i, f, pf.byField)
 		}
-		hits = pf.auto.Scan(s.scratch.Lower(i), marks, s.gen, hits)
+		if pf.anyFld.auto != nil {
+			s.scanValue(i, f, pf.anyFld)
+		}
+	}
+}
+
+func (s *Session) scanValue(i int, f *event.Field, ns needleSet) {
+	marks := s.needles[ns.auto]
+	if marks == nil {
+		marks = make([]uint32, ns.auto.Len())
+		s.needles[ns.auto] = marks
+	}
+	hits := s.hits[:0]
+	if f.Value.Kind == event.KindList {
+		for _, v := range f.Value.List {
+			hits = ns.auto.Scan(sigma.Fold(v.Str), marks, s.gen, hits)
+		}
+	} else {
+		hits = ns.auto.Scan(s.scratch.Lower(i), marks, s.gen, hits)
 	}
 	for _, h := range hits {
-		for _, r := range pf.byHit[h] {
+		for _, r := range ns.byHit[h] {
 			s.addCand(r)
 		}
 	}

@@ -2,6 +2,7 @@ package sigma
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/bulwarkhq/bulwark/internal/ac"
 )
@@ -10,11 +11,34 @@ import (
 // pass instead of one substring search per value: rules often list dozens
 // of command-line fragments or keywords.
 type containsSet struct {
-	auto  *ac.Automaton
+	lazy  *lazyAutomaton
 	group []int32 // needle id → value (group) index
 	n     int     // number of groups
 	all   bool
 }
+
+// lazyAutomaton is built the first time a rule using it is evaluated:
+// most rules never are on a given input, and the long hash lists of some
+// would otherwise hold tens of megabytes for nothing.
+type lazyAutomaton struct {
+	texts []string
+	once  sync.Once
+	auto  *ac.Automaton
+}
+
+func (l *lazyAutomaton) get() *ac.Automaton {
+	l.once.Do(func() {
+		l.auto = ac.BuildBudget(l.texts, setDenseBudget)
+		l.texts = nil
+	})
+	return l.auto
+}
+
+// setDenseBudget is the memory for full rows per contains-set automaton:
+// only candidate rules evaluate these, on one field, so small tables will
+// do (a list of 5,000 driver hashes would otherwise take the 16 MB a
+// prefilter gets).
+const setDenseBudget = 256 << 10
 
 // minSetSize is the number of values from which a set beats a loop of
 // strings.Contains.
@@ -23,7 +47,7 @@ const minSetSize = 4
 // setCache shares the automata of identical value lists: a rule compiled
 // for two log source branches (Sysmon and Security process creation) and
 // rules that repeat a list would otherwise build them twice.
-type setCache map[string]*ac.Automaton
+type setCache map[string]*lazyAutomaton
 
 // newContainsSet returns a set for groups whose every matcher is a
 // case-insensitive contains, or nil.
@@ -44,14 +68,14 @@ func newContainsSet(groups [][]valueMatcher, all bool, cache setCache) *contains
 		return nil
 	}
 	key := strings.Join(texts, "\x00")
-	auto, ok := cache[key]
+	lazy, ok := cache[key]
 	if !ok {
-		auto = ac.Build(texts)
+		lazy = &lazyAutomaton{texts: texts}
 		if cache != nil {
-			cache[key] = auto
+			cache[key] = lazy
 		}
 	}
-	return &containsSet{auto: auto, group: group, n: len(groups), all: all}
+	return &containsSet{lazy: lazy, group: group, n: len(groups), all: all}
 }
 
 // scanState tracks which groups have been seen across several scans (the
@@ -68,8 +92,8 @@ func (cs *containsSet) begin(s *Scratch) *scanState {
 	if !cs.all {
 		return st
 	}
-	if len(st.marks) < cs.auto.Len() {
-		st.marks = make([]uint32, cs.auto.Len())
+	if len(st.marks) < cs.lazy.get().Len() {
+		st.marks = make([]uint32, cs.lazy.get().Len())
 	}
 	st.gen++
 	if st.gen == 0 {
@@ -87,9 +111,9 @@ func (cs *containsSet) begin(s *Scratch) *scanState {
 // feed scans one lower-cased text and reports whether the set is satisfied.
 func (cs *containsSet) feed(s *Scratch, st *scanState, lower string) bool {
 	if !cs.all {
-		return cs.auto.Contains(lower)
+		return cs.lazy.get().Contains(lower)
 	}
-	st.hits = cs.auto.Scan(lower, st.marks, st.gen, st.hits[:0])
+	st.hits = cs.lazy.get().Scan(lower, st.marks, st.gen, st.hits[:0])
 	for _, id := range st.hits {
 		g := cs.group[id]
 		if s.groupSeen[g] != st.gen {

@@ -131,10 +131,13 @@ func (f *fieldNode) matchList(s *Scratch, v *event.Value) bool {
 	return f.all
 }
 
+// absentValue stands for a field the event does not have; matchers only
+// read it.
+var absentValue event.Value
+
 func (f *fieldNode) matchGroups(s *Scratch, v *event.Value, lower string, present bool) bool {
-	var zero event.Value
 	if v == nil {
-		v = &zero
+		v = &absentValue
 	}
 	for _, g := range f.groups {
 		hit := anyMatch(g, s, v, lower, present)
@@ -193,7 +196,9 @@ type reMatcher struct {
 	// maxLen bounds the text of a regular expression anchored at both ends
 	// (^...$) with no unbounded repetition; -1 otherwise.
 	maxLen int
-	lits   []string // lower-case; one must occur (case-insensitively)
+	lits   []string // lower-case; one must occur (case-insensitively): the prefilter's needles
+	// reqs are all the literal requirements: one of each set must occur.
+	reqs [][]string
 	// lineRun, when > 0, means the expression is just ".{N,}": some line
 	// holds at least N characters. Go's regexp takes milliseconds on that.
 	lineRun int
@@ -209,19 +214,21 @@ func (m reMatcher) matchValue(_ *Scratch, v *event.Value, lower string, present 
 	if m.lineRun > 0 {
 		return hasLineRun(v.Str, m.lineRun)
 	}
-	if len(m.lits) > 0 {
+	if len(m.reqs) > 0 {
 		if lower == "" && v.Str != "" {
 			lower = lowerString(v.Str)
 		}
-		found := false
-		for _, l := range m.lits {
-			if strings.Contains(lower, l) {
-				found = true
-				break
+		for _, set := range m.reqs {
+			found := false
+			for _, l := range set {
+				if strings.Contains(lower, l) {
+					found = true
+					break
+				}
 			}
-		}
-		if !found {
-			return false
+			if !found {
+				return false
+			}
 		}
 	}
 	return m.re.MatchString(v.Str)

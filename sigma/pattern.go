@@ -256,7 +256,7 @@ func lowerString(s string) string {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c >= utf8.RuneSelf {
-			return strings.ToLower(s)
+			return foldUnicode(s)
 		}
 		if 'A' <= c && c <= 'Z' {
 			return lowerASCIIFrom(s, i)
@@ -271,7 +271,7 @@ func lowerASCIIFrom(s string, i int) string {
 	for ; i < len(s); i++ {
 		c := s[i]
 		if c >= utf8.RuneSelf {
-			return strings.ToLower(s)
+			return foldUnicode(s)
 		}
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
@@ -279,6 +279,20 @@ func lowerASCIIFrom(s string, i int) string {
 		b[i] = c
 	}
 	return string(b)
+}
+
+// foldUnicode lower-cases text that is not pure ASCII. Unicode case folding
+// makes two non-ASCII letters equal to ASCII ones: the Kelvin sign, which
+// ToLower already turns into k, and the long s (ſ), which ToLower keeps:
+// it becomes s here, so that "POWERſHELL" matches powershell as it does in
+// a case-insensitive regular expression, and attackers cannot slip past a
+// rule with it.
+func foldUnicode(s string) string {
+	l := strings.ToLower(s)
+	if strings.Contains(l, "ſ") {
+		l = strings.ReplaceAll(l, "ſ", "s")
+	}
+	return l
 }
 
 // Fold lower-cases s the way rule matching does, for callers that prepare

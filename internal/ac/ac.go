@@ -14,8 +14,16 @@ package ac
 
 import "sort"
 
-// denseDepth is the depth below which states get full transition rows.
-const denseDepth = 4
+// DefaultDenseBudget bounds the memory of full transition rows of an
+// automaton; states get them in breadth-first order (shallowest first)
+// until the budget is spent, and always down to minDenseDepth.
+const (
+	DefaultDenseBudget = 16 << 20
+	minDenseDepth      = 2
+)
+
+// outFlag marks row entries whose target state reports needles.
+const outFlag = 1 << 31
 
 // maxStates bounds the automaton (and so its memory) for hostile inputs.
 const maxStates = 1 << 26
@@ -38,6 +46,11 @@ type Automaton struct {
 	outStart []uint32
 	outs     []int32
 	n        int
+	// full is set when every state has a row: rows then hold the target's
+	// row offset instead of its id, and scans take the tight loop;
+	// rowState maps a row (offset/nclass) back to its state.
+	full     bool
+	rowState []uint32
 }
 
 type edge struct {
@@ -47,9 +60,13 @@ type edge struct {
 
 const noRow = ^uint32(0)
 
-// Build compiles the needles; the id reported for a needle is its index.
-// Empty needles are ignored.
-func Build(needles []string) *Automaton {
+// Build compiles the needles with the default budget for dense rows; the
+// id reported for a needle is its index. Empty needles are ignored.
+func Build(needles []string) *Automaton { return BuildBudget(needles, DefaultDenseBudget) }
+
+// BuildBudget is Build with denseBudget bytes for full transition rows:
+// more is faster on long text, less is smaller.
+func BuildBudget(needles []string, denseBudget int) *Automaton {
 	a := &Automaton{n: len(needles)}
 	var used [256]bool
 	for _, n := range needles {
@@ -122,6 +139,7 @@ func Build(needles []string) *Automaton {
 	nc := a.nclass
 	a.fail = make([]uint32, states)
 	a.dense = make([]uint32, states)
+	a.rows = make([]uint32, 0, min(states, max(denseBudget/(4*nc), 1))*nc)
 	outs := make([][]int32, states)
 	queue := make([]uint32, 1, states)
 	for qi := 0; qi < len(queue); qi++ {
@@ -133,7 +151,7 @@ func Build(needles []string) *Automaton {
 			}
 		}
 		a.dense[s] = noRow
-		if nodes[s].depth < denseDepth {
+		if nodes[s].depth < minDenseDepth || (len(a.rows)+nc)*4 <= denseBudget && (s == 0 || a.dense[a.fail[s]] != noRow) {
 			a.dense[s] = uint32(len(a.rows))
 			a.rows = append(a.rows, make([]uint32, nc)...)
 			row := a.rows[int(a.dense[s]):]
@@ -162,6 +180,23 @@ func Build(needles []string) *Automaton {
 		a.outs = append(a.outs, out...)
 	}
 	a.outStart[states] = uint32(len(a.outs))
+	a.full = len(a.rows) == states*nc
+	if a.full {
+		a.rowState = make([]uint32, states)
+		for st, r := range a.dense {
+			a.rowState[int(r)/nc] = uint32(st)
+		}
+	}
+	for i, nx := range a.rows {
+		v := nx
+		if a.full {
+			v = a.dense[nx]
+		}
+		if a.outStart[nx] != a.outStart[nx+1] {
+			v |= outFlag
+		}
+		a.rows[i] = v
+	}
 	return a
 }
 
@@ -169,7 +204,7 @@ func Build(needles []string) *Automaton {
 func (a *Automaton) step(s uint32, c uint8) uint32 {
 	for {
 		if r := a.dense[s]; r != noRow {
-			return a.rows[int(r)+int(c)]
+			return a.rows[int(r)+int(c)] &^ outFlag // never full: step serves sparse automata
 		}
 		es := a.edges[a.edgeStart[s]:a.edgeStart[s+1]]
 		for _, e := range es {
@@ -193,21 +228,52 @@ func (a *Automaton) States() int { return len(a.fail) }
 // Scan reports every needle occurring in s that is not yet marked with gen
 // in marks (len(marks) >= Len()), marks it, and appends its id to hits.
 func (a *Automaton) Scan(s string, marks []uint32, gen uint32, hits []int32) []int32 {
+	if a.full {
+		return a.scanFull(s, marks, gen, hits)
+	}
 	state := uint32(0)
-	rows, dense := a.rows, a.dense
+	rows, dense, outStart := a.rows, a.dense, a.outStart
 	for i := 0; i < len(s); i++ {
 		c := a.classes[s[i]]
 		if r := dense[state]; r != noRow {
-			state = rows[int(r)+int(c)]
+			nx := rows[int(r)+int(c)]
+			state = nx &^ outFlag
+			if nx&outFlag == 0 {
+				continue
+			}
 		} else {
 			state = a.step(state, c)
+			if outStart[state] == outStart[state+1] {
+				continue
+			}
 		}
-		if lo, hi := a.outStart[state], a.outStart[state+1]; lo != hi {
-			for _, id := range a.outs[lo:hi] {
-				if marks[id] != gen {
-					marks[id] = gen
-					hits = append(hits, id)
-				}
+		for _, id := range a.outs[outStart[state]:outStart[state+1]] {
+			if marks[id] != gen {
+				marks[id] = gen
+				hits = append(hits, id)
+			}
+		}
+	}
+	return hits
+}
+
+// scanFull is Scan for automata whose every state has a row.
+func (a *Automaton) scanFull(s string, marks []uint32, gen uint32, hits []int32) []int32 {
+	rows := a.rows
+	classes := &a.classes
+	nc := uint32(a.nclass)
+	off := uint32(0)
+	for i := 0; i < len(s); i++ {
+		nx := rows[off+uint32(classes[s[i]])]
+		off = nx &^ outFlag
+		if nx&outFlag == 0 {
+			continue
+		}
+		st := a.rowState[off/nc]
+		for _, id := range a.outs[a.outStart[st]:a.outStart[st+1]] {
+			if marks[id] != gen {
+				marks[id] = gen
+				hits = append(hits, id)
 			}
 		}
 	}
@@ -216,17 +282,33 @@ func (a *Automaton) Scan(s string, marks []uint32, gen uint32, hits []int32) []i
 
 // Contains reports whether any needle occurs in s.
 func (a *Automaton) Contains(s string) bool {
+	if a.full {
+		rows := a.rows
+		off := uint32(0)
+		for i := 0; i < len(s); i++ {
+			nx := rows[off+uint32(a.classes[s[i]])]
+			if nx&outFlag != 0 {
+				return true
+			}
+			off = nx
+		}
+		return false
+	}
 	state := uint32(0)
-	rows, dense := a.rows, a.dense
+	rows, dense, outStart := a.rows, a.dense, a.outStart
 	for i := 0; i < len(s); i++ {
 		c := a.classes[s[i]]
 		if r := dense[state]; r != noRow {
-			state = rows[int(r)+int(c)]
+			nx := rows[int(r)+int(c)]
+			if nx&outFlag != 0 {
+				return true
+			}
+			state = nx
 		} else {
 			state = a.step(state, c)
-		}
-		if a.outStart[state] != a.outStart[state+1] {
-			return true
+			if outStart[state] != outStart[state+1] {
+				return true
+			}
 		}
 	}
 	return false

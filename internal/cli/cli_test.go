@@ -163,7 +163,7 @@ func TestRulesUpdateFromArchive(t *testing.T) {
 	zw := zip.NewWriter(&buf)
 	for name, body := range map[string]string{
 		"rules/windows/process_creation/proc_creation_win_whoami.yml": "title: Whoami\nid: 11111111-2222-3333-4444-555555555555\nlevel: low\nauthor: Someone\nlogsource: {product: windows, category: process_creation}\ndetection:\n  sel: {Image|endswith: '\\whoami.exe'}\n  condition: sel\n",
-		"LICENSE": "Detection Rule License",
+		"LICENSE":   "Detection Rule License",
 		"README.md": "not a rule",
 	} {
 		w, _ := zw.Create(name)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark/alert"
 	"github.com/bulwarkhq/bulwark/detect"
+	"github.com/bulwarkhq/bulwark/internal/gctune"
 	"github.com/bulwarkhq/bulwark/logs"
 	"github.com/bulwarkhq/bulwark/logs/list"
 	"github.com/bulwarkhq/bulwark/output"
@@ -34,6 +35,7 @@ type detectOptions struct {
 	quiet    bool
 	warnings int
 	cpuProf  string
+	memProf  string
 }
 
 func newDetectCmd(e *env) *cobra.Command {
@@ -88,6 +90,8 @@ when --fail-on is given and an alert of that level or above fired.`,
 	f.IntVar(&o.warnings, "max-warnings", 20, "warnings to print before only counting them (-1: all)")
 	f.StringVar(&o.cpuProf, "cpuprofile", "", "write a Go CPU profile of the run to this file (for performance reports)")
 	_ = f.MarkHidden("cpuprofile")
+	f.StringVar(&o.memProf, "memprofile", "", "write a Go heap profile at the end of the run to this file")
+	_ = f.MarkHidden("memprofile")
 	_ = cmd.RegisterFlagCompletionFunc("format", fixedCompletion(append([]string{"auto"}, list.Names()...)...))
 	_ = cmd.RegisterFlagCompletionFunc("output", fixedCompletion(output.Formats...))
 	levels := fixedCompletion("informational", "low", "medium", "high", "critical")
@@ -146,6 +150,7 @@ func runDetect(cmd *cobra.Command, e *env, o *detectOptions, paths []string) err
 	}
 	engine := detect.New(rs, detect.Options{MinLevel: minLevel})
 	loadTime := time.Since(loadStart)
+	gctune.Tune()
 
 	var out io.Writer = e.stdout
 	outIsTerm := isTerminal(e.stdout)
@@ -221,6 +226,11 @@ func runDetect(cmd *cobra.Command, e *env, o *detectOptions, paths []string) err
 	if err := h.Close(); err != nil && runErr == nil {
 		runErr = err
 	}
+	if o.memProf != "" {
+		if err := writeHeapProfile(o.memProf); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
 	if !o.quiet {
 		printSummary(e.stderr, rs, sources, &stats, loadTime, o.warnings)
 	}
@@ -277,4 +287,13 @@ func printSummary(w io.Writer, rs *sigma.RuleSet, sources []ruleSource, s *detec
 		}
 		fmt.Fprintln(w)
 	}
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return pprof.WriteHeapProfile(f)
 }
