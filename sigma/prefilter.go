@@ -159,6 +159,7 @@ func newReMatcher(re *regexp.Regexp) reMatcher {
 	if lits, ok := reNeedles(t, 0); ok {
 		m.lits = lits
 	}
+	m.reqs = reRequired(t, 0)
 	if t.Op == syntax.OpConcat && len(t.Sub) >= 2 && t.Sub[0].Op == syntax.OpBeginText && t.Sub[len(t.Sub)-1].Op == syntax.OpEndText {
 		m.maxLen = maxMatchLen(t, 0)
 	}
@@ -247,6 +248,95 @@ func minMatchLen(re *syntax.Regexp, depth int) int {
 		return max(n, 0)
 	}
 	return 0
+}
+
+// reRequired derives every literal requirement of a regular expression:
+// each element is a set of lower-case literals one of which every match
+// contains, and all elements hold at once. "(?i)set.*&&.*(invoke|env)"
+// gives {set} {&&} {invoke, env}.
+func reRequired(re *syntax.Regexp, depth int) [][]string {
+	if depth > 50 {
+		return nil
+	}
+	switch re.Op {
+	case syntax.OpLiteral:
+		if s, ok := foldableLiteral(re); ok {
+			return [][]string{{s}}
+		}
+	case syntax.OpCapture, syntax.OpPlus:
+		return reRequired(re.Sub[0], depth+1)
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return reRequired(re.Sub[0], depth+1)
+		}
+	case syntax.OpConcat:
+		var out [][]string
+		var run []rune
+		flush := func() {
+			if len(run) > 0 {
+				out = append(out, []string{lowerString(string(run))})
+				run = run[:0]
+			}
+		}
+		for _, sub := range re.Sub {
+			if sub.Op == syntax.OpLiteral {
+				if _, ok := foldableLiteral(sub); ok {
+					run = append(run, sub.Rune...)
+				} else {
+					flush()
+				}
+				continue
+			}
+			flush()
+			out = append(out, reRequired(sub, depth+1)...)
+		}
+		flush()
+		return bestSets(out, 8)
+	case syntax.OpAlternate:
+		var union []string
+		for _, sub := range re.Sub {
+			sets := reRequired(sub, depth+1)
+			if len(sets) == 0 {
+				return nil
+			}
+			union = append(union, bestSets(sets, 1)[0]...)
+		}
+		return [][]string{union}
+	}
+	return nil
+}
+
+// foldableLiteral returns a literal's lower-cased text when searching for
+// it in lower-cased text is sound: a case-insensitive literal with letters
+// outside ASCII may match case variants that lower-casing does not unify.
+func foldableLiteral(re *syntax.Regexp) (string, bool) {
+	if re.Flags&syntax.FoldCase != 0 {
+		for _, r := range re.Rune {
+			if r >= utf8.RuneSelf {
+				return "", false
+			}
+		}
+	}
+	s := lowerString(string(re.Rune))
+	return s, s != ""
+}
+
+func reNeedlesLiteral(re *syntax.Regexp) ([]string, bool) {
+	s, ok := foldableLiteral(re)
+	if !ok {
+		return nil, false
+	}
+	return []string{s}, true
+}
+
+// bestSets keeps the n most selective requirement sets (longest shortest
+// literal first).
+func bestSets(sets [][]string, n int) [][]string {
+	sort.SliceStable(sets, func(i, j int) bool { return minLenStrings(sets[i]) > minLenStrings(sets[j]) })
+	if len(sets) > n {
+		sets = sets[:n]
+	}
+	return sets
 }
 
 // reNeedles derives literals (of any length) one of which every match
