@@ -485,7 +485,7 @@ func TestKeywords(t *testing.T) {
 			hit:  []*event.Event{ev("Data", []any{"a", "C:\\EVIL.EXE"})},
 			miss: []*event.Event{ev("Data", []any{"a", "b"})}},
 		{name: "numbers", det: "keywords:\n    - 4625\ncondition: keywords\n",
-			hit: []*event.Event{ev("EventID", 4625), ev("msg", "id 4625 seen")}},
+			hit: []*event.Event{ev("Code", 4625), ev("msg", "id 4625 seen")}},
 		{name: "a single scalar", det: "keywords: 'mimikatz'\ncondition: keywords\n",
 			hit: []*event.Event{ev("X", "run MimiKatz")}},
 		{name: "all across fields", det: "keywords:\n    '|all':\n        - 'OabVirtualDirectory'\n        - ' -ExternalUrl '\ncondition: keywords\n",
