@@ -66,7 +66,7 @@ func (s *Session) Match(ev *event.Event) []*sigma.Compiled {
 		for _, r := range pf.always {
 			s.addCand(r)
 		}
-		s.scan(ev, pf)
+		s.scan(ev, pf, channel != "")
 	}
 	slices.Sort(s.cands)
 	for _, r := range s.cands {
@@ -126,7 +126,7 @@ func (s *Session) addCand(r int32) {
 
 // scan runs the prefilter's automata over the event's fields and adds the
 // rules of every needle found.
-func (s *Session) scan(ev *event.Event, pf *prefilter) {
+func (s *Session) scan(ev *event.Event, pf *prefilter, windows bool) {
 	for i := range ev.Fields {
 		f := &ev.Fields[i]
 		if f.Value.Kind == event.KindNull {
@@ -135,7 +135,7 @@ func (s *Session) scan(ev *event.Event, pf *prefilter) {
 		if pf.byField.auto != nil && pf.fields[f.Name] {
 			s.scanValue(i, f, pf.byField)
 		}
-		if pf.anyFld.auto != nil {
+		if pf.anyFld.auto != nil && sigma.KeywordField(windows, f.Name) {
 			s.scanValue(i, f, pf.anyFld)
 		}
 	}

@@ -57,6 +57,9 @@ func collectEvidence(n node, s *Scratch, out *[]Evidence, seen map[Evidence]bool
 	case *keywordNode:
 		for i := range s.ev.Fields {
 			f := &s.ev.Fields[i]
+			if s.skipForKeywords(f.Name) {
+				continue
+			}
 			for _, g := range n.groups {
 				if anyMatch(g, s, &f.Value, s.Lower(i), true) {
 					add(out, seen, Evidence{Condition: "keywords", Field: f.Name, Value: clip(f.Value.Str)})

@@ -408,6 +408,38 @@ func (m fieldrefMatcher) matchValue(s *Scratch, v *event.Value, lower string, pr
 	return r != m.negate
 }
 
+// windowsHeader are the fields of a Windows event's System header (see
+// docs/windows-fields.md): record bookkeeping that keyword searches skip.
+var windowsHeader = map[string]bool{
+	"Provider_Name": true, "Provider_Guid": true, "Provider_EventSourceName": true,
+	"EventID": true, "EventID_Qualifiers": true, "Version": true, "Level": true, "Task": true,
+	"Opcode": true, "Keywords": true, "TimeCreated_SystemTime": true, "EventRecordID": true,
+	"Correlation_ActivityID": true, "Correlation_RelatedActivityID": true,
+	"Execution_ProcessID": true, "Execution_ThreadID": true, "Channel": true, "Computer": true,
+	"Security_UserID": true,
+}
+
+// KeywordField reports whether keywords (field-less values) are searched
+// for in the field called name of an event; windows says the event is a
+// Windows event (it has a Channel). Keywords are searched in every field
+// but the System header of Windows events: a keyword means something said
+// in the event (its EventData, UserData or message), not a GUID, a
+// timestamp or a record number; SIEMs search the rendered message the same
+// way. Skipping the header also spares a fifth of the bytes the engine
+// scans.
+func KeywordField(windows bool, name string) bool { return !windows || !windowsHeader[name] }
+
+// skipForKeywords applies KeywordField to the event being evaluated.
+func (s *Scratch) skipForKeywords(name string) bool {
+	if s.windows == 0 {
+		s.windows = 2
+		if s.Find("Channel") >= 0 {
+			s.windows = 1
+		}
+	}
+	return s.windows == 1 && windowsHeader[name]
+}
+
 // keywordNode matches field-less values against every field of the event.
 type keywordNode struct {
 	groups [][]valueMatcher
@@ -435,6 +467,9 @@ func (k *keywordNode) evalSet(s *Scratch) bool {
 	st := k.set.begin(s)
 	fs := s.ev.Fields
 	for i := range fs {
+		if s.skipForKeywords(fs[i].Name) {
+			continue
+		}
 		v := &fs[i].Value
 		switch v.Kind {
 		case event.KindNull:
@@ -457,6 +492,9 @@ func (k *keywordNode) evalSet(s *Scratch) bool {
 func (k *keywordNode) anyField(s *Scratch, g []valueMatcher) bool {
 	fs := s.ev.Fields
 	for i := range fs {
+		if s.skipForKeywords(fs[i].Name) {
+			continue
+		}
 		v := &fs[i].Value
 		switch v.Kind {
 		case event.KindNull:

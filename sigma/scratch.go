@@ -12,6 +12,7 @@ import (
 // One Scratch serves one goroutine; Reset it for each event.
 type Scratch struct {
 	ev      *event.Event
+	windows uint8 // 0 unknown, 1 a Windows event (has a Channel), 2 not
 	lowered []string
 	done    []bool
 	// arena holds the lower-cased bytes of this event's values; the strings
@@ -28,6 +29,7 @@ func NewScratch() *Scratch { return &Scratch{} }
 // Reset prepares s for evaluating ev.
 func (s *Scratch) Reset(ev *event.Event) {
 	s.ev = ev
+	s.windows = 0
 	n := len(ev.Fields)
 	if cap(s.lowered) < n {
 		s.lowered = make([]string, n, n+n/2)
