@@ -39,6 +39,7 @@ type Stats struct {
 	Files      atomic.Int64 // files read (or failed)
 	FilesTotal int64
 	Failed     atomic.Int64 // files that could not be read at all
+	Skipped    atomic.Int64 // files in no format Bulwark reads (a README in a log folder)
 	Events     atomic.Int64
 	Alerts     atomic.Int64
 	Warnings   atomic.Int64
@@ -188,9 +189,14 @@ func (e *Engine) runFile(ctx context.Context, d *Detector, fi logs.FileInfo, for
 	defer stats.Files.Add(1)
 	f, r, err := list.Open(fi.Path, format)
 	if err != nil {
+		stats.bytesDone.Add(max(fi.Size, 0))
+		if errors.Is(err, list.ErrUnknownFormat) {
+			stats.Skipped.Add(1)
+			warn(logs.Warning{Path: fi.Path, Offset: -1, Msg: "skipped: not a log format Bulwark recognises (--format forces one)"})
+			return
+		}
 		stats.Failed.Add(1)
 		warn(logs.Warning{Path: fi.Path, Offset: -1, Msg: err.Error()})
-		stats.bytesDone.Add(max(fi.Size, 0))
 		return
 	}
 	stats.inFlight.Store(f, struct{}{})

@@ -282,6 +282,9 @@ func printSummary(w io.Writer, rs *sigma.RuleSet, sources []ruleSource, s *detec
 		if maxWarnings >= 0 && n > int64(maxWarnings) {
 			fmt.Fprintf(w, " (first %d shown; --max-warnings -1 shows all)", maxWarnings)
 		}
+		if n := s.Skipped.Load(); n > 0 {
+			fmt.Fprintf(w, "; %d files skipped (not logs)", n)
+		}
 		if f := s.Failed.Load(); f > 0 {
 			fmt.Fprintf(w, "; %d files could not be read", f)
 		}

@@ -101,8 +101,8 @@ func Open(path, format string) (*logs.File, logs.Reader, error) {
 		if r, err = Detect(f.Head); err != nil {
 			f.Close()
 			if errors.Is(err, ErrUnknownFormat) {
-				return nil, nil, fmt.Errorf("cannot recognise the format of %s (it starts with %s); pass --format one of %s",
-					path, preview(f.Head), strings.Join(Names(), ", "))
+				return nil, nil, fmt.Errorf("%w of %s (it starts with %s); pass --format one of %s",
+					ErrUnknownFormat, path, preview(f.Head), strings.Join(Names(), ", "))
 			}
 			return nil, nil, fmt.Errorf("%s: %w", path, err)
 		}
