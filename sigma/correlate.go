@@ -161,9 +161,12 @@ type Correlator struct {
 	byCorr map[*CompiledCorrelation][]corrTarget
 	state  map[*CompiledCorrelation]map[string]*corrGroup
 	all    []*CompiledCorrelation
-	// MaxGroups bounds the groups kept per correlation; beyond it the
-	// oldest groups are evicted.
-	MaxGroups int
+	// MaxGroups bounds the groups kept per correlation, and MaxEntries the
+	// matches held in all windows; beyond them the least recently active
+	// groups are evicted, so memory never follows the input's size.
+	MaxGroups  int
+	MaxEntries int
+	entries    int
 	// HostOf names the host of an event, for the evidence; may be nil.
 	HostOf  func(*event.Event) string
 	Dropped int64
@@ -203,7 +206,8 @@ func NewCorrelator(rs *RuleSet) *Correlator {
 		byCorr:    map[*CompiledCorrelation][]corrTarget{},
 		state:     map[*CompiledCorrelation]map[string]*corrGroup{},
 		all:       rs.Correlations,
-		MaxGroups: 100000,
+		MaxGroups:  100000,
+		MaxEntries: 1000000,
 	}
 	for _, cc := range rs.Correlations {
 		c.state[cc] = map[string]*corrGroup{}
@@ -263,23 +267,28 @@ func (c *Correlator) add(out []CorrelationMatch, t corrTarget, key map[string]st
 		if m, ok := c.evaluate(cc, g, g.entries[0].t.Add(cc.Timespan)); ok {
 			out = c.emit(out, m)
 		}
-		g.reset()
+		c.reset(g)
 	}
+	before := len(g.entries)
 	g.insert(corrEntry{t: ts, input: t.input, value: value, ref: ref})
 	if ts.After(g.last) {
 		g.last = ts
 	}
 	g.prune(g.last.Add(-cc.Timespan))
+	c.entries += len(g.entries) - before
+	for c.entries > c.MaxEntries && len(groups) > 1 {
+		c.evictOldest(groups)
+	}
 	// A group that never fired has no quiet period, whatever ts is: events
 	// without a timestamp (the zero time) must still be able to fire.
 	if cc.eager && !g.quietUntil.IsZero() && !ts.After(g.quietUntil) {
 		g.quietUntil = ts.Add(cc.Timespan)
-		g.reset()
+		c.reset(g)
 		return out
 	}
 	if cc.eager && cc.Condition.Holds(g.count(cc)) {
 		if m, ok := c.evaluate(cc, g, g.last); ok {
-			g.reset() // one alert per burst, then start afresh
+			c.reset(g) // one alert per burst, then start afresh
 			g.quietUntil = g.last.Add(cc.Timespan)
 			out = c.emit(out, m)
 		}
@@ -304,7 +313,9 @@ func (g *corrGroup) count(cc *CompiledCorrelation) int64 {
 	return int64(len(g.entries))
 }
 
-func (g *corrGroup) reset() {
+// reset empties a group's window.
+func (c *Correlator) reset(g *corrGroup) {
+	c.entries -= len(g.entries)
 	g.entries = g.entries[:0]
 	clear(g.values)
 	clear(g.inputs)
@@ -345,6 +356,7 @@ func (c *Correlator) Flush() []CorrelationMatch {
 					out = c.emit(out, m)
 				}
 			}
+			c.entries -= len(g.entries)
 			delete(groups, k)
 		}
 	}
@@ -354,11 +366,13 @@ func (c *Correlator) Flush() []CorrelationMatch {
 func (c *Correlator) evictOldest(groups map[string]*corrGroup) {
 	var oldestKey string
 	var oldest time.Time
+	found := false
 	for k, g := range groups {
-		if oldestKey == "" || g.last.Before(oldest) {
-			oldestKey, oldest = k, g.last
+		if !found || g.last.Before(oldest) {
+			oldestKey, oldest, found = k, g.last, true
 		}
 	}
+	c.entries -= len(groups[oldestKey].entries)
 	delete(groups, oldestKey)
 	c.Dropped++
 }
