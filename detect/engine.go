@@ -66,6 +66,10 @@ type bucket struct {
 type prefilter struct {
 	byField needleSet
 	fields  map[string]bool // the fields byField scans
+	// fieldSig holds a bit per signature of the names in fields: most
+	// fields of an event are not needle fields, and the signature test
+	// spares them a map lookup.
+	fieldSig *[1 << 16 / 64]uint64
 	anyFld  needleSet       // keyword needles
 	always  []int32         // rules without needles
 }
@@ -214,7 +218,27 @@ func (e *Engine) buildPrefilter(rules []int32) *prefilter {
 	}
 	pf.byField = e.needleSet(byText)
 	pf.anyFld = e.needleSet(anyText)
+	pf.fieldSig = new([1 << 16 / 64]uint64)
+	for f := range pf.fields {
+		sig := nameSig(f)
+		pf.fieldSig[sig/64] |= 1 << (sig % 64)
+	}
 	return pf
+}
+
+// nameSig is a cheap 16-bit signature of a field name: its length and
+// first and last bytes.
+func nameSig(name string) uint32 {
+	if name == "" {
+		return 0
+	}
+	return (uint32(len(name))&0x3f)<<10 ^ uint32(name[0])<<5 ^ uint32(name[len(name)-1])
+}
+
+// scansField reports whether the field-bound needles may be in field name.
+func (pf *prefilter) scansField(name string) bool {
+	sig := nameSig(name)
+	return pf.fieldSig[sig/64]&(1<<(sig%64)) != 0 && pf.fields[name]
 }
 
 // needleSet builds the automaton of some needles. Branches of the same
@@ -238,6 +262,7 @@ func (e *Engine) needleSet(byText map[string][]int32) needleSet {
 		ns.auto = a
 	} else {
 		ns.auto = ac.Build(texts)
+		ns.auto.FoldASCII() // the needles are lower case; events are not
 		e.automata[key] = ns.auto
 	}
 	return ns

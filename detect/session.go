@@ -132,7 +132,7 @@ func (s *Session) scan(ev *event.Event, pf *prefilter, windows bool) {
 		if f.Value.Kind == event.KindNull {
 			continue
 		}
-		if pf.byField.auto != nil && pf.fields[f.Name] {
+		if pf.byField.auto != nil && pf.scansField(f.Name) {
 			s.scanValue(i, f, pf.byField)
 		}
 		if pf.anyFld.auto != nil && sigma.KeywordField(windows, f.Name) {
@@ -147,13 +147,18 @@ func (s *Session) scanValue(i int, f *event.Field, ns needleSet) {
 		marks = make([]uint32, ns.auto.Len())
 		s.needles[ns.auto] = marks
 	}
+	// The automata fold ASCII case themselves; only text with other
+	// bytes needs lower-casing (and a second pass) to be searched soundly.
 	hits := s.hits[:0]
+	var ascii bool
 	if f.Value.Kind == event.KindList {
 		for _, v := range f.Value.List {
-			hits = ns.auto.Scan(sigma.Fold(v.Str), marks, s.gen, hits)
+			if hits, ascii = ns.auto.Scan(v.Str, marks, s.gen, hits); !ascii {
+				hits, _ = ns.auto.Scan(sigma.Fold(v.Str), marks, s.gen, hits)
+			}
 		}
-	} else {
-		hits = ns.auto.Scan(s.scratch.Lower(i), marks, s.gen, hits)
+	} else if hits, ascii = ns.auto.Scan(f.Value.Str, marks, s.gen, hits); !ascii {
+		hits, _ = ns.auto.Scan(s.scratch.Lower(i), marks, s.gen, hits)
 	}
 	for _, h := range hits {
 		for _, r := range ns.byHit[h] {

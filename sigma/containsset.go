@@ -113,7 +113,7 @@ func (cs *containsSet) feed(s *Scratch, st *scanState, lower string) bool {
 	if !cs.all {
 		return cs.lazy.get().Contains(lower)
 	}
-	st.hits = cs.lazy.get().Scan(lower, st.marks, st.gen, st.hits[:0])
+	st.hits, _ = cs.lazy.get().Scan(lower, st.marks, st.gen, st.hits[:0])
 	for _, id := range st.hits {
 		g := cs.group[id]
 		if s.groupSeen[g] != st.gen {

@@ -12,7 +12,10 @@
 // SHA-256 hashes takes a few megabytes, not the 36 MB of a full table.
 package ac
 
-import "sort"
+import (
+	"sort"
+	"unsafe"
+)
 
 // DefaultDenseBudget bounds the memory of full transition rows of an
 // automaton; states get them in breadth-first order (shallowest first)
@@ -225,15 +228,29 @@ func (a *Automaton) Len() int { return a.n }
 // States is the number of states, for sizing reports.
 func (a *Automaton) States() int { return len(a.fail) }
 
+// FoldASCII makes the automaton match ASCII letters of either case, for
+// needles that are all lower case: text can then be scanned without
+// lower-casing it first. Call it before the automaton is shared.
+func (a *Automaton) FoldASCII() {
+	for c := 'A'; c <= 'Z'; c++ {
+		a.classes[c] = a.classes[c+'a'-'A']
+	}
+}
+
 // Scan reports every needle occurring in s that is not yet marked with gen
 // in marks (len(marks) >= Len()), marks it, and appends its id to hits.
-func (a *Automaton) Scan(s string, marks []uint32, gen uint32, hits []int32) []int32 {
+// ascii reports whether s held only ASCII bytes: with FoldASCII, text that
+// does not must be lower-cased and scanned again to find needles whose case
+// variants are not ASCII (é and É, or the Kelvin sign and k).
+func (a *Automaton) Scan(s string, marks []uint32, gen uint32, hits []int32) (_ []int32, ascii bool) {
 	if a.full {
 		return a.scanFull(s, marks, gen, hits)
 	}
 	state := uint32(0)
 	rows, dense, outStart := a.rows, a.dense, a.outStart
+	var seen byte
 	for i := 0; i < len(s); i++ {
+		seen |= s[i]
 		c := a.classes[s[i]]
 		if r := dense[state]; r != noRow {
 			nx := rows[int(r)+int(c)]
@@ -254,17 +271,23 @@ func (a *Automaton) Scan(s string, marks []uint32, gen uint32, hits []int32) []i
 			}
 		}
 	}
-	return hits
+	return hits, seen < 0x80
 }
 
-// scanFull is Scan for automata whose every state has a row.
-func (a *Automaton) scanFull(s string, marks []uint32, gen uint32, hits []int32) []int32 {
-	rows := a.rows
+// scanFull is Scan for automata whose every state has a row. It is the
+// engine's hottest loop, so it reads the table without bounds checks: every
+// offset in rows is a row start (a multiple of nclass below len(rows)) and
+// every class is below nclass, which Build guarantees.
+func (a *Automaton) scanFull(s string, marks []uint32, gen uint32, hits []int32) ([]int32, bool) {
+	rows := unsafe.Pointer(unsafe.SliceData(a.rows))
 	classes := &a.classes
 	nc := uint32(a.nclass)
 	off := uint32(0)
+	var seen byte
 	for i := 0; i < len(s); i++ {
-		nx := rows[off+uint32(classes[s[i]])]
+		b := s[i]
+		seen |= b
+		nx := *(*uint32)(unsafe.Add(rows, uintptr(off+uint32(classes[b]))*4))
 		off = nx &^ outFlag
 		if nx&outFlag == 0 {
 			continue
@@ -277,7 +300,7 @@ func (a *Automaton) scanFull(s string, marks []uint32, gen uint32, hits []int32)
 			}
 		}
 	}
-	return hits
+	return hits, seen < 0x80
 }
 
 // Contains reports whether any needle occurs in s.

@@ -32,7 +32,7 @@ func TestScan(t *testing.T) {
 	for _, tt := range tests {
 		a := Build(tt.needles)
 		marks := make([]uint32, a.Len())
-		got := a.Scan(tt.text, marks, 1, nil)
+		got, _ := a.Scan(tt.text, marks, 1, nil)
 		slices.Sort(got)
 		if want := naive(tt.needles, tt.text); !slices.Equal(got, want) {
 			t.Errorf("needles %q in %q: got %v, want %v", tt.needles, tt.text, got, want)
@@ -58,7 +58,7 @@ func TestScanRandom(t *testing.T) {
 		marks := make([]uint32, a.Len())
 		for k := 0; k < 5; k++ {
 			text := word(r.Intn(60))
-			got := a.Scan(text, marks, uint32(iter*5+k+1), nil)
+			got, _ := a.Scan(text, marks, uint32(iter*5+k+1), nil)
 			slices.Sort(got)
 			// Duplicate needles: each id is reported.
 			if want := naive(needles, text); !slices.Equal(got, want) {
@@ -86,7 +86,21 @@ func BenchmarkScan(b *testing.B) {
 	b.ReportAllocs()
 	var hits []int32
 	for i := 0; i < b.N; i++ {
-		hits = a.Scan(text, marks, uint32(i+1), hits[:0])
+		hits, _ = a.Scan(text, marks, uint32(i+1), hits[:0])
 	}
 	b.ReportMetric(float64(a.States()), "states")
+}
+
+func TestFoldASCII(t *testing.T) {
+	a := Build([]string{"powershell", "kiwi", "é"})
+	a.FoldASCII()
+	marks := make([]uint32, a.Len())
+	got, ascii := a.Scan(`C:\Windows\PowerShell.EXE KIWI`, marks, 1, nil)
+	slices.Sort(got)
+	if !slices.Equal(got, []int32{0, 1}) || !ascii {
+		t.Errorf("got %v ascii=%v", got, ascii)
+	}
+	if _, ascii := a.Scan("Éclair", marks, 2, nil); ascii {
+		t.Error("non-ASCII text reported as ASCII")
+	}
 }
