@@ -70,8 +70,8 @@ type prefilter struct {
 	// fields of an event are not needle fields, and the signature test
 	// spares them a map lookup.
 	fieldSig *[1 << 16 / 64]uint64
-	anyFld  needleSet       // keyword needles
-	always  []int32         // rules without needles
+	anyFld   needleSet // keyword needles
+	always   []int32   // rules without needles
 }
 
 // needleSet is an automaton and, per needle id, the rules it may wake.

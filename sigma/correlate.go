@@ -202,10 +202,10 @@ type corrGroup struct {
 // NewCorrelator prepares windows for the rule set's correlations.
 func NewCorrelator(rs *RuleSet) *Correlator {
 	c := &Correlator{
-		byRule:    map[*Rule][]corrTarget{},
-		byCorr:    map[*CompiledCorrelation][]corrTarget{},
-		state:     map[*CompiledCorrelation]map[string]*corrGroup{},
-		all:       rs.Correlations,
+		byRule:     map[*Rule][]corrTarget{},
+		byCorr:     map[*CompiledCorrelation][]corrTarget{},
+		state:      map[*CompiledCorrelation]map[string]*corrGroup{},
+		all:        rs.Correlations,
 		MaxGroups:  100000,
 		MaxEntries: 1000000,
 	}
