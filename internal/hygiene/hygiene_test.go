@@ -137,3 +137,16 @@ func TestGofmt(t *testing.T) {
 		t.Errorf("files need gofmt:\n%s", s)
 	}
 }
+
+// TestGoModTidy fails when go.mod or go.sum would change under go mod tidy.
+func TestGoModTidy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("go mod tidy skipped in -short mode")
+	}
+	root := moduleRoot(t)
+	cmd := exec.Command("go", "mod", "tidy", "-diff")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("go mod tidy would change go.mod or go.sum (run it):\n%s", out)
+	}
+}
