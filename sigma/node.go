@@ -202,6 +202,8 @@ type reMatcher struct {
 	// lineRun, when > 0, means the expression is just ".{N,}": some line
 	// holds at least N characters. Go's regexp takes milliseconds on that.
 	lineRun int
+	// anchor, when set, searches from the occurrences of a literal.
+	anchor *literalAnchor
 }
 
 func (m reMatcher) matchValue(_ *Scratch, v *event.Value, lower string, present bool) bool {
@@ -229,6 +231,11 @@ func (m reMatcher) matchValue(_ *Scratch, v *event.Value, lower string, present 
 			if !found {
 				return false
 			}
+		}
+	}
+	if m.anchor != nil {
+		if r, ok := m.anchor.match(v.Str); ok {
+			return r
 		}
 	}
 	return m.re.MatchString(v.Str)

@@ -154,6 +154,7 @@ func newReMatcher(re *regexp.Regexp) reMatcher {
 	if inner.Op == syntax.OpRepeat && inner.Max == -1 && inner.Min > 0 && inner.Sub[0].Op == syntax.OpAnyCharNotNL {
 		m.lineRun = inner.Min
 	}
+	m.anchor = newLiteralAnchor(t)
 	t = t.Simplify()
 	m.minLen = minMatchLen(t, 0)
 	if lits, ok := reNeedles(t, 0); ok {
