@@ -109,10 +109,11 @@ func cpuTime() time.Duration {
 // TestCountPass runs one detection pass for instruction counting under
 // valgrind (BULWARK_COUNT_PASS=1; see runPass); it is skipped otherwise.
 // Counting instructions is repeatable on a busy machine where timings are
-// not:
+// not (GOGC=off keeps collections, which come at varying moments, out of
+// the count):
 //
 //	go test -c -o /tmp/detect.test ./detect
-//	BULWARK_COUNT_PASS=1 GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind \
+//	BULWARK_COUNT_PASS=1 GOGC=off GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind \
 //	  --toggle-collect='*detect.runPass' /tmp/detect.test -test.run TestCountPass
 func TestCountPass(t *testing.T) {
 	if os.Getenv("BULWARK_COUNT_PASS") == "" {
