@@ -1,6 +1,7 @@
 package sigma
 
 import (
+	"sync"
 	"fmt"
 	"net/netip"
 	"regexp"
@@ -323,9 +324,33 @@ func parseModifiers(mods []string) (modifiers, error) {
 
 func (c *compiler) mapField(name string) []string {
 	if names, ok := c.fieldMap[name]; ok && len(names) > 0 {
-		return names
+		out := make([]string, len(names))
+		for i, n := range names {
+			out[i] = intern(n)
+		}
+		return out
 	}
-	return []string{name}
+	return []string{intern(name)}
+}
+
+// Field names are interned: every rule that tests Image then holds the
+// same string, and Scratch.Find can remember lookups by the string's
+// address for the rest of the event.
+var (
+	internMu    sync.Mutex
+	internNames = map[string]string{}
+)
+
+func intern(s string) string {
+	internMu.Lock()
+	defer internMu.Unlock()
+	if t, ok := internNames[s]; ok {
+		return t
+	}
+	if len(internNames) < 1<<20 {
+		internNames[s] = s
+	}
+	return s
 }
 
 func (c *compiler) fieldCond(fc FieldCond) (node, error) {
@@ -610,7 +635,7 @@ func compileBranch(b *Branch) node {
 		all = append(all, formatNode(lowerAll(b.Formats)))
 	}
 	for _, f := range b.Requires {
-		all = append(all, &fieldNode{key: f + "|exists", names: []string{f}, groups: [][]valueMatcher{{existsMatcher(true)}}, presence: true})
+		all = append(all, &fieldNode{key: f + "|exists", names: []string{intern(f)}, groups: [][]valueMatcher{{existsMatcher(true)}}, presence: true})
 	}
 	for _, c := range b.Conditions {
 		all = append(all, equalsAny(c.Field, c.Values))
@@ -626,7 +651,7 @@ func equalsAny(field string, values []string) node {
 	for _, v := range values {
 		g = append(g, newStrMatcher(literalPattern(v), false))
 	}
-	return &fieldNode{key: field, names: []string{field}, groups: [][]valueMatcher{g}}
+	return &fieldNode{key: field, names: []string{intern(field)}, groups: [][]valueMatcher{g}}
 }
 
 // formatNode checks the reader format an event came from.

@@ -18,6 +18,10 @@ type Scratch struct {
 	// arena holds the lower-cased bytes of this event's values; the strings
 	// in lowered point into it, so it is only reused after Reset.
 	arena []byte
+	// found remembers this event's lookups by the address of the name
+	// (rule field names are interned), for as long as findGen holds.
+	found   [64]findSlot
+	findGen uint32
 	// set and groupSeen serve containsSet scans.
 	set       scanState
 	groupSeen []uint32
@@ -30,6 +34,10 @@ func NewScratch() *Scratch { return &Scratch{} }
 func (s *Scratch) Reset(ev *event.Event) {
 	s.ev = ev
 	s.windows = 0
+	if s.findGen++; s.findGen == 0 {
+		s.found = [64]findSlot{}
+		s.findGen = 1
+	}
 	n := len(ev.Fields)
 	if cap(s.lowered) < n {
 		s.lowered = make([]string, n, n+n/2)
@@ -49,15 +57,32 @@ func (s *Scratch) Reset(ev *event.Event) {
 // Event returns the event being evaluated.
 func (s *Scratch) Event() *event.Event { return s.ev }
 
-// Find returns the index of the field called name, or -1.
+type findSlot struct {
+	name *byte
+	n    int32
+	idx  int32
+	gen  uint32
+}
+
+// Find returns the index of the field called name, or -1. The rules of a
+// bucket test the same few names again and again; each is looked up once
+// per event.
 func (s *Scratch) Find(name string) int {
+	p := unsafe.StringData(name)
+	slot := &s.found[(uintptr(unsafe.Pointer(p))>>4)%uintptr(len(s.found))]
+	if slot.gen == s.findGen && slot.name == p && int(slot.n) == len(name) {
+		return int(slot.idx)
+	}
+	idx := -1
 	fs := s.ev.Fields
 	for i := range fs {
 		if fs[i].Name == name {
-			return i
+			idx = i
+			break
 		}
 	}
-	return -1
+	*slot = findSlot{name: p, n: int32(len(name)), idx: int32(idx), gen: s.findGen}
+	return idx
 }
 
 // Lower returns the lower-cased text of field i, computed at most once per
