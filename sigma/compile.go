@@ -1,13 +1,13 @@
 package sigma
 
 import (
-	"sync"
 	"fmt"
 	"net/netip"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
