@@ -60,18 +60,20 @@ type bucket struct {
 }
 
 // prefilter narrows a bucket's rules to those whose needles occur. Needles
-// bound to fields are searched in those fields only; keyword needles, which
-// may be anywhere, have an automaton of their own that scans every field,
-// so that a few keyword rules do not make the big automaton read it all.
+// bound to fields are searched in those fields; keyword needles in every
+// field keywords search. One automaton holds both kinds.
 type prefilter struct {
-	byField needleSet
-	fields  map[string]bool // the fields byField scans
+	needles needleSet
+	fields  map[string]bool // the fields field-bound needles may be in
 	// fieldSig holds a bit per signature of the names in fields: most
 	// fields of an event are not needle fields, and the signature test
 	// spares them a map lookup.
 	fieldSig *[1 << 16 / 64]uint64
-	anyFld   needleSet // keyword needles
-	always   []int32   // rules without needles
+	// anyField is set when some needle is a keyword, which may be in any
+	// field that keywords search (sigma.KeywordField): those are scanned
+	// too, with the same automaton, so that a field is read once.
+	anyField bool
+	always   []int32 // rules without needles
 }
 
 // needleSet is an automaton and, per needle id, the rules it may wake.
@@ -197,7 +199,6 @@ func (e *Engine) prefilterOf(b *bucket) *prefilter {
 func (e *Engine) buildPrefilter(rules []int32) *prefilter {
 	pf := &prefilter{fields: map[string]bool{}}
 	byText := map[string][]int32{}
-	anyText := map[string][]int32{}
 	for _, r := range rules {
 		needles, ok := e.rules[r].Needles()
 		if !ok {
@@ -205,19 +206,17 @@ func (e *Engine) buildPrefilter(rules []int32) *prefilter {
 			continue
 		}
 		for _, n := range needles {
-			m := byText
 			if n.Field == "" {
-				m = anyText
+				pf.anyField = true
 			} else {
 				pf.fields[n.Field] = true
 			}
-			if l := m[n.Text]; len(l) == 0 || l[len(l)-1] != r {
-				m[n.Text] = append(l, r)
+			if l := byText[n.Text]; len(l) == 0 || l[len(l)-1] != r {
+				byText[n.Text] = append(l, r)
 			}
 		}
 	}
-	pf.byField = e.needleSet(byText)
-	pf.anyFld = e.needleSet(anyText)
+	pf.needles = e.needleSet(byText)
 	pf.fieldSig = new([1 << 16 / 64]uint64)
 	for f := range pf.fields {
 		sig := nameSig(f)

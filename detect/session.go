@@ -132,11 +132,8 @@ func (s *Session) scan(ev *event.Event, pf *prefilter, windows bool) {
 		if f.Value.Kind == event.KindNull {
 			continue
 		}
-		if pf.byField.auto != nil && pf.scansField(f.Name) {
-			s.scanValue(i, f, pf.byField)
-		}
-		if pf.anyFld.auto != nil && sigma.KeywordField(windows, f.Name) {
-			s.scanValue(i, f, pf.anyFld)
+		if pf.needles.auto != nil && (pf.anyField && sigma.KeywordField(windows, f.Name) || pf.scansField(f.Name)) {
+			s.scanValue(i, f, pf.needles)
 		}
 	}
 }
