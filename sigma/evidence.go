@@ -16,6 +16,11 @@ const maxEvidenceValue = 1024
 // Evidence returns the field values that satisfied the rule's detection in
 // the event held by s (the positive parts only: what a "not filter" did not
 // find is not evidence). Call it after Match returned true.
+//
+// It walks the tree knowing which parts are true (every operand of a true
+// AND is true), so it re-evaluates only the operands of ORs, until one is
+// found true, and field conditions that look in several fields: evidence
+// costs little even for rules with regular expressions.
 func (c *Compiled) Evidence(s *Scratch) []Evidence {
 	var out []Evidence
 	seen := map[Evidence]bool{}
@@ -23,6 +28,7 @@ func (c *Compiled) Evidence(s *Scratch) []Evidence {
 	return out
 }
 
+// collectEvidence gathers the evidence of n, which is known to be true.
 func collectEvidence(n node, s *Scratch, out *[]Evidence, seen map[Evidence]bool) {
 	switch n := n.(type) {
 	case andNode:
@@ -33,6 +39,7 @@ func collectEvidence(n node, s *Scratch, out *[]Evidence, seen map[Evidence]bool
 		for _, k := range n {
 			if k.eval(s) {
 				collectEvidence(k, s, out, seen)
+				return
 			}
 		}
 	case *countNode:
@@ -43,16 +50,17 @@ func collectEvidence(n node, s *Scratch, out *[]Evidence, seen map[Evidence]bool
 		}
 	case *fieldNode:
 		for _, name := range n.names {
-			if !n.evalField(s, name) {
+			if len(n.names) > 1 && !n.evalField(s, name) {
 				continue
 			}
-			v := ""
+			v := "(absent)"
 			if i := s.Find(name); i >= 0 {
 				v = s.ev.Fields[i].Value.Str
-			} else {
-				v = "(absent)"
 			}
 			add(out, seen, Evidence{Condition: n.key, Field: name, Value: clip(v)})
+			if len(n.names) > 1 {
+				break
+			}
 		}
 	case *keywordNode:
 		for i := range s.ev.Fields {
