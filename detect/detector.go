@@ -66,7 +66,7 @@ func (d *Detector) Process(ev *event.Event) error {
 		if rs.Correlated[c.Rule] || c.Rule.Level < d.level {
 			continue
 		}
-		if err := d.emit(newAlert(c, d.sess.scratch, ev)); err != nil {
+		if err := d.emit(d.e.newAlert(c, d.sess.scratch, ev)); err != nil {
 			return err
 		}
 	}
@@ -130,9 +130,9 @@ func (d *Detector) emitCorrelation(m sigma.CorrelationMatch) error {
 }
 
 // newAlert builds the alert of a rule match, with its evidence.
-func newAlert(c *sigma.Compiled, s *sigma.Scratch, ev *event.Event) *alert.Alert {
+func (e *Engine) newAlert(c *sigma.Compiled, s *sigma.Scratch, ev *event.Event) *alert.Alert {
 	a := &alert.Alert{
-		Rule:    ruleInfo(&c.Rule.Meta, c.Rule.Path),
+		Rule:    e.infos[c.Rule],
 		Time:    ev.Time,
 		Host:    hostOf(ev),
 		Channel: ev.GetString("Channel"),
@@ -145,6 +145,8 @@ func newAlert(c *sigma.Compiled, s *sigma.Scratch, ev *event.Event) *alert.Alert
 	return a
 }
 
+// ruleInfo describes a rule for its alerts. The engine computes it once
+// per rule; alerts share its slices and must not modify them.
 func ruleInfo(m *sigma.Meta, path string) alert.Rule {
 	return alert.Rule{
 		ID: m.ID, Title: m.Title, Level: m.Level.String(), Status: m.Status,

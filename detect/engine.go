@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/bulwarkhq/bulwark/alert"
 	"github.com/bulwarkhq/bulwark/event"
 	"github.com/bulwarkhq/bulwark/internal/ac"
 	"github.com/bulwarkhq/bulwark/sigma"
@@ -33,6 +34,7 @@ type Options struct {
 type Engine struct {
 	rs    *sigma.RuleSet
 	rules []*sigma.Compiled // all compiled branches in use, by index
+	infos map[*sigma.Rule]alert.Rule
 	// keys map an index key to the bucket of rules registered under it.
 	keys map[indexKey]*bucket
 	// channelsKnown and pairsKnown say which channels and (channel, id)
@@ -88,13 +90,16 @@ const smallBucket = 6
 
 // New indexes a rule set.
 func New(rs *sigma.RuleSet, opts Options) *Engine {
-	e := &Engine{rs: rs, keys: map[indexKey]*bucket{}, channelsKnown: map[string]bool{}, prefilters: map[string]*prefilter{}, automata: map[string]*ac.Automaton{}}
+	e := &Engine{rs: rs, infos: map[*sigma.Rule]alert.Rule{}, keys: map[indexKey]*bucket{}, channelsKnown: map[string]bool{}, prefilters: map[string]*prefilter{}, automata: map[string]*ac.Automaton{}}
 	for _, c := range rs.Compiled {
 		if c.Rule.Level < opts.MinLevel && !rs.Correlated[c.Rule] {
 			continue
 		}
 		idx := int32(len(e.rules))
 		e.rules = append(e.rules, c)
+		if _, ok := e.infos[c.Rule]; !ok {
+			e.infos[c.Rule] = ruleInfo(&c.Rule.Meta, c.Rule.Path)
+		}
 		for _, k := range keysOf(c) {
 			b := e.keys[k]
 			if b == nil {
