@@ -102,7 +102,7 @@ func groupNeedles(groups [][]valueMatcher, all bool, fields []string) ([]Needle,
 					lits = m.lits
 				}
 			}
-			if len(lits) == 0 || minLenStrings(lits) < minNeedle {
+			if len(lits) == 0 || !goodNeedles(lits) {
 				gok = false
 				break
 			}
@@ -127,6 +127,30 @@ func groupNeedles(groups [][]valueMatcher, all bool, fields []string) ([]Needle,
 		return dedupNeedles(best), found
 	}
 	return dedupNeedles(union), len(union) > 0
+}
+
+// goodNeedles reports whether every literal is selective enough to search
+// for: minNeedle bytes, or two for text outside ASCII (a Cyrillic letter
+// in a command line is rare, where "ab" is everywhere).
+func goodNeedles(lits []string) bool {
+	for _, l := range lits {
+		if len(l) >= minNeedle {
+			continue
+		}
+		if len(l) < 2 || !hasNonASCII(l) {
+			return false
+		}
+	}
+	return true
+}
+
+func hasNonASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return false
 }
 
 func minLenStrings(ss []string) int {
