@@ -90,28 +90,26 @@ func (c *compiler) compileDetection(d *Detection) (node, error) {
 	return n, nil
 }
 
+func (c *compiler) compileAll(xs []condExpr) ([]node, error) {
+	out := make([]node, 0, len(xs))
+	for _, y := range xs {
+		n, err := c.compileExpr(y)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
 func (c *compiler) compileExpr(x condExpr) (node, error) {
 	switch x := x.(type) {
 	case condAnd:
-		out := make(andNode, 0, len(x))
-		for _, y := range x {
-			n, err := c.compileExpr(y)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, n)
-		}
-		return out, nil
+		kids, err := c.compileAll(x)
+		return andNode(kids), err
 	case condOr:
-		out := make(orNode, 0, len(x))
-		for _, y := range x {
-			n, err := c.compileExpr(y)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, n)
-		}
-		return out, nil
+		kids, err := c.compileAll(x)
+		return orNode(kids), err
 	case condNot:
 		n, err := c.compileExpr(x.x)
 		if err != nil {

@@ -472,31 +472,20 @@ func (k *keywordNode) eval(s *Scratch) bool {
 
 func (k *keywordNode) evalSet(s *Scratch) bool {
 	st := k.set.begin(s)
-	fs := s.ev.Fields
-	for i := range fs {
-		if s.skipForKeywords(fs[i].Name) {
-			continue
-		}
-		v := &fs[i].Value
-		switch v.Kind {
-		case event.KindNull:
-			continue
-		case event.KindList:
-			for j := range v.List {
-				if k.set.feed(s, st, lowerString(v.List[j].Str)) {
-					return true
-				}
-			}
-			continue
-		}
-		if k.set.feed(s, st, s.Lower(i)) {
-			return true
-		}
-	}
-	return false
+	return eachKeywordValue(s, func(_ *event.Value, lower string) bool {
+		return k.set.feed(s, st, lower)
+	})
 }
 
 func (k *keywordNode) anyField(s *Scratch, g []valueMatcher) bool {
+	return eachKeywordValue(s, func(v *event.Value, lower string) bool {
+		return anyMatch(g, s, v, lower, true)
+	})
+}
+
+// eachKeywordValue calls f on every value keywords search (list elements
+// one by one), lower-cased, until f returns true.
+func eachKeywordValue(s *Scratch, f func(v *event.Value, lower string) bool) bool {
 	fs := s.ev.Fields
 	for i := range fs {
 		if s.skipForKeywords(fs[i].Name) {
@@ -508,13 +497,13 @@ func (k *keywordNode) anyField(s *Scratch, g []valueMatcher) bool {
 			continue
 		case event.KindList:
 			for j := range v.List {
-				if anyMatch(g, s, &v.List[j], lowerString(v.List[j].Str), true) {
+				if f(&v.List[j], lowerString(v.List[j].Str)) {
 					return true
 				}
 			}
 			continue
 		}
-		if anyMatch(g, s, v, s.Lower(i), true) {
+		if f(v, s.Lower(i)) {
 			return true
 		}
 	}
