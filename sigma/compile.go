@@ -36,8 +36,6 @@ func (c *Compiled) Match(s *Scratch) bool {
 // already established the branch constraints through an index.
 func (c *Compiled) MatchDetection(s *Scratch) bool { return c.detection.eval(s) }
 
-// MatchConstraint evaluates only the branch constraints.
-func (c *Compiled) MatchConstraint(s *Scratch) bool { return c.constraint.eval(s) }
 
 // compiler holds what compiling one rule branch needs.
 type compiler struct {
