@@ -36,7 +36,6 @@ func (c *Compiled) Match(s *Scratch) bool {
 // already established the branch constraints through an index.
 func (c *Compiled) MatchDetection(s *Scratch) bool { return c.detection.eval(s) }
 
-
 // compiler holds what compiling one rule branch needs.
 type compiler struct {
 	fieldMap     map[string][]string
