@@ -1,0 +1,42 @@
+// Package ingest receives events from the outside world (Splunk HEC, OTLP,
+// syslog, uploads, tailed files) and hands them to a Sink, which stores them
+// durably before anything is acknowledged.
+//
+// Each protocol lives in a sub-package and speaks that protocol's own
+// conventions, so existing shippers work unchanged. They share one rule for
+// back-pressure: when the Sink is full, HTTP endpoints answer 503 with
+// Retry-After and stream listeners stop reading, rather than buffering
+// without bound.
+package ingest
+
+import (
+	"context"
+	"errors"
+
+	"github.com/bulwarkhq/bulwark/event"
+)
+
+// ErrBusy is returned by Sink.Submit when its queue is full and the caller
+// asked not to wait. HTTP endpoints turn it into 503 with Retry-After.
+var ErrBusy = errors.New("server busy: ingest queue is full")
+
+// RetryAfterSeconds is what busy HTTP endpoints put in Retry-After.
+const RetryAfterSeconds = 1
+
+// Sink takes batches of events.
+type Sink interface {
+	// Submit stores evs durably and returns nil only once they are on disk.
+	// With wait false it returns ErrBusy at once when the queue is full;
+	// with wait true it waits for room (or for ctx). The sink does not keep
+	// evs or anything they point to after Submit returns, so callers may
+	// reuse them.
+	Submit(ctx context.Context, evs []event.Event, wait bool) error
+}
+
+// SinkFunc adapts a function to Sink.
+type SinkFunc func(ctx context.Context, evs []event.Event, wait bool) error
+
+// Submit calls f.
+func (f SinkFunc) Submit(ctx context.Context, evs []event.Event, wait bool) error {
+	return f(ctx, evs, wait)
+}
