@@ -27,9 +27,9 @@ const RetryAfterSeconds = 1
 type Sink interface {
 	// Submit stores evs durably and returns nil only once they are on disk.
 	// With wait false it returns ErrBusy at once when the queue is full;
-	// with wait true it waits for room (or for ctx). The sink does not keep
-	// evs or anything they point to after Submit returns, so callers may
-	// reuse them.
+	// with wait true it waits for room (or for ctx). Submit takes ownership
+	// of evs: callers must not modify the slice or the events after the
+	// call, because detection reads them after they are stored.
 	Submit(ctx context.Context, evs []event.Event, wait bool) error
 }
 
