@@ -19,6 +19,7 @@ import (
 	"github.com/bulwarkhq/bulwark/logs"
 	"github.com/bulwarkhq/bulwark/logs/list"
 	"github.com/bulwarkhq/bulwark/output"
+	"github.com/bulwarkhq/bulwark/rules"
 	"github.com/bulwarkhq/bulwark/sigma"
 )
 
@@ -251,14 +252,14 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-func printSummary(w io.Writer, rs *sigma.RuleSet, sources []ruleSource, s *detect.Stats, loadTime time.Duration, maxWarnings int) {
+func printSummary(w io.Writer, rs *sigma.RuleSet, sources []rules.Source, s *detect.Stats, loadTime time.Duration, maxWarnings int) {
 	el := time.Since(s.Started)
 	rate := float64(s.Events.Load()) / max(el.Seconds(), 1e-9)
 	fmt.Fprintf(w, "\nRead %s events from %d files (%s) in %s: %s events/s\n",
 		groupDigits(s.Events.Load()), s.Files.Load(), humanBytes(s.BytesTotal), el.Round(time.Millisecond), groupDigits(int64(rate)))
 	var src []string
 	for _, x := range sources {
-		src = append(src, fmt.Sprintf("%d %s", x.count, x.name))
+		src = append(src, fmt.Sprintf("%d %s", x.Count, x.Name))
 	}
 	failed := len(rs.Failed())
 	fmt.Fprintf(w, "Rules: %s loaded (%s) in %s", groupDigits(int64(rs.Loaded())), strings.Join(src, ", "), loadTime.Round(time.Millisecond))

@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
+	"errors"
 
 	"github.com/spf13/cobra"
 
@@ -28,51 +26,16 @@ func (f *ruleFlags) register(cmd *cobra.Command) {
 	_ = cmd.MarkFlagFilename("mapping", "yml", "yaml")
 }
 
-// ruleSource says where rules came from, for the summary.
-type ruleSource struct {
-	name  string
-	count int
+// load reads and compiles the rules the flags select.
+func (f *ruleFlags) load() (*sigma.RuleSet, []rules.Source, error) {
+	rs, sources, err := f.selection().Load()
+	if errors.Is(err, rules.ErrNoRules) {
+		return nil, nil, usagef("%v", err)
+	}
+	return rs, sources, err
 }
 
-// load reads and compiles the rules the flags select.
-func (f *ruleFlags) load() (*sigma.RuleSet, []ruleSource, error) {
-	var docs []sigma.Document
-	var sources []ruleSource
-	if !f.noBuiltin {
-		b := rules.Builtin()
-		docs = append(docs, b...)
-		sources = append(sources, ruleSource{"built-in", len(b)})
-	}
-	dirs := f.dirs
-	if len(dirs) == 0 {
-		if d, err := rules.SigmaHQDir(); err == nil {
-			if st, err := os.Stat(d); err == nil && st.IsDir() {
-				dirs = []string{d}
-			}
-		}
-	}
-	for _, d := range dirs {
-		ds, err := rules.LoadDir(d)
-		if err != nil {
-			return nil, nil, err
-		}
-		docs = append(docs, ds...)
-		sources = append(sources, ruleSource{d, len(ds)})
-	}
-	if len(docs) == 0 {
-		return nil, nil, usagef("no rules: drop --no-builtin, pass --rules DIR, or run 'bulwark rules update'")
-	}
-	opts := sigma.Options{}
-	if f.mapping != "" {
-		data, err := os.ReadFile(f.mapping)
-		if err != nil {
-			return nil, nil, fmt.Errorf("mapping: %w", err)
-		}
-		m, err := sigma.ParseMapping(filepath.Base(f.mapping), data)
-		if err != nil {
-			return nil, nil, fmt.Errorf("mapping: %w", err)
-		}
-		opts.Mapping = m
-	}
-	return sigma.Compile(docs, opts), sources, nil
+// selection turns the flags into a rules.Selection.
+func (f *ruleFlags) selection() rules.Selection {
+	return rules.Selection{Dirs: f.dirs, NoBuiltin: f.noBuiltin, Mapping: f.mapping}
 }
