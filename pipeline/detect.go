@@ -1,0 +1,136 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/bulwarkhq/bulwark/alert"
+	"github.com/bulwarkhq/bulwark/detect"
+	"github.com/bulwarkhq/bulwark/event"
+	"github.com/bulwarkhq/bulwark/store"
+)
+
+// catchUpChunk is how many events detection reads back from the store
+// between commits when it is behind.
+const catchUpChunk = 4096
+
+// detection is the state of the detect loop.
+type detection struct {
+	p       *Pipeline
+	engine  *detect.Engine
+	d       *detect.Detector
+	through int64 // every event id up to this one has been processed
+	eventID int64 // id of the event being processed
+	alerts  []store.StoredAlert
+}
+
+// detectLoop runs detection over written events until p.written closes,
+// then over whatever was spilled, and returns.
+func (p *Pipeline) detectLoop(through int64) error {
+	dt := &detection{p: p, through: through}
+	if err := dt.catchUp(p.lastID.Load()); err != nil {
+		return err
+	}
+	for w := range p.written {
+		end := w.first + int64(len(w.evs)) - 1
+		if end <= dt.through {
+			continue // read back from the store already
+		}
+		if w.first > dt.through+1 {
+			if err := dt.catchUp(w.first - 1); err != nil {
+				return err
+			}
+		}
+		evs := w.evs[dt.through+1-w.first:]
+		if err := dt.run(dt.through+1, evs); err != nil {
+			return err
+		}
+	}
+	return dt.catchUp(p.lastID.Load())
+}
+
+// run processes evs, whose ids start at first, and commits their alerts.
+func (dt *detection) run(first int64, evs []event.Event) error {
+	dt.useEngine()
+	start := time.Now()
+	for i := range evs {
+		dt.eventID = first + int64(i)
+		if err := dt.d.Process(&evs[i]); err != nil {
+			return err
+		}
+	}
+	dt.p.m.detectSeconds.Observe(time.Since(start).Seconds())
+	dt.p.m.detected.Add(float64(len(evs)))
+	return dt.commit(first + int64(len(evs)) - 1)
+}
+
+// catchUp processes stored events after dt.through up to id to.
+func (dt *detection) catchUp(to int64) error {
+	ctx := context.Background()
+	for dt.through < to {
+		dt.useEngine()
+		from := dt.through
+		start := time.Now()
+		n := 0
+		err := dt.p.st.ScanEvents(ctx, store.EventFilter{AfterID: from, Limit: catchUpChunk}, func(se *store.StoredEvent) error {
+			if se.ID > to {
+				return store.ErrStop
+			}
+			dt.eventID = se.ID
+			n++
+			return dt.d.Process(&se.Event)
+		})
+		if err != nil {
+			return fmt.Errorf("pipeline: detection catching up after event %d: %w", from, err)
+		}
+		if n == 0 {
+			// Nothing stored after from (events removed by retention
+			// before detection reached them): move on.
+			return dt.commit(to)
+		}
+		dt.p.m.detectSeconds.Observe(time.Since(start).Seconds())
+		dt.p.m.detected.Add(float64(n))
+		if err := dt.commit(dt.eventID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// useEngine starts a new detector when the engine was replaced.
+func (dt *detection) useEngine() {
+	e := dt.p.engine.Load()
+	if e == dt.engine {
+		return
+	}
+	dt.engine = e
+	dt.d = e.NewDetector(e.NewCorrelations(), dt.p.minLevel(), dt.emit)
+}
+
+func (dt *detection) emit(a *alert.Alert) error {
+	id := dt.eventID
+	if a.Correlation != nil {
+		id = 0 // a correlation stands on several events
+	}
+	dt.alerts = append(dt.alerts, store.StoredAlert{EventID: id, Alert: *a})
+	dt.p.m.alerts.WithLabelValues(levelName(a)).Inc()
+	return nil
+}
+
+// commit stores the pending alerts and the new detection position in one
+// transaction. It retries, since giving up would stop detection for good.
+func (dt *detection) commit(through int64) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		if err = dt.p.st.AddAlerts(context.Background(), dt.alerts, through); err == nil {
+			dt.alerts = dt.alerts[:0]
+			dt.through = through
+			dt.p.detectedThrough.Store(through)
+			return nil
+		}
+		dt.p.log.Error("storing alerts failed; retrying", "err", err, "attempt", attempt+1)
+		time.Sleep(time.Duration(attempt+1) * 200 * time.Millisecond)
+	}
+	return fmt.Errorf("pipeline: store alerts: %w", err)
+}
