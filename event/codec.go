@@ -1,0 +1,359 @@
+package event
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// The binary encoding is how stores keep events: compact, cheap to write on
+// the ingest path and cheap to read back on every search. Layout (version 1):
+//
+//	version   byte (1)
+//	flags     byte: bit 0 set when Time is not the zero time
+//	time      varint unix seconds, uvarint nanoseconds (only with flag bit 0)
+//	source    string Path, string Format, varint Record, varint Offset
+//	fields    uvarint count, then per field: string Name, value
+//	value     byte kind|numEncoding, string Str, Num as numEncoding says,
+//	          and for KindList: uvarint count, then each element as a value
+//	string    uvarint length, then the bytes
+//
+// Time is kept as seconds and nanoseconds rather than one nanosecond count so
+// that every time.Time round-trips: a 64-bit nanosecond count only reaches
+// 1678 to 2262, and EVTX readers meet the FILETIME epoch (1601) in practice.
+// Raw is not stored: stores keep the parsed event, not the original bytes.
+
+// binaryVersion is the first byte of every encoded event. Decoders reject
+// versions they do not know rather than guess.
+const binaryVersion = 1
+
+// flagHasTime marks an encoding that carries a time; without it the event's
+// time is the zero time.
+const flagHasTime = 1
+
+// The upper bits of a value's kind byte say how Num is stored, so that the
+// common cases cost nothing (strings: Num is 0) or a byte or two (small
+// integers) instead of eight.
+const (
+	kindMask     = 0x0f
+	numMask      = 0x30
+	numZero      = 0x00 // Num is +0 and not stored
+	numVarint    = 0x10 // Num is integral and fits int64: zigzag varint
+	numFloatBits = 0x20 // Num as its IEEE 754 bits, 8 bytes little endian
+)
+
+// maxListDepth bounds how deeply lists may nest, so that a crafted input
+// cannot make decoding recurse without end. It matches encoding/json's own
+// nesting limit, so anything a JSON reader produced still decodes.
+const maxListDepth = 10000
+
+// Minimum encoded sizes, used to reject counts that the remaining bytes could
+// not possibly hold before allocating for them.
+const (
+	minValueSize = 2                // kind byte, empty Str
+	minFieldSize = 1 + minValueSize // empty Name, then a value
+)
+
+// AppendBinary appends the binary encoding of e to dst and returns the
+// extended slice. e.Raw is not encoded.
+func AppendBinary(dst []byte, e *Event) []byte {
+	dst = append(dst, binaryVersion)
+	if e.Time.IsZero() {
+		dst = append(dst, 0)
+	} else {
+		dst = append(dst, flagHasTime)
+		dst = binary.AppendVarint(dst, e.Time.Unix())
+		dst = binary.AppendUvarint(dst, uint64(e.Time.Nanosecond()))
+	}
+	dst = appendString(dst, e.Source.Path)
+	dst = appendString(dst, e.Source.Format)
+	dst = binary.AppendVarint(dst, e.Source.Record)
+	dst = binary.AppendVarint(dst, e.Source.Offset)
+	dst = binary.AppendUvarint(dst, uint64(len(e.Fields)))
+	for i := range e.Fields {
+		dst = appendString(dst, e.Fields[i].Name)
+		dst = appendValue(dst, &e.Fields[i].Value)
+	}
+	return dst
+}
+
+func appendString(dst []byte, s string) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(s)))
+	return append(dst, s...)
+}
+
+func appendValue(dst []byte, v *Value) []byte {
+	kind := byte(v.Kind) & kindMask
+	bits := math.Float64bits(v.Num)
+	switch {
+	case bits == 0:
+		dst = append(dst, kind|numZero)
+		dst = appendString(dst, v.Str)
+	case isInt64(v.Num):
+		dst = append(dst, kind|numVarint)
+		dst = appendString(dst, v.Str)
+		dst = binary.AppendVarint(dst, int64(v.Num))
+	default:
+		dst = append(dst, kind|numFloatBits)
+		dst = appendString(dst, v.Str)
+		dst = binary.LittleEndian.AppendUint64(dst, bits)
+	}
+	if v.Kind == KindList {
+		dst = binary.AppendUvarint(dst, uint64(len(v.List)))
+		for i := range v.List {
+			dst = appendValue(dst, &v.List[i])
+		}
+	}
+	return dst
+}
+
+// isInt64 reports whether f is an integer that int64 holds exactly. Negative
+// zero is excluded: converting it would lose its sign.
+func isInt64(f float64) bool {
+	return f == math.Trunc(f) && f >= math.MinInt64 && f < math.MaxInt64 && !(f == 0 && math.Signbit(f))
+}
+
+// DecodeBinary decodes data, as written by AppendBinary, into e. It resets e
+// first and reuses the capacity of e.Fields. The decoded strings share one
+// copy of data, so data may be reused once DecodeBinary returns.
+//
+// Corrupt or truncated input yields an error that names the byte offset
+// where decoding failed; e then holds whatever was decoded before it.
+func DecodeBinary(e *Event, data []byte) error {
+	e.Reset()
+	d := decoder{data: data}
+	if err := d.event(e); err != nil {
+		return fmt.Errorf("event: decode binary at byte %d: %w", d.pos, err)
+	}
+	return nil
+}
+
+// decoder reads the binary encoding. Strings are cut from text, one string
+// copy of data made on first need, so that an event costs one allocation for
+// all of its names and values instead of one per string.
+type decoder struct {
+	data []byte
+	text string
+	pos  int
+}
+
+func (d *decoder) event(e *Event) error {
+	version, err := d.byte()
+	if err != nil {
+		return err
+	}
+	if version != binaryVersion {
+		d.pos--
+		return fmt.Errorf("unknown version %d", version)
+	}
+	flags, err := d.byte()
+	if err != nil {
+		return err
+	}
+	if flags&^flagHasTime != 0 {
+		d.pos--
+		return fmt.Errorf("unknown flags %#x", flags)
+	}
+	if flags&flagHasTime != 0 {
+		if e.Time, err = d.time(); err != nil {
+			return err
+		}
+	}
+	if e.Source.Path, err = d.string(); err != nil {
+		return err
+	}
+	if e.Source.Format, err = d.string(); err != nil {
+		return err
+	}
+	if e.Source.Record, err = d.varint(); err != nil {
+		return err
+	}
+	if e.Source.Offset, err = d.varint(); err != nil {
+		return err
+	}
+	n, err := d.count(minFieldSize)
+	if err != nil {
+		return err
+	}
+	e.Fields = grow(e.Fields, n)
+	for i := range e.Fields {
+		f := &e.Fields[i]
+		if f.Name, err = d.string(); err != nil {
+			return err
+		}
+		if err = d.value(&f.Value, 0); err != nil {
+			return err
+		}
+	}
+	if d.pos != len(d.data) {
+		return fmt.Errorf("%d trailing bytes", len(d.data)-d.pos)
+	}
+	return nil
+}
+
+// grow returns fields resized to n, reusing its array when large enough.
+func grow(fields []Field, n int) []Field {
+	if cap(fields) >= n {
+		return fields[:n]
+	}
+	return make([]Field, n)
+}
+
+func (d *decoder) time() (time.Time, error) {
+	sec, err := d.varint()
+	if err != nil {
+		return time.Time{}, err
+	}
+	start := d.pos
+	nsec, err := d.uvarint()
+	if err != nil {
+		return time.Time{}, err
+	}
+	if nsec >= uint64(time.Second) {
+		d.pos = start
+		return time.Time{}, fmt.Errorf("nanoseconds %d out of range", nsec)
+	}
+	return time.Unix(sec, int64(nsec)).UTC(), nil
+}
+
+func (d *decoder) value(v *Value, depth int) error {
+	start := d.pos
+	b, err := d.byte()
+	if err != nil {
+		return err
+	}
+	kind := Kind(b & kindMask)
+	if kind > KindList || b&^(kindMask|numMask) != 0 {
+		d.pos = start
+		return fmt.Errorf("bad value kind byte %#x", b)
+	}
+	v.Kind = kind
+	if v.Str, err = d.string(); err != nil {
+		return err
+	}
+	switch b & numMask {
+	case numZero:
+		v.Num = 0
+	case numVarint:
+		i, err := d.varint()
+		if err != nil {
+			return err
+		}
+		v.Num = float64(i)
+	case numFloatBits:
+		if len(d.data)-d.pos < 8 {
+			return errTruncated
+		}
+		v.Num = math.Float64frombits(binary.LittleEndian.Uint64(d.data[d.pos:]))
+		d.pos += 8
+	default:
+		d.pos = start
+		return fmt.Errorf("bad number encoding in kind byte %#x", b)
+	}
+	v.List = nil
+	if kind != KindList {
+		return nil
+	}
+	if depth >= maxListDepth {
+		d.pos = start
+		return fmt.Errorf("lists nested deeper than %d", maxListDepth)
+	}
+	n, err := d.count(minValueSize)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return nil // as List() makes it: the encoding keeps no nil/empty distinction
+	}
+	v.List = make([]Value, n)
+	for i := range v.List {
+		if err := d.value(&v.List[i], depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var errTruncated = errors.New("truncated")
+
+var errVarintOverflow = errors.New("varint overflows 64 bits")
+
+func (d *decoder) byte() (byte, error) {
+	if d.pos >= len(d.data) {
+		return 0, errTruncated
+	}
+	b := d.data[d.pos]
+	d.pos++
+	return b, nil
+}
+
+func (d *decoder) uvarint() (uint64, error) {
+	u, n := binary.Uvarint(d.data[d.pos:])
+	if n <= 0 {
+		if n == 0 {
+			return 0, errTruncated
+		}
+		return 0, errVarintOverflow
+	}
+	d.pos += n
+	return u, nil
+}
+
+func (d *decoder) varint() (int64, error) {
+	i, n := binary.Varint(d.data[d.pos:])
+	if n <= 0 {
+		if n == 0 {
+			return 0, errTruncated
+		}
+		return 0, errVarintOverflow
+	}
+	d.pos += n
+	return i, nil
+}
+
+// count reads an element count and checks that the remaining bytes can hold
+// that many elements of at least minSize bytes each, so that a corrupt count
+// cannot make the decoder allocate more than the input justifies.
+func (d *decoder) count(minSize int) (int, error) {
+	start := d.pos
+	n, err := d.uvarint()
+	if err != nil {
+		return 0, err
+	}
+	if rest := len(d.data) - d.pos; n > uint64(rest/minSize) {
+		d.pos = start
+		return 0, fmt.Errorf("count %d exceeds the %d remaining bytes", n, rest)
+	}
+	return int(n), nil
+}
+
+func (d *decoder) string() (string, error) {
+	start := d.pos
+	var n uint64
+	if d.pos < len(d.data) && d.data[d.pos] < 0x80 {
+		// Most names and values are shorter than 128 bytes: a one-byte
+		// length needs no general varint decoding.
+		n = uint64(d.data[d.pos])
+		d.pos++
+	} else {
+		var err error
+		if n, err = d.uvarint(); err != nil {
+			return "", err
+		}
+	}
+	if rest := len(d.data) - d.pos; n > uint64(rest) {
+		d.pos = start
+		return "", fmt.Errorf("string length %d exceeds the %d remaining bytes", n, rest)
+	}
+	if n == 0 {
+		return "", nil
+	}
+	if d.text == "" {
+		d.text = string(d.data)
+	}
+	s := d.text[d.pos : d.pos+int(n)]
+	d.pos += int(n)
+	return s, nil
+}
