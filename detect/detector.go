@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/bulwarkhq/bulwark/alert"
 	"github.com/bulwarkhq/bulwark/event"
@@ -81,6 +82,24 @@ func (d *Detector) Flush() error {
 	}
 	d.corr.mu.Lock()
 	ms := d.corr.c.Flush()
+	d.corr.mu.Unlock()
+	for _, m := range ms {
+		if err := d.emitCorrelation(m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Expire closes the correlation windows that stream time now has passed
+// and emits what they hold: Flush for a stream that does not end (the
+// server's). Call it from one Detector at a time.
+func (d *Detector) Expire(now time.Time) error {
+	if d.corr == nil {
+		return nil
+	}
+	d.corr.mu.Lock()
+	ms := d.corr.c.Expire(now)
 	d.corr.mu.Unlock()
 	for _, m := range ms {
 		if err := d.emitCorrelation(m); err != nil {

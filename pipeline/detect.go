@@ -23,31 +23,59 @@ type detection struct {
 	through int64 // every event id up to this one has been processed
 	eventID int64 // id of the event being processed
 	alerts  []store.StoredAlert
+
+	// streamTime is the newest event time seen, and seenAt when that
+	// was: correlation windows close on stream time, which runs on with
+	// the wall clock while no events come.
+	streamTime, seenAt time.Time
 }
 
-// detectLoop runs detection over written events until p.written closes,
-// then over whatever was spilled, and returns.
+// detectLoop runs detection over written events until p.written closes.
+// Events it has not reached by then are left for the next start, which
+// resumes from the committed position: shutdown does not wait for a
+// backlog.
 func (p *Pipeline) detectLoop(through int64) error {
 	dt := &detection{p: p, through: through}
 	if err := dt.catchUp(p.lastID.Load()); err != nil {
 		return err
 	}
-	for w := range p.written {
-		end := w.first + int64(len(w.evs)) - 1
-		if end <= dt.through {
-			continue // read back from the store already
-		}
-		if w.first > dt.through+1 {
-			if err := dt.catchUp(w.first - 1); err != nil {
+	// The ticker catches up on batches that were spilled when no batch
+	// follows them to reveal the gap.
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case w, ok := <-p.written:
+			if !ok {
+				return nil
+			}
+			if err := dt.written(w); err != nil {
+				return err
+			}
+		case <-tick.C:
+			if err := dt.catchUp(p.lastID.Load()); err != nil {
+				return err
+			}
+			if err := dt.expire(); err != nil {
 				return err
 			}
 		}
-		evs := w.evs[dt.through+1-w.first:]
-		if err := dt.run(dt.through+1, evs); err != nil {
+	}
+}
+
+// written processes a batch handed over by the writer, first reading back
+// any events before it that detection has not seen.
+func (dt *detection) written(w written) error {
+	end := w.first + int64(len(w.evs)) - 1
+	if end <= dt.through {
+		return nil // read back from the store already
+	}
+	if w.first > dt.through+1 {
+		if err := dt.catchUp(w.first - 1); err != nil {
 			return err
 		}
 	}
-	return dt.catchUp(p.lastID.Load())
+	return dt.run(dt.through+1, w.evs[dt.through+1-w.first:])
 }
 
 // run processes evs, whose ids start at first, and commits their alerts.
@@ -56,6 +84,7 @@ func (dt *detection) run(first int64, evs []event.Event) error {
 	start := time.Now()
 	for i := range evs {
 		dt.eventID = first + int64(i)
+		dt.observeTime(evs[i].Time)
 		if err := dt.d.Process(&evs[i]); err != nil {
 			return err
 		}
@@ -78,6 +107,7 @@ func (dt *detection) catchUp(to int64) error {
 				return store.ErrStop
 			}
 			dt.eventID = se.ID
+			dt.observeTime(se.Time)
 			n++
 			return dt.d.Process(&se.Event)
 		})
@@ -96,6 +126,27 @@ func (dt *detection) catchUp(to int64) error {
 		}
 	}
 	return nil
+}
+
+func (dt *detection) observeTime(t time.Time) {
+	if t.After(dt.streamTime) {
+		dt.streamTime, dt.seenAt = t, time.Now()
+	}
+}
+
+// expire closes the correlation windows stream time has passed.
+func (dt *detection) expire() error {
+	if dt.d == nil || dt.streamTime.IsZero() {
+		return nil
+	}
+	now := dt.streamTime.Add(time.Since(dt.seenAt))
+	if err := dt.d.Expire(now); err != nil {
+		return err
+	}
+	if len(dt.alerts) == 0 {
+		return nil
+	}
+	return dt.commit(dt.through)
 }
 
 // useEngine starts a new detector when the engine was replaced.

@@ -363,6 +363,46 @@ func (c *Correlator) Flush() []CorrelationMatch {
 	return out
 }
 
+// Expire is Flush for a stream that does not end: it closes the windows
+// that now has passed. Windows of conditions such as lt, which need the
+// whole window, are evaluated when it closes; groups with nothing in
+// their window and no quiet period running are dropped, so memory follows
+// the active groups, not every group ever seen. now is stream time (the
+// newest event time, advanced by the wall clock while the stream is idle).
+func (c *Correlator) Expire(now time.Time) []CorrelationMatch {
+	var out []CorrelationMatch
+	for _, cc := range c.all {
+		groups := c.state[cc]
+		keys := make([]string, 0, len(groups))
+		for k := range groups {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			g := groups[k]
+			if len(g.entries) > 0 && now.Sub(g.entries[0].t) <= cc.Timespan {
+				continue // window still open
+			}
+			switch {
+			case len(g.entries) == 0:
+			case !cc.eager:
+				if m, ok := c.evaluate(cc, g, g.entries[0].t.Add(cc.Timespan)); ok {
+					out = c.emit(out, m)
+				}
+				c.reset(g)
+			default:
+				before := len(g.entries)
+				g.prune(now.Add(-cc.Timespan))
+				c.entries -= before - len(g.entries)
+			}
+			if len(g.entries) == 0 && now.After(g.quietUntil) {
+				delete(groups, k)
+			}
+		}
+	}
+	return out
+}
+
 func (c *Correlator) evictOldest(groups map[string]*corrGroup) {
 	var oldestKey string
 	var oldest time.Time
