@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/logs/internal/ts"
+	"github.com/bulwarkhq/bulwark/logs/jsonl"
 )
 
 // Format is the dialect a line was recognised as.
@@ -71,7 +72,8 @@ type Parser struct {
 	// analysing logs where they were written).
 	Location *time.Location
 
-	prev time.Time // the last RFC 3164 timestamp placed
+	prev time.Time     // the last RFC 3164 timestamp placed
+	json *jsonl.Parser // for messages that are JSON objects, made when first needed
 }
 
 // Parse parses one line (without its line ending). It never fails: a line

@@ -12,6 +12,11 @@
 // dialect still becomes an event, with the whole line as message. Event.Time
 // is the line's timestamp; Source.Record is the line number and Raw the line.
 //
+// A message that is a JSON object (optionally after rsyslog's "@cee:"
+// cookie) is parsed into fields as the jsonl reader parses a line, instead
+// of being kept as message: Windows events shipped as JSON over syslog meet
+// the Windows rules with the names those expect.
+//
 // ParseLine (on a Parser) is the line parser on its own, for the syslog
 // network listener.
 package syslog
@@ -28,6 +33,7 @@ import (
 	"github.com/bulwarkhq/bulwark/event"
 	"github.com/bulwarkhq/bulwark/logs"
 	"github.com/bulwarkhq/bulwark/logs/internal/scan"
+	"github.com/bulwarkhq/bulwark/logs/jsonl"
 )
 
 // Name is the format's name.
@@ -158,8 +164,30 @@ func (p *Parser) ParseLine(e *event.Event, line []byte) Format {
 	if m.SD != nil {
 		addSD(e, sub(m.SD))
 	}
-	e.Add("message", event.String(sub(m.Msg)))
+	if !p.addJSON(e, m.Msg) {
+		e.Add("message", event.String(sub(m.Msg)))
+	}
 	return m.Format
+}
+
+// ceeCookie marks a JSON message in the CEE convention rsyslog follows.
+var ceeCookie = []byte("@cee:")
+
+// addJSON adds the fields of a message that is a JSON object, the way
+// shippers such as NXLog (to_json) and rsyslog (mmjsonparse) carry Windows
+// events and application logs over syslog; the fields are named as the
+// jsonl reader names them, so Sigma rules see the same names as in a JSON
+// file. The message text is then not kept again as a field. It reports
+// false, changing nothing, when the message is not a JSON object.
+func (p *Parser) addJSON(e *event.Event, msg []byte) bool {
+	body := bytes.TrimSpace(bytes.TrimPrefix(bytes.TrimSpace(msg), ceeCookie))
+	if len(body) < 2 || body[0] != '{' || body[len(body)-1] != '}' {
+		return false
+	}
+	if p.json == nil {
+		p.json = jsonl.NewParser()
+	}
+	return p.json.Parse(e, body) == nil
 }
 
 var severityNames = [8]string{"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"}

@@ -278,3 +278,31 @@ func BenchmarkRead(b *testing.B) {
 		})
 	}
 }
+
+// TestJSONMessage checks that a JSON object message becomes fields named
+// as in a JSON file, with the Windows aliases, and that other messages
+// stay text.
+func TestJSONMessage(t *testing.T) {
+	for _, tc := range []struct {
+		line      string
+		field     string
+		want      string
+		noMessage bool
+	}{
+		{`<14>1 2024-05-01T10:00:00Z dc01 nxlog - - - {"EventID":4625,"Channel":"Security","TargetUserName":"bob"}`, "TargetUserName", "bob", true},
+		{`<14>1 2024-05-01T10:00:00Z dc01 nxlog - - - @cee: {"winlog":{"event_id":1,"event_data":{"Image":"C:\\x.exe"}}}`, "Image", `C:\x.exe`, true},
+		{`<14>May  1 10:00:00 web1 app: {"user":"amy"}`, "user", "amy", true},
+		{`<14>1 2024-05-01T10:00:00Z h a - - - {not json}`, "message", "{not json}", false},
+		{`<14>1 2024-05-01T10:00:00Z h a - - - plain text`, "message", "plain text", false},
+	} {
+		var p Parser
+		var e event.Event
+		p.ParseLine(&e, []byte(tc.line))
+		if got := e.GetString(tc.field); got != tc.want {
+			t.Errorf("%s: %s = %q, want %q", tc.line, tc.field, got, tc.want)
+		}
+		if _, has := e.Get("message"); has == tc.noMessage {
+			t.Errorf("%s: message field present: %v, want %v", tc.line, has, !tc.noMessage)
+		}
+	}
+}
