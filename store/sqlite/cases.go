@@ -1,0 +1,131 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/bulwarkhq/bulwark/store"
+)
+
+const caseColumns = `id, title, status, severity, score, reasons, assignee, verdict, alert_ids, created, updated`
+
+// CreateCase stores c and sets its id, Created and Updated.
+func (db *DB) CreateCase(ctx context.Context, c *store.Case) error {
+	reasons, alertIDs, err := caseLists(c)
+	if err != nil {
+		return fmt.Errorf("sqlite: create case: %w", err)
+	}
+	at := now()
+	res, err := db.write.ExecContext(ctx,
+		`INSERT INTO cases (title, status, severity, score, reasons, assignee, verdict, alert_ids, created, updated)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.Title, c.Status, c.Severity, c.Score, reasons, c.Assignee, c.Verdict, alertIDs, unixNanos(at), unixNanos(at))
+	if err != nil {
+		return fmt.Errorf("sqlite: create case: %w", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return fmt.Errorf("sqlite: create case: %w", err)
+	}
+	c.ID, c.Created, c.Updated = id, at, at
+	return nil
+}
+
+// caseLists encodes the case's list columns as JSON arrays.
+func caseLists(c *store.Case) (reasons, alertIDs []byte, err error) {
+	if reasons, err = json.Marshal(c.Reasons); err != nil {
+		return nil, nil, err
+	}
+	if alertIDs, err = json.Marshal(c.AlertIDs); err != nil {
+		return nil, nil, err
+	}
+	return reasons, alertIDs, nil
+}
+
+func (db *DB) GetCase(ctx context.Context, id int64) (store.Case, error) {
+	row := db.read.QueryRowContext(ctx, `SELECT `+caseColumns+` FROM cases WHERE id = ?`, id)
+	c, err := scanCase(row)
+	if err != nil {
+		return store.Case{}, fmt.Errorf("sqlite: get case %d: %w", id, notFound(err))
+	}
+	return c, nil
+}
+
+// ListCases returns the highest score first; among equal scores the newest
+// case first.
+func (db *DB) ListCases(ctx context.Context, f store.CaseFilter) ([]store.Case, error) {
+	q := `SELECT ` + caseColumns + ` FROM cases`
+	var args []any
+	if f.Status != "" {
+		q += ` WHERE status = ?`
+		args = append(args, f.Status)
+	}
+	q += ` ORDER BY score DESC, id DESC`
+	if f.Limit > 0 {
+		q += ` LIMIT ` + strconv.Itoa(f.Limit)
+	}
+	rows, err := db.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list cases: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Case
+	for rows.Next() {
+		c, err := scanCase(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: list cases: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list cases: %w", err)
+	}
+	return out, nil
+}
+
+func scanCase(row rowScanner) (store.Case, error) {
+	var c store.Case
+	var reasons, alertIDs []byte
+	var created, updated int64
+	if err := row.Scan(&c.ID, &c.Title, &c.Status, &c.Severity, &c.Score, &reasons,
+		&c.Assignee, &c.Verdict, &alertIDs, &created, &updated); err != nil {
+		return c, err
+	}
+	if err := json.Unmarshal(reasons, &c.Reasons); err != nil {
+		return c, fmt.Errorf("case %d: reasons: %w", c.ID, err)
+	}
+	if err := json.Unmarshal(alertIDs, &c.AlertIDs); err != nil {
+		return c, fmt.Errorf("case %d: alert ids: %w", c.ID, err)
+	}
+	c.Created, c.Updated = fromUnixNanos(created), fromUnixNanos(updated)
+	return c, nil
+}
+
+// UpdateCase replaces every field but the id and Created, which stay as
+// stored, and sets c.Updated (and c.Created, to the stored value).
+func (db *DB) UpdateCase(ctx context.Context, c *store.Case) error {
+	reasons, alertIDs, err := caseLists(c)
+	if err != nil {
+		return fmt.Errorf("sqlite: update case %d: %w", c.ID, err)
+	}
+	at := now()
+	var created int64
+	err = db.write.QueryRowContext(ctx,
+		`UPDATE cases SET title = ?, status = ?, severity = ?, score = ?, reasons = ?, assignee = ?, verdict = ?, alert_ids = ?, updated = ?
+		 WHERE id = ? RETURNING created`,
+		c.Title, c.Status, c.Severity, c.Score, reasons, c.Assignee, c.Verdict, alertIDs, unixNanos(at), c.ID).Scan(&created)
+	if err != nil {
+		return fmt.Errorf("sqlite: update case %d: %w", c.ID, notFound(err))
+	}
+	c.Created, c.Updated = fromUnixNanos(created), at
+	return nil
+}
+
+func (db *DB) DeleteCase(ctx context.Context, id int64) error {
+	if err := expectOne(db.write.ExecContext(ctx, `DELETE FROM cases WHERE id = ?`, id)); err != nil {
+		return fmt.Errorf("sqlite: delete case %d: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,151 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations are the schema's history, applied in order. Step i brings the
+// schema to version i+1. Never edit a step that has shipped: databases in
+// the field have run it. Append a new one.
+//
+// Times are unix nanoseconds (0 for unset). Tables whose ids other records
+// refer to use AUTOINCREMENT so that an id is never given out twice, even
+// after the newest rows were deleted: alerts point at event ids, cases at
+// alert ids.
+var migrations = []string{
+	// 1: the first schema.
+	`
+CREATE TABLE events (
+	id   INTEGER PRIMARY KEY AUTOINCREMENT,
+	time INTEGER NOT NULL,
+	host TEXT NOT NULL,
+	data BLOB NOT NULL -- event.AppendBinary
+);
+CREATE INDEX events_time ON events (time);
+CREATE INDEX events_host_time ON events (host, time);
+
+CREATE TABLE alerts (
+	id       INTEGER PRIMARY KEY AUTOINCREMENT,
+	time     INTEGER NOT NULL,
+	rule_id  TEXT NOT NULL,
+	host     TEXT NOT NULL,
+	level    TEXT NOT NULL,
+	event_id INTEGER NOT NULL, -- no foreign key: retention deletes events, alerts stay
+	data     TEXT NOT NULL     -- alert.Alert as JSON
+);
+CREATE INDEX alerts_time ON alerts (time);
+CREATE INDEX alerts_rule_time ON alerts (rule_id, time);
+CREATE INDEX alerts_host_time ON alerts (host, time);
+CREATE INDEX alerts_level_time ON alerts (level, time);
+CREATE INDEX alerts_event ON alerts (event_id);
+
+-- One row: how far detection has come through the event log.
+CREATE TABLE detection (
+	id      INTEGER PRIMARY KEY CHECK (id = 1),
+	through INTEGER NOT NULL
+);
+
+CREATE TABLE cases (
+	id        INTEGER PRIMARY KEY AUTOINCREMENT,
+	title     TEXT NOT NULL,
+	status    TEXT NOT NULL,
+	severity  TEXT NOT NULL,
+	score     REAL NOT NULL,
+	reasons   TEXT NOT NULL, -- JSON array
+	assignee  TEXT NOT NULL,
+	verdict   TEXT NOT NULL,
+	alert_ids TEXT NOT NULL, -- JSON array
+	created   INTEGER NOT NULL,
+	updated   INTEGER NOT NULL
+);
+CREATE INDEX cases_score ON cases (score);
+CREATE INDEX cases_status_score ON cases (status, score);
+
+CREATE TABLE users (
+	name          TEXT PRIMARY KEY,
+	role          TEXT NOT NULL,
+	password_hash TEXT NOT NULL,
+	created       INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- No foreign key on owner: deleting a person must not silently cut off the
+-- ingest agents whose tokens they once created.
+CREATE TABLE tokens (
+	id        INTEGER PRIMARY KEY AUTOINCREMENT,
+	name      TEXT NOT NULL,
+	role      TEXT NOT NULL,
+	hash      TEXT NOT NULL UNIQUE,
+	owner     TEXT NOT NULL,
+	created   INTEGER NOT NULL,
+	expires   INTEGER NOT NULL,
+	last_used INTEGER NOT NULL
+);
+
+-- A session ends with its user.
+CREATE TABLE sessions (
+	hash    TEXT PRIMARY KEY,
+	user    TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE ON UPDATE CASCADE,
+	csrf    TEXT NOT NULL,
+	created INTEGER NOT NULL,
+	expires INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX sessions_user ON sessions (user);
+CREATE INDEX sessions_expires ON sessions (expires);
+
+CREATE TABLE audit (
+	id     INTEGER PRIMARY KEY AUTOINCREMENT,
+	time   INTEGER NOT NULL,
+	actor  TEXT NOT NULL,
+	action TEXT NOT NULL,
+	target TEXT NOT NULL,
+	detail TEXT NOT NULL,
+	remote TEXT NOT NULL
+);
+
+CREATE TABLE settings (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+) WITHOUT ROWID;
+`,
+}
+
+// migrate brings the schema up to date in one transaction, so that a crash
+// or a failing step leaves the database as it was.
+func migrate(ctx context.Context, db *sql.DB) error {
+	return migrateTo(ctx, db, migrations)
+}
+
+func migrateTo(ctx context.Context, db *sql.DB, steps []string) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	version INTEGER PRIMARY KEY,
+	applied INTEGER NOT NULL
+)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	var version int
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&version); err != nil {
+		return fmt.Errorf("migrate: read version: %w", err)
+	}
+	if version > len(steps) {
+		return fmt.Errorf("migrate: database schema version %d is newer than this program's %d", version, len(steps))
+	}
+	for i := version; i < len(steps); i++ {
+		if _, err := tx.ExecContext(ctx, steps[i]); err != nil {
+			return fmt.Errorf("migrate: step %d: %w", i+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied) VALUES (?, ?)`, i+1, unixNanos(now())); err != nil {
+			return fmt.Errorf("migrate: step %d: %w", i+1, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}

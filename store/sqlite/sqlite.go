@@ -1,0 +1,242 @@
+// Package sqlite is the default store: one SQLite database file in the data
+// directory, through the pure-Go driver modernc.org/sqlite so that the server
+// stays a single static binary.
+//
+// Writes go through one connection, because SQLite admits one writer at a
+// time anyway and a single connection turns lock contention into an orderly
+// queue in database/sql. Reads use a separate pool of read-only connections:
+// in WAL mode readers see the last committed state without blocking the
+// writer, so a long search never stalls ingest. Every commit is synced to
+// disk (synchronous=FULL) because the server acknowledges events only after
+// AppendEvents returns.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	msqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/bulwarkhq/bulwark/store"
+)
+
+// FileName is the database file Open creates in its directory.
+const FileName = "bulwark.db"
+
+// Options tune the store. The zero value is a sensible default.
+type Options struct {
+	// BusyTimeout is how long a statement waits for a lock another
+	// connection (or process) holds before failing. Zero means 10s.
+	BusyTimeout time.Duration
+	// Readers is the size of the read-only connection pool. Zero means 4.
+	Readers int
+	// DeleteBatch is how many events DeleteEventsBefore removes per
+	// transaction, so that ingest waits for at most one batch. Zero means
+	// 10000.
+	DeleteBatch int
+}
+
+func (o Options) withDefaults() Options {
+	if o.BusyTimeout <= 0 {
+		o.BusyTimeout = 10 * time.Second
+	}
+	if o.Readers <= 0 {
+		o.Readers = 4
+	}
+	if o.DeleteBatch <= 0 {
+		o.DeleteBatch = 10000
+	}
+	return o
+}
+
+// DB is a store.Store kept in one SQLite database. It is safe for
+// concurrent use.
+type DB struct {
+	write       *sql.DB // one connection: every write, in order
+	read        *sql.DB // read-only connections for queries and scans
+	insertEvent *sql.Stmt
+	opts        Options
+	closeOnce   sync.Once
+	closeErr    error
+}
+
+var _ store.Store = (*DB)(nil)
+
+// Open opens the store in dir, creating the directory (mode 0700) and the
+// database file when they do not exist and bringing the schema up to date.
+func Open(ctx context.Context, dir string, opts Options) (*DB, error) {
+	opts = opts.withDefaults()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	path, err := filepath.Abs(filepath.Join(dir, FileName))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	// Create the file ourselves so that it, and the -wal and -shm files
+	// SQLite gives the same mode, are readable by the owner only: they hold
+	// password hashes and whatever the logs contained.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	f.Close()
+
+	db := &DB{opts: opts}
+	if err := db.open(ctx, path); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+func (db *DB) open(ctx context.Context, path string) error {
+	timeout := strconv.FormatInt(db.opts.BusyTimeout.Milliseconds(), 10)
+	writeParams := url.Values{
+		"_busy_timeout": {timeout},
+		"_journal_mode": {"WAL"},
+		"_synchronous":  {"FULL"},
+		"_foreign_keys": {"on"},
+		// Take the write lock at BEGIN: a transaction that starts reading
+		// and upgrades later can fail with SQLITE_BUSY regardless of the
+		// timeout.
+		"_txlock": {"immediate"},
+	}
+	var err error
+	if db.write, err = sql.Open("sqlite", dsn(path, writeParams)); err != nil {
+		return err
+	}
+	db.write.SetMaxOpenConns(1)
+	db.write.SetMaxIdleConns(1)
+	db.write.SetConnMaxLifetime(0)
+	db.write.SetConnMaxIdleTime(0)
+	if err := migrate(ctx, db.write); err != nil {
+		return err
+	}
+	if db.insertEvent, err = db.write.PrepareContext(ctx, insertEventSQL); err != nil {
+		return fmt.Errorf("prepare event insert: %w", err)
+	}
+
+	readParams := url.Values{
+		// mode=ro is enforced by SQLite itself, unlike query_only which any
+		// statement could switch off again.
+		"mode":          {"ro"},
+		"_busy_timeout": {timeout},
+	}
+	if db.read, err = sql.Open("sqlite", dsn(path, readParams)); err != nil {
+		return err
+	}
+	db.read.SetMaxOpenConns(db.opts.Readers)
+	db.read.SetMaxIdleConns(db.opts.Readers)
+	if err := db.read.PingContext(ctx); err != nil {
+		return fmt.Errorf("open read pool: %w", err)
+	}
+	return nil
+}
+
+// dsn builds a file: URI, which SQLite needs to honour mode=ro, with the
+// path escaped so that '?' or '#' in a directory name cannot cut it short.
+func dsn(path string, params url.Values) string {
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(path), RawQuery: params.Encode()}
+	return u.String()
+}
+
+// Close closes the database. Calling it again returns the first result.
+func (db *DB) Close() error {
+	db.closeOnce.Do(func() {
+		var errs []error
+		if db.insertEvent != nil {
+			errs = append(errs, db.insertEvent.Close())
+		}
+		if db.read != nil {
+			errs = append(errs, db.read.Close())
+		}
+		if db.write != nil {
+			errs = append(errs, db.write.Close())
+		}
+		if err := errors.Join(errs...); err != nil {
+			db.closeErr = fmt.Errorf("sqlite: close: %w", err)
+		}
+	})
+	return db.closeErr
+}
+
+// The range of times a nanosecond count can hold.
+var (
+	minNanoTime = time.Unix(0, math.MinInt64)
+	maxNanoTime = time.Unix(0, math.MaxInt64)
+)
+
+// unixNanos is how times are stored. The zero time is 0 so that "unset"
+// survives a round trip; times beyond what int64 nanoseconds can hold
+// (before 1678 or after 2262) are clamped, which keeps them in order.
+func unixNanos(t time.Time) int64 {
+	switch {
+	case t.IsZero():
+		return 0
+	case t.Before(minNanoTime):
+		return math.MinInt64
+	case t.After(maxNanoTime):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+// fromUnixNanos reverses unixNanos, returning times in UTC.
+func fromUnixNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+// now is the current time as it will read back from the database.
+func now() time.Time {
+	return fromUnixNanos(time.Now().UnixNano())
+}
+
+// isConstraint reports whether err is a SQLite constraint violation of the
+// given extended code (SQLITE_CONSTRAINT_UNIQUE, ...).
+func isConstraint(err error, code int) bool {
+	var se *msqlite.Error
+	return errors.As(err, &se) && se.Code() == code
+}
+
+// isUniqueViolation reports whether err is a duplicate key.
+func isUniqueViolation(err error) bool {
+	return isConstraint(err, sqlite3.SQLITE_CONSTRAINT_UNIQUE) || isConstraint(err, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+// expectOne turns "no row changed" into ErrNotFound for updates and deletes
+// by key.
+func expectOne(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// notFound maps sql.ErrNoRows to store.ErrNotFound.
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	return err
+}
