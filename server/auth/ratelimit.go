@@ -73,28 +73,24 @@ func newLimiter(maxFailures int, window, maxLockout time.Duration, maxEntries in
 	}
 }
 
-// wait returns how long key is still locked out at now, 0 if not.
-func (l *limiter) wait(key string, now time.Time) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	el, ok := l.entries[key]
-	if !ok {
-		return 0
-	}
-	if d := el.Value.(*limitEntry).lockedUntil.Sub(now); d > 0 {
-		return d
-	}
-	return 0
-}
-
-// fail records a failure of key at now and returns the lockout it started,
-// 0 if it started none.
-func (l *limiter) fail(key string, now time.Time) time.Duration {
+// begin counts an attempt by key at now as a failure before its outcome is
+// known; refund takes it back if it succeeds. Counting first is what makes
+// the limit hold against parallel attempts: were failures counted only
+// once a password check had failed, a burst of requests would all pass the
+// lockout check while the first ones were still hashing.
+//
+// When key is locked out, begin returns how long it still is and counts
+// nothing. Otherwise it returns the lockout this attempt started, if any:
+// the attempt itself goes ahead, the ones after it wait.
+func (l *limiter) begin(key string, now time.Time) (wait, started time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var e *limitEntry
 	if el, ok := l.entries[key]; ok {
 		e = el.Value.(*limitEntry)
+		if d := e.lockedUntil.Sub(now); d > 0 {
+			return d, 0
+		}
 		l.lru.MoveToFront(el)
 	} else {
 		for len(l.entries) >= l.maxEntries {
@@ -114,7 +110,7 @@ func (l *limiter) fail(key string, now time.Time) time.Duration {
 	}
 	e.failures++
 	if e.failures < l.maxFailures {
-		return 0
+		return 0, 0
 	}
 	e.lockouts++
 	d := l.window
@@ -124,7 +120,28 @@ func (l *limiter) fail(key string, now time.Time) time.Duration {
 	d = min(d, l.maxLockout)
 	e.lockedUntil = now.Add(d)
 	e.windowStart, e.failures = now, 0
-	return d
+	return 0, d
+}
+
+// refund takes back an attempt begin counted, because it succeeded or
+// never got to check a password; started says whether that attempt
+// started a lockout, which is then lifted.
+func (l *limiter) refund(key string, started bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	el, ok := l.entries[key]
+	if !ok {
+		return
+	}
+	e := el.Value.(*limitEntry)
+	switch {
+	case started && e.lockouts > 0:
+		e.lockouts--
+		e.lockedUntil = time.Time{}
+		e.failures = l.maxFailures - 1
+	case e.failures > 0:
+		e.failures--
+	}
 }
 
 // reset forgets key, after it logged in successfully.
@@ -135,12 +152,6 @@ func (l *limiter) reset(key string) {
 		l.lru.Remove(el)
 		delete(l.entries, key)
 	}
-}
-
-func (l *limiter) len() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.entries)
 }
 
 // ipKey is the rate-limiting key of a client address: the address itself

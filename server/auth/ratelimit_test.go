@@ -7,6 +7,67 @@ import (
 	"time"
 )
 
+// wait returns how long key is still locked out at now, 0 if not.
+func (l *limiter) wait(key string, now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	el, ok := l.entries[key]
+	if !ok {
+		return 0
+	}
+	if d := el.Value.(*limitEntry).lockedUntil.Sub(now); d > 0 {
+		return d
+	}
+	return 0
+}
+
+// len returns how many keys l remembers.
+func (l *limiter) len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.entries)
+}
+
+func TestLimiterRefund(t *testing.T) {
+	l := newLimiter(5, time.Minute, 15*time.Minute, 100)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	// Successes taken back do not count: any number of them, with four
+	// failures, leave the key free. (The attempt after four failures does
+	// start a lockout, since it might fail too; its refund lifts it.)
+	for range 4 {
+		l.begin("k", now)
+	}
+	for range 20 {
+		w, d := l.begin("k", now)
+		if w != 0 {
+			t.Fatalf("attempt refused after refunds: %s", w)
+		}
+		l.refund("k", d > 0)
+		if w := l.wait("k", now); w != 0 {
+			t.Fatalf("locked out after a refunded attempt: %s", w)
+		}
+	}
+	l.reset("k")
+	for range 4 {
+		l.begin("k", now)
+	}
+	// The fifth attempt starts a lockout; when it turns out a success,
+	// the lockout is lifted, and the next failure starts it again.
+	_, d := l.begin("k", now)
+	if d != time.Minute || l.wait("k", now) == 0 {
+		t.Fatalf("fifth attempt: lockout %s", d)
+	}
+	l.refund("k", true)
+	if w := l.wait("k", now); w != 0 {
+		t.Fatalf("lockout not lifted by refund: %s", w)
+	}
+	if _, d := l.begin("k", now); d != time.Minute {
+		t.Errorf("failure after lifted lockout: %s, want a first (1m) lockout", d)
+	}
+	// Refunding an unknown key is harmless.
+	l.refund("unknown", true)
+}
+
 func TestLimiterLockoutDoubles(t *testing.T) {
 	l := newLimiter(5, time.Minute, 15*time.Minute, 100)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -16,7 +77,7 @@ func TestLimiterLockoutDoubles(t *testing.T) {
 		time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute, 15 * time.Minute, 15 * time.Minute,
 	} {
 		for i := range 4 {
-			if d := l.fail("k", now); d != 0 {
+			if _, d := l.begin("k", now); d != 0 {
 				t.Fatalf("round %d failure %d locked out for %s", round, i+1, d)
 			}
 			if d := l.wait("k", now); d != 0 {
@@ -24,7 +85,7 @@ func TestLimiterLockoutDoubles(t *testing.T) {
 			}
 			now = now.Add(time.Second)
 		}
-		if d := l.fail("k", now); d != want {
+		if _, d := l.begin("k", now); d != want {
 			t.Fatalf("round %d: lockout %s, want %s", round, d, want)
 		}
 		if d := l.wait("k", now.Add(time.Second)); d != want-time.Second {
@@ -45,7 +106,7 @@ func TestLimiterWindowAndForgiveness(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	// Four failures a minute, spread out, never lock.
 	for i := range 20 {
-		if d := l.fail("k", now); d != 0 {
+		if _, d := l.begin("k", now); d != 0 {
 			t.Fatalf("failure %d at slow pace locked out", i)
 		}
 		now = now.Add(16 * time.Second)
@@ -53,13 +114,13 @@ func TestLimiterWindowAndForgiveness(t *testing.T) {
 	// A lockout, then a quiet spell longer than the longest lockout:
 	// the next lockout starts from the bottom again.
 	for range 5 {
-		l.fail("k", now)
+		l.begin("k", now)
 	}
 	now = now.Add(time.Hour)
 	for range 4 {
-		l.fail("k", now)
+		l.begin("k", now)
 	}
-	if d := l.fail("k", now); d != time.Minute {
+	if _, d := l.begin("k", now); d != time.Minute {
 		t.Errorf("lockout after quiet spell %s, want 1m", d)
 	}
 	l.reset("k")
@@ -72,19 +133,19 @@ func TestLimiterBounded(t *testing.T) {
 	l := newLimiter(5, time.Minute, 15*time.Minute, 10)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for range 5 {
-		l.fail("victim", now)
+		l.begin("victim", now)
 	}
 	if l.wait("victim", now) == 0 {
 		t.Fatal("victim not locked")
 	}
 	// Nine other keys fit beside it; the tenth pushes out the oldest.
 	for i := range 9 {
-		l.fail(fmt.Sprint("spray", i), now)
+		l.begin(fmt.Sprint("spray", i), now)
 	}
 	if l.len() != 10 || l.wait("victim", now) == 0 {
 		t.Fatalf("len %d, victim forgotten too early", l.len())
 	}
-	l.fail("spray-last", now)
+	l.begin("spray-last", now)
 	if l.len() != 10 {
 		t.Errorf("len %d, want cap 10", l.len())
 	}
@@ -92,7 +153,7 @@ func TestLimiterBounded(t *testing.T) {
 		t.Error("oldest entry not evicted")
 	}
 	for i := range 1000 {
-		l.fail(fmt.Sprint("flood", i), now)
+		l.begin(fmt.Sprint("flood", i), now)
 	}
 	if l.len() != 10 {
 		t.Errorf("len %d after flood, want 10", l.len())

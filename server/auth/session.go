@@ -49,10 +49,21 @@ func (a *Authenticator) Login(ctx context.Context, w http.ResponseWriter, r *htt
 	now := a.now()
 	// A locked-out name is refused before its password is checked, even a
 	// right one: otherwise the lockout would not slow guessing at all.
-	if d := max(a.byIP.wait(ipK, now), a.byUser.wait(userK, now)); d > 0 {
-		e := &RateLimitError{RetryAfter: d}
-		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfterSeconds()))
-		return Principal{}, e
+	// The attempt counts as failed until it is known not to be (see
+	// limiter.begin).
+	waitIP, lockIP := a.byIP.begin(ipK, now)
+	if waitIP > 0 {
+		return Principal{}, rateLimited(w, waitIP)
+	}
+	waitUser, lockUser := a.byUser.begin(userK, now)
+	if waitUser > 0 {
+		a.byIP.refund(ipK, lockIP > 0)
+		return Principal{}, rateLimited(w, waitUser)
+	}
+	// refund takes back the attempt when no password was checked.
+	refund := func() {
+		a.byIP.refund(ipK, lockIP > 0)
+		a.byUser.refund(userK, lockUser > 0)
 	}
 
 	u, err := a.users.GetUser(ctx, user)
@@ -60,9 +71,11 @@ func (a *Authenticator) Login(ctx context.Context, w http.ResponseWriter, r *htt
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		if _, err := a.checkPassword(ctx, dummyHash, password); err != nil {
+			refund()
 			return Principal{}, err // only a cancelled ctx
 		}
 	case err != nil:
+		refund()
 		return Principal{}, fmt.Errorf("auth: looking up user: %w", err)
 	default:
 		ok, err = a.checkPassword(ctx, u.PasswordHash, password)
@@ -71,18 +84,24 @@ func (a *Authenticator) Login(ctx context.Context, w http.ResponseWriter, r *htt
 			// (not the client), and spend the time a check would have.
 			a.opts.Logger.Error("auth: stored password hash unusable", "user", u.Name, "err", err)
 			if _, err := a.checkPassword(ctx, dummyHash, password); err != nil {
+				refund()
 				return Principal{}, err
 			}
 		} else if err != nil {
+			refund()
 			return Principal{}, err
 		}
 		ok = ok && ValidRole(u.Role)
 	}
 	if !ok {
-		a.loginFailed(ctx, user, remote, ipK, userK, now)
+		a.loginFailed(ctx, user, remote, ipK, lockIP, lockUser, now)
 		return Principal{}, ErrInvalidCredentials
 	}
 
+	// Success forgets the name's failures but only takes this attempt
+	// back from the address's: logging in to one's own account must not
+	// reset the count of an address spraying guesses at others.
+	a.byIP.refund(ipK, lockIP > 0)
 	a.byUser.reset(userK)
 	// A fresh session every login, and the one the browser held before
 	// is ended: a session id planted before login must not become an
@@ -110,21 +129,28 @@ func (a *Authenticator) Login(ctx context.Context, w http.ResponseWriter, r *htt
 	return Principal{Name: u.Name, Role: u.Role, Kind: KindUser, Session: &s}, nil
 }
 
-func (a *Authenticator) loginFailed(ctx context.Context, user, remote, ipK, userK string, now time.Time) {
+func rateLimited(w http.ResponseWriter, d time.Duration) error {
+	e := &RateLimitError{RetryAfter: d}
+	w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfterSeconds()))
+	return e
+}
+
+// loginFailed audits a failed login and the lockouts it started.
+// Lockouts are audited once each, not every refused attempt after them, so
+// that a flood of guesses cannot flood the audit log too.
+func (a *Authenticator) loginFailed(ctx context.Context, user, remote, ipK string, lockIP, lockUser time.Duration, now time.Time) {
 	name := user
 	if len(name) > maxAuditName {
 		name = name[:maxAuditName]
 	}
 	a.appendAudit(ctx, store.AuditEntry{Time: now, Actor: name, Action: "login.fail", Remote: remote})
-	// Lockouts are audited once each, not every refused attempt after
-	// them, so that a flood cannot flood the audit log too.
-	if d := a.byIP.fail(ipK, now); d > 0 {
+	if lockIP > 0 {
 		a.appendAudit(ctx, store.AuditEntry{Time: now, Actor: name, Action: "login.lockout",
-			Target: "address " + ipK, Detail: "locked out for " + d.String(), Remote: remote})
+			Target: "address " + ipK, Detail: "locked out for " + lockIP.String(), Remote: remote})
 	}
-	if d := a.byUser.fail(userK, now); d > 0 {
+	if lockUser > 0 {
 		a.appendAudit(ctx, store.AuditEntry{Time: now, Actor: name, Action: "login.lockout",
-			Target: "user " + userKey(name), Detail: "locked out for " + d.String(), Remote: remote})
+			Target: "user " + userKey(name), Detail: "locked out for " + lockUser.String(), Remote: remote})
 	}
 }
 
