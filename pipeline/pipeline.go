@@ -101,6 +101,7 @@ type Pipeline struct {
 
 	detectedThrough atomic.Int64
 	lastID          atomic.Int64
+	started         chan struct{} // closed once Run has read the store's position
 }
 
 type batch struct {
@@ -125,6 +126,7 @@ func New(st Store, engine *detect.Engine, opts Options) *Pipeline {
 		room:    make(chan struct{}),
 		work:    make(chan struct{}, 1),
 		written: make(chan written, opts.DetectQueue),
+		started: make(chan struct{}),
 	}
 	p.engine.Store(engine)
 	return p
@@ -197,6 +199,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	}
 	p.detectedThrough.Store(through)
 	p.lastID.Store(last)
+	close(p.started)
 	if last > through {
 		p.log.Info("detection resumes behind the event log", "detected_through", through, "last_event", last)
 	}
@@ -283,6 +286,10 @@ func (p *Pipeline) writeLoop(ctx context.Context) error {
 		}
 	}
 }
+
+// Started is closed once Run has read where the event log and detection
+// stand; Lag is meaningful from then on.
+func (p *Pipeline) Started() <-chan struct{} { return p.started }
 
 // Lag returns how many stored events detection has not yet processed.
 func (p *Pipeline) Lag() int64 { return p.lastID.Load() - p.detectedThrough.Load() }

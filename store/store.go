@@ -148,8 +148,10 @@ type Cases interface {
 	DeleteCase(ctx context.Context, id int64) error
 }
 
-// Role is what a user or token may do. Each role can do everything the
-// roles after it can.
+// Role is what a user or token may do. admin, analyst and viewer are
+// ordered: each can do everything the ones after it can. ingest stands
+// apart: it may only send events, and only ingest and admin may send them
+// (forged events can raise or bury alerts).
 type Role string
 
 const (

@@ -88,6 +88,10 @@ threat intelligence and watches OT networks: one static binary, offline.`,
 	})
 	root.AddCommand(
 		newDetectCmd(e),
+		newServeCmd(e),
+		newDemoCmd(e),
+		newTokenCmd(e),
+		newUserCmd(e),
 		newRulesCmd(e),
 		newVersionCmd(e),
 	)

@@ -1,0 +1,248 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the server's configuration. It comes from a YAML file, then
+// BULWARK_* environment variables, then command-line flags, each overriding
+// the one before; the zero value of each field means its default.
+type Config struct {
+	// Listen is the HTTP(S) address of the API, UI and HTTP ingest.
+	Listen string `yaml:"listen"`
+	// DataDir holds the database.
+	DataDir string `yaml:"data_dir"`
+	// TLSCert and TLSKey serve HTTPS (and syslog over TLS).
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+	// Insecure allows plain HTTP on a non-loopback address.
+	Insecure bool `yaml:"insecure"`
+	// Retention is how long events are kept; alerts and cases stay until
+	// deleted.
+	Retention Duration `yaml:"retention"`
+
+	Syslog struct {
+		UDP string `yaml:"udp"` // e.g. 127.0.0.1:5514
+		TCP string `yaml:"tcp"`
+		TLS string `yaml:"tls"` // needs tls_cert and tls_key
+	} `yaml:"syslog"`
+
+	// Tail lists files (or globs) to follow.
+	Tail       []string `yaml:"tail"`
+	TailFormat string   `yaml:"tail_format"`
+
+	Rules struct {
+		Dirs      []string `yaml:"dirs"`
+		NoBuiltin bool     `yaml:"no_builtin"`
+		Mapping   string   `yaml:"mapping"`
+		MinLevel  string   `yaml:"min_level"`
+	} `yaml:"rules"`
+
+	Limits struct {
+		// IngestBodyBytes bounds a HEC or OTLP request (decompressed).
+		IngestBodyBytes int64 `yaml:"ingest_body_bytes"`
+		// UploadBodyBytes bounds a log file upload.
+		UploadBodyBytes int64 `yaml:"upload_body_bytes"`
+		// APIBodyBytes bounds every other request.
+		APIBodyBytes int64 `yaml:"api_body_bytes"`
+		// QueueEvents bounds events accepted but not yet written.
+		QueueEvents int `yaml:"queue_events"`
+	} `yaml:"limits"`
+
+	Log struct {
+		Level  string `yaml:"level"`  // debug, info, warn, error
+		Format string `yaml:"format"` // text or json
+	} `yaml:"log"`
+}
+
+// Defaults fills unset fields.
+func (c *Config) Defaults() {
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	def(&c.Listen, "127.0.0.1:8080")
+	def(&c.DataDir, "bulwark-data")
+	def(&c.Rules.MinLevel, "low")
+	def(&c.Log.Level, "info")
+	def(&c.Log.Format, "text")
+	if c.Retention == 0 {
+		c.Retention = Duration(30 * 24 * time.Hour)
+	}
+	if c.Limits.IngestBodyBytes <= 0 {
+		c.Limits.IngestBodyBytes = 16 << 20
+	}
+	if c.Limits.UploadBodyBytes <= 0 {
+		c.Limits.UploadBodyBytes = 512 << 20
+	}
+	if c.Limits.APIBodyBytes <= 0 {
+		c.Limits.APIBodyBytes = 1 << 20
+	}
+	if c.Limits.QueueEvents <= 0 {
+		c.Limits.QueueEvents = 32768
+	}
+}
+
+// Validate checks the configuration, including the rule that a server
+// reachable from the network speaks TLS unless told otherwise.
+func (c *Config) Validate() error {
+	var errs []error
+	tls := c.TLSCert != "" || c.TLSKey != ""
+	if tls && (c.TLSCert == "" || c.TLSKey == "") {
+		errs = append(errs, errors.New("tls_cert and tls_key go together"))
+	}
+	check := func(what, addr string, canTLS bool) {
+		if addr == "" {
+			return
+		}
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %q is not host:port", what, addr))
+			return
+		}
+		if !isLoopback(host) && !(canTLS && tls) && !c.Insecure {
+			errs = append(errs, fmt.Errorf("%s %s is reachable from the network: give tls_cert and tls_key (--tls-cert/--tls-key), or accept plain text with --insecure", what, addr))
+		}
+	}
+	check("listen", c.Listen, true)
+	check("syslog udp", c.Syslog.UDP, false)
+	check("syslog tcp", c.Syslog.TCP, false)
+	if c.Syslog.TLS != "" && !tls {
+		errs = append(errs, errors.New("syslog tls needs tls_cert and tls_key"))
+	}
+	if time.Duration(c.Retention) < time.Hour {
+		errs = append(errs, fmt.Errorf("retention %v is under an hour", time.Duration(c.Retention)))
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("log format %q: use text or json", c.Log.Format))
+	}
+	return errors.Join(errs...)
+}
+
+// isLoopback reports whether a listen host only accepts local clients.
+// An empty host ("":8080) listens on every interface.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// LoadConfigFile reads a YAML configuration file. Unknown keys are errors,
+// so a typo does not silently fall back to a default.
+func LoadConfigFile(path string) (Config, error) {
+	var c Config
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return c, fmt.Errorf("config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	// An empty file is a valid, all-default configuration.
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return c, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// envPrefix starts every environment variable the server reads.
+const envPrefix = "BULWARK_"
+
+// ApplyEnv overrides fields from BULWARK_* variables: BULWARK_LISTEN,
+// BULWARK_DATA_DIR, BULWARK_TLS_CERT, BULWARK_TLS_KEY, BULWARK_INSECURE,
+// BULWARK_RETENTION, BULWARK_SYSLOG_UDP, BULWARK_SYSLOG_TCP,
+// BULWARK_SYSLOG_TLS, BULWARK_TAIL (comma-separated), BULWARK_RULES
+// (comma-separated directories), BULWARK_LOG_LEVEL, BULWARK_LOG_FORMAT.
+func (c *Config) ApplyEnv(getenv func(string) string) error {
+	str := func(name string, dst *string) {
+		if v := getenv(envPrefix + name); v != "" {
+			*dst = v
+		}
+	}
+	list := func(name string, dst *[]string) {
+		if v := getenv(envPrefix + name); v != "" {
+			*dst = strings.Split(v, ",")
+		}
+	}
+	str("LISTEN", &c.Listen)
+	str("DATA_DIR", &c.DataDir)
+	str("TLS_CERT", &c.TLSCert)
+	str("TLS_KEY", &c.TLSKey)
+	str("SYSLOG_UDP", &c.Syslog.UDP)
+	str("SYSLOG_TCP", &c.Syslog.TCP)
+	str("SYSLOG_TLS", &c.Syslog.TLS)
+	str("LOG_LEVEL", &c.Log.Level)
+	str("LOG_FORMAT", &c.Log.Format)
+	list("TAIL", &c.Tail)
+	list("RULES", &c.Rules.Dirs)
+	if v := getenv(envPrefix + "INSECURE"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%sINSECURE: %w", envPrefix, err)
+		}
+		c.Insecure = b
+	}
+	if v := getenv(envPrefix + "RETENTION"); v != "" {
+		if err := c.Retention.Set(v); err != nil {
+			return fmt.Errorf("%sRETENTION: %w", envPrefix, err)
+		}
+	}
+	return nil
+}
+
+// Duration is a time.Duration that also accepts days ("30d") in YAML,
+// environment variables and flags.
+type Duration time.Duration
+
+// ParseDuration parses "30d", "12h", "90m" and the like.
+func ParseDuration(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.ParseFloat(d, 64)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("bad duration %q", s)
+		}
+		return time.Duration(n * float64(24*time.Hour)), nil
+	}
+	return time.ParseDuration(s)
+}
+
+// Set implements pflag.Value.
+func (d *Duration) Set(s string) error {
+	v, err := ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// String implements pflag.Value.
+func (d *Duration) String() string {
+	v := time.Duration(*d)
+	if v > 0 && v%(24*time.Hour) == 0 {
+		return strconv.FormatInt(int64(v/(24*time.Hour)), 10) + "d"
+	}
+	return v.String()
+}
+
+// Type implements pflag.Value.
+func (d *Duration) Type() string { return "duration" }
+
+// UnmarshalYAML accepts the same forms as Set.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	return d.Set(n.Value)
+}

@@ -1,0 +1,268 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/bulwarkhq/bulwark/ingest/hec"
+	"github.com/bulwarkhq/bulwark/ingest/otlp"
+	"github.com/bulwarkhq/bulwark/ingest/upload"
+	"github.com/bulwarkhq/bulwark/server/auth"
+	"github.com/bulwarkhq/bulwark/store"
+)
+
+// Route is one entry of the HTTP API. The table is data so that tests can
+// walk every route (the route-by-role test does).
+type Route struct {
+	Method  string
+	Path    string     // a net/http ServeMux pattern path
+	Role    store.Role // the least role allowed; "" means no authentication
+	Body    int64      // request body limit in bytes
+	Summary string
+	handler http.Handler
+}
+
+// Routes returns the API's routes.
+func (s *Server) Routes() []Route {
+	lim := s.cfg.Limits
+	ingestBody := lim.IngestBodyBytes
+	hecH := hec.New(s.pipe, hec.Options{MaxBodyBytes: ingestBody})
+	otlpH := otlp.New(s.pipe, otlp.Options{MaxBodyBytes: ingestBody})
+	up := upload.New(s.pipe, upload.Options{MaxBodyBytes: lim.UploadBodyBytes})
+
+	r := []Route{
+		{"GET", "/healthz", "", 0, "liveness: the process answers", http.HandlerFunc(s.healthz)},
+		{"GET", "/readyz", "", 0, "readiness: store open, listeners up", http.HandlerFunc(s.readyz)},
+		{"GET", "/metrics", store.RoleViewer, 0, "Prometheus metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{})},
+
+		{"POST", "/api/v1/login", "", lim.APIBodyBytes, "log in with user and password; sets the session cookie", s.api(s.login)},
+		{"POST", "/api/v1/logout", store.RoleIngest, lim.APIBodyBytes, "end the session", s.api(s.logout)},
+		{"GET", "/api/v1/me", store.RoleIngest, 0, "who the caller is", s.api(s.me)},
+
+		{"GET", "/api/v1/events", store.RoleViewer, 0, "search events: q (docs/search.md), limit", s.api(s.searchEvents)},
+		{"GET", "/api/v1/events/{id}", store.RoleViewer, 0, "one event", s.api(s.getEvent)},
+		{"GET", "/api/v1/alerts", store.RoleViewer, 0, "alerts, newest first: rule, host, level, from, to, limit", s.api(s.listAlerts)},
+		{"GET", "/api/v1/alerts/{id}", store.RoleViewer, 0, "one alert", s.api(s.getAlert)},
+		{"DELETE", "/api/v1/alerts/{id}", store.RoleAnalyst, 0, "delete an alert", s.api(s.deleteAlert)},
+		{"GET", "/api/v1/cases", store.RoleViewer, 0, "cases, highest score first", s.api(s.listCases)},
+		{"POST", "/api/v1/cases", store.RoleAnalyst, lim.APIBodyBytes, "open a case", s.api(s.createCase)},
+		{"GET", "/api/v1/cases/{id}", store.RoleViewer, 0, "one case", s.api(s.getCase)},
+		{"PATCH", "/api/v1/cases/{id}", store.RoleAnalyst, lim.APIBodyBytes, "update a case", s.api(s.updateCase)},
+		{"DELETE", "/api/v1/cases/{id}", store.RoleAnalyst, 0, "delete a case", s.api(s.deleteCase)},
+		{"GET", "/api/v1/stats", store.RoleViewer, 0, "counts, queue depth, detection lag", s.api(s.stats)},
+
+		{"GET", "/api/v1/rules", store.RoleViewer, 0, "the running rule set and its failures", s.api(s.getRules)},
+		{"POST", "/api/v1/rules/reload", store.RoleAdmin, lim.APIBodyBytes, "reload rules; a broken set keeps the running one", s.api(s.reloadRules)},
+		{"GET", "/api/v1/users", store.RoleAdmin, 0, "users", s.api(s.listUsers)},
+		{"POST", "/api/v1/users", store.RoleAdmin, lim.APIBodyBytes, "create a user", s.api(s.createUser)},
+		{"DELETE", "/api/v1/users/{name}", store.RoleAdmin, 0, "delete a user", s.api(s.deleteUser)},
+		{"GET", "/api/v1/tokens", store.RoleAdmin, 0, "API tokens", s.api(s.listTokens)},
+		{"POST", "/api/v1/tokens", store.RoleAdmin, lim.APIBodyBytes, "create an API token; the secret is shown once", s.api(s.createToken)},
+		{"DELETE", "/api/v1/tokens/{id}", store.RoleAdmin, 0, "revoke an API token", s.api(s.deleteToken)},
+		{"GET", "/api/v1/audit", store.RoleAdmin, 0, "audit log, newest first", s.api(s.listAudit)},
+
+		{"POST", "/api/v1/ingest", store.RoleIngest, lim.UploadBodyBytes, "upload a log file (format and name query parameters)", up},
+		{"POST", "/v1/logs", store.RoleIngest, ingestBody, "OTLP/HTTP logs (protobuf or JSON)", otlpH},
+	}
+	for _, p := range hecPaths {
+		method := "POST"
+		if strings.Contains(p, "/health") {
+			method = "GET"
+		}
+		r = append(r, Route{method, p, store.RoleIngest, ingestBody, "Splunk HEC", hecH})
+	}
+	return r
+}
+
+// hecPaths are the Splunk HTTP Event Collector endpoints shippers use.
+var hecPaths = []string{
+	"/services/collector", "/services/collector/event", "/services/collector/event/1.0",
+	"/services/collector/raw", "/services/collector/raw/1.0",
+	"/services/collector/health", "/services/collector/health/1.0",
+}
+
+// routes builds the handler: every route gets its body limit and, unless
+// it is a probe or the login form, authentication and its role check.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	hecAuth := s.auth.WithErrorWriter(hecError)
+	for _, rt := range s.Routes() {
+		h := rt.handler
+		switch {
+		case rt.Role == "":
+		case strings.HasPrefix(rt.Path, "/services/collector"):
+			h = hecAuth.Require(rt.Role, h)
+		default:
+			h = s.auth.Require(rt.Role, h)
+		}
+		if rt.Body > 0 {
+			h = limitBody(rt.Body, h)
+		} else {
+			h = limitBody(0, h)
+		}
+		mux.Handle(rt.Method+" "+rt.Path, h)
+	}
+	return s.logRequests(securityHeaders(mux))
+}
+
+// limitBody caps the request body; 0 means no body is expected (a small
+// cap still applies, so a client cannot stream an endless body).
+func limitBody(n int64, next http.Handler) http.Handler {
+	if n <= 0 {
+		n = 4 << 10
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > n {
+			writeError(w, r, &HTTPError{Status: http.StatusRequestEntityTooLarge, Msg: fmt.Sprintf("request body over %d bytes", n)})
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, n)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// hecError answers authentication failures on the HEC endpoints the way
+// Splunk does, so shippers log an error they recognise.
+func hecError(w http.ResponseWriter, _ *http.Request, status int, msg string) {
+	code := 4 // Invalid token
+	switch status {
+	case http.StatusUnauthorized:
+		code, msg = 2, "Token is required"
+	case http.StatusForbidden:
+		msg = "Invalid token"
+	case http.StatusServiceUnavailable, http.StatusTooManyRequests:
+		code = 9
+	default:
+		code = 8 // Internal server error
+	}
+	writeJSON(w, status, map[string]any{"text": msg, "code": code})
+}
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// statusWriter remembers the status for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		level := slog.LevelDebug
+		if sw.status >= 500 {
+			level = slog.LevelWarn
+		}
+		s.log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "remote", r.RemoteAddr)
+	})
+}
+
+// HTTPError is an error with the status and the message the client gets;
+// Err, if set, is logged but not sent.
+type HTTPError struct {
+	Status int
+	Msg    string
+	Err    error
+}
+
+func (e *HTTPError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%d %s: %v", e.Status, e.Msg, e.Err)
+	}
+	return fmt.Sprintf("%d %s", e.Status, e.Msg)
+}
+
+func (e *HTTPError) Unwrap() error { return e.Err }
+
+func badRequest(format string, args ...any) error {
+	return &HTTPError{Status: http.StatusBadRequest, Msg: fmt.Sprintf(format, args...)}
+}
+
+// api adapts a handler that returns an error.
+func (s *Server) api(f func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := f(w, r); err != nil {
+			var he *HTTPError
+			if !errors.As(err, &he) {
+				he = statusFromStore(err)
+			}
+			if he.Status >= 500 {
+				s.log.Error("request failed", "path", r.URL.Path, "err", err)
+			}
+			writeError(w, r, he)
+		}
+	})
+}
+
+// statusFromStore maps store errors to responses.
+func statusFromStore(err error) *HTTPError {
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return &HTTPError{Status: http.StatusNotFound, Msg: "not found"}
+	case errors.Is(err, store.ErrConflict):
+		return &HTTPError{Status: http.StatusConflict, Msg: "already exists"}
+	case errors.As(err, &mbe):
+		return &HTTPError{Status: http.StatusRequestEntityTooLarge, Msg: "request body too large"}
+	}
+	return &HTTPError{Status: http.StatusInternalServerError, Msg: "internal error", Err: err}
+}
+
+func writeError(w http.ResponseWriter, _ *http.Request, he *HTTPError) {
+	writeJSON(w, he.Status, map[string]string{"error": he.Msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// decodeJSON reads a JSON request body into v, refusing unknown fields.
+func decodeJSON(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return &HTTPError{Status: http.StatusRequestEntityTooLarge, Msg: "request body too large"}
+		}
+		return badRequest("body: %v", err)
+	}
+	return nil
+}
+
+// audit records a change; failing to audit is logged, the change stands.
+func (s *Server) audit(r *http.Request, action, target, detail string) {
+	p, _ := auth.FromContext(r.Context())
+	e := store.AuditEntry{Time: time.Now().UTC(), Actor: p.Actor(), Action: action, Target: target, Detail: detail, Remote: r.RemoteAddr}
+	if err := s.st.AppendAudit(r.Context(), e); err != nil {
+		s.log.Error("audit write failed", "action", action, "err", err)
+	}
+}
