@@ -130,6 +130,33 @@ func TestBinaryRoundTrip(t *testing.T) {
 	}
 }
 
+// The names written as an index are unique (else one could never be
+// written) and the common Windows ones are among them.
+func TestFieldNames(t *testing.T) {
+	if len(fieldNameIndex) != len(fieldNames) {
+		for i, name := range fieldNames {
+			if fieldNameIndex[name] != i {
+				t.Errorf("fieldNames[%d] %q repeats entry %d", i, name, fieldNameIndex[name])
+			}
+		}
+	}
+	if len(fieldNames) > 1<<13 {
+		t.Errorf("%d field names: indexes no longer fit two bytes", len(fieldNames))
+	}
+	e := sysmonProcessCreate()
+	for _, f := range e.Fields {
+		if _, ok := fieldNameIndex[f.Name]; !ok {
+			t.Errorf("Sysmon field %q is not in fieldNames", f.Name)
+		}
+	}
+	// A name written out and one written as an index decode alike.
+	in := &Event{Fields: []Field{{"Image", String("a")}, {"NotInTheList", String("b")}}}
+	var out Event
+	if err := DecodeBinary(&out, AppendBinary(nil, in)); err != nil || !sameEvent(&out, in) {
+		t.Errorf("decoded %+v, %v", out, err)
+	}
+}
+
 func TestBinaryNaN(t *testing.T) {
 	in := &Event{Fields: []Field{{"nan", Value{Kind: KindFloat, Str: "NaN", Num: math.NaN()}}}}
 	var got Event
@@ -193,7 +220,9 @@ func TestDecodeBinaryCorrupt(t *testing.T) {
 		{"varint overflow", []byte{1, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}, "at byte 2: varint overflows"},
 		{"string too long", []byte{1, 0, 5, 'a'}, "at byte 2: string length 5 exceeds the 1 remaining bytes"},
 		{"field count too large", []byte{1, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f, 0, 0}, "at byte 6: count 4294967295 exceeds"},
-		{"bad kind", []byte{1, 0, 0, 0, 0, 0, 1, 1, 'a', 0x0f, 0}, "at byte 9: bad value kind byte 0xf"},
+		{"bad kind", []byte{1, 0, 0, 0, 0, 0, 1, 2, 'a', 0x0f, 0}, "at byte 9: bad value kind byte 0xf"},
+		{"name index out of range", []byte{1, 0, 0, 0, 0, 0, 1, 0xff, 0x7f, 1, 0}, "at byte 7: field name index 8191 out of range"},
+		{"name too long", []byte{1, 0, 0, 0, 0, 0, 1, 8, 'a', 1, 0}, "at byte 7: string length 4 exceeds the 3 remaining bytes"},
 		{"bad number encoding", []byte{1, 0, 0, 0, 0, 0, 1, 0, 0x31, 0}, "at byte 8: bad number encoding"},
 		{"unknown high bits", []byte{1, 0, 0, 0, 0, 0, 1, 0, 0x41, 0}, "at byte 8: bad value kind byte 0x41"},
 		{"truncated float", []byte{1, 0, 0, 0, 0, 0, 1, 0, 0x23, 0, 1, 2}, "at byte 10: truncated"},
