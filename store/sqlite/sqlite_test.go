@@ -116,6 +116,8 @@ func TestPragmas(t *testing.T) {
 		{"write", "synchronous", "2"}, // FULL
 		{"write", "foreign_keys", "1"},
 		{"write", "busy_timeout", "10000"},
+		{"write", "page_size", "65536"},
+		{"write", "cache_size", "-32768"},
 		{"read", "journal_mode", "wal"},
 		{"read", "busy_timeout", "10000"},
 	}
