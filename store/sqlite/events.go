@@ -17,7 +17,7 @@ import (
 // cancelCheckRows is how often AppendEvents checks for cancellation.
 const cancelCheckRows = 64
 
-const insertEventSQL = `INSERT INTO events (time, host, data) VALUES (?, ?, ?)`
+const insertEventSQL = `INSERT INTO events (id, time, host, data) VALUES (?, ?, ?, ?)`
 
 // hostFields are the fields that name an event's host, best first: EVTX's
 // Computer, then ECS, then the spellings syslog and JSON sources use.
@@ -93,13 +93,21 @@ func (db *DB) AppendEvents(ctx context.Context, evs []event.Event) (int64, error
 		return 0, fmt.Errorf("sqlite: append events: %w", err)
 	}
 	defer tx.Rollback()
+	// Reserve the batch's ids. The transaction holds the write lock, so
+	// no one else can take the same ones.
+	var last int64
+	err = tx.QueryRowContext(ctx, `UPDATE event_ids SET last = last + ? WHERE id = 1 RETURNING last`, len(evs)).Scan(&last)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: append events: reserve ids: %w", err)
+	}
+	firstID := last - int64(len(evs)) + 1
+
 	stmt := tx.StmtContext(ctx, db.insertEvent)
 	// The driver starts a goroutine per statement to watch a cancellable
 	// context, which costs more than the insert itself. Rows get a context
 	// that cannot be cancelled and the loop checks the caller's instead;
 	// the transaction still rolls back when ctx ends.
 	rowCtx := context.WithoutCancel(ctx)
-	var firstID int64
 	start := 0
 	for i, end := range b.ends {
 		if i%cancelCheckRows == 0 && ctx.Err() != nil {
@@ -107,14 +115,9 @@ func (db *DB) AppendEvents(ctx context.Context, evs []event.Event) (int64, error
 		}
 		// One row per statement: INSERTs of several rows measured slower
 		// with this driver.
-		res, err := stmt.ExecContext(rowCtx, b.times[i], b.hosts[i], b.buf[start:end])
+		_, err := stmt.ExecContext(rowCtx, firstID+int64(i), b.times[i], b.hosts[i], b.buf[start:end])
 		if err != nil {
 			return 0, fmt.Errorf("sqlite: append events: %w", err)
-		}
-		if i == 0 {
-			if firstID, err = res.LastInsertId(); err != nil {
-				return 0, fmt.Errorf("sqlite: append events: %w", err)
-			}
 		}
 		start = end
 	}
@@ -193,12 +196,11 @@ func eventQuery(f store.EventFilter) (string, []any) {
 	return q.String(), args
 }
 
-// LastEventID reads the AUTOINCREMENT counter, which remembers the highest
-// id even after retention deleted that event.
+// LastEventID reads the id counter, which remembers the highest id even
+// after retention deleted that event.
 func (db *DB) LastEventID(ctx context.Context) (int64, error) {
 	var id int64
-	err := db.read.QueryRowContext(ctx, `SELECT seq FROM sqlite_sequence WHERE name = 'events'`).Scan(&id)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err := db.read.QueryRowContext(ctx, `SELECT last FROM event_ids WHERE id = 1`).Scan(&id); err != nil {
 		return 0, fmt.Errorf("sqlite: last event id: %w", err)
 	}
 	return id, nil

@@ -115,6 +115,9 @@ func (db *DB) open(ctx context.Context, path string) error {
 			// Let a whole batch of dirty pages stay in memory until commit,
 			// instead of spilling them into the WAL and writing them again.
 			"cache_size(-32768)",
+			// Give the disk back after a checkpoint once the WAL has grown
+			// past 128 MiB (a long scan can hold the WAL from restarting).
+			"journal_size_limit(134217728)",
 		},
 		"_journal_mode": {"WAL"},
 		"_synchronous":  {"FULL"},

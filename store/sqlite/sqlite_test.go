@@ -118,6 +118,7 @@ func TestPragmas(t *testing.T) {
 		{"write", "busy_timeout", "10000"},
 		{"write", "page_size", "65536"},
 		{"write", "cache_size", "-32768"},
+		{"write", "journal_size_limit", "134217728"},
 		{"read", "journal_mode", "wal"},
 		{"read", "busy_timeout", "10000"},
 	}
