@@ -367,10 +367,10 @@ type strRange struct {
 	lo, hi []unit
 }
 
-func (r *strRange) write(b *strings.Builder)  { r.b.write(b) }
-func (r *strRange) match(v *event.Value) bool { return r.test(v.Str) }
+func (r *strRange) write(b *strings.Builder) { r.b.write(b) }
 
-func (r *strRange) test(s string) bool {
+func (r *strRange) match(v *event.Value) bool {
+	s := v.Str
 	if r.b.hasLo {
 		if c := compareFold(s, r.lo); c < 0 || (c == 0 && !r.b.loIncl) {
 			return false

@@ -94,7 +94,8 @@ func (q *Query) Match(e *event.Event) bool {
 // String returns the query in canonical form: explicit AND, OR and NOT,
 // parentheses only where precedence needs them, field groups expanded, and
 // relative times resolved to UTC timestamps (so the form records what was
-// searched). Parsing it gives the same query.
+// searched). Parsing it gives the same query, though it may be longer than
+// MaxQueryLen when the query expanded field groups or had many escapes.
 func (q *Query) String() string {
 	if q == nil || q.root == nil {
 		return ""
