@@ -254,19 +254,8 @@ func (d *decoder) envelope(e *event.Event, env envelope) *decodeError {
 	return nil
 }
 
-// text fills e from a text record: a JSON object when it parses as one, else
-// the field "message", parsed as syslog when it is (syslog.Parser.ParseLine
-// gives a line in no syslog dialect as the message alone). Line endings at
-// the end are not part of the record: shippers reading files keep them.
-func (d *decoder) text(e *event.Event, b []byte) {
-	b = bytes.TrimRight(b, "\r\n")
-	if t := bytes.TrimLeft(b, " \t"); len(t) > 0 && t[0] == '{' {
-		if d.p.Parse(e, t) == nil {
-			return
-		}
-	}
-	d.sys.ParseLine(e, b)
-}
+// text fills e from a text record (see httpin.Text).
+func (d *decoder) text(e *event.Event, b []byte) { httpin.Text(e, b, d.p, &d.sys) }
 
 // addMeta adds the envelope's metadata as fields, unless the event has
 // fields of those names.

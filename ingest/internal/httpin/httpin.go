@@ -1,8 +1,9 @@
 // Package httpin holds what the HTTP ingest endpoints (Splunk HEC, OTLP/HTTP)
 // share: reading a request body within limits on the wire and after gzip
 // decoding, so that a small compressed bomb cannot exhaust memory; bounding
-// the values a request may turn into; and merging fields into an event
-// without letting a hostile request make it quadratic.
+// the values a request may turn into; turning a text record into fields;
+// and merging fields into an event without letting a hostile request make
+// it quadratic.
 package httpin
 
 import (
@@ -12,9 +13,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/bulwarkhq/bulwark/event"
+	"github.com/bulwarkhq/bulwark/logs/jsonl"
+	"github.com/bulwarkhq/bulwark/logs/syslog"
 )
 
 // TooLargeError is a body over one of the limits of ReadBody. Endpoints
@@ -62,7 +66,7 @@ func ReadBody(w http.ResponseWriter, r *http.Request, maxBody, maxDecoded int64)
 	}
 	body := http.MaxBytesReader(w, r.Body, maxBody)
 	defer body.Close()
-	wire, err := readAll(body, r.ContentLength, maxBody)
+	wire, err := readAll(body, r.ContentLength, maxBody+1)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -84,9 +88,9 @@ func Gunzip(data []byte, limit int64) ([]byte, error) {
 		return nil, &CorruptError{Err: err}
 	}
 	defer zr.Close()
-	// Guess a size from the usual ratio of text logs, capped by the limit;
-	// readAll grows from there.
-	out, err := readAll(io.LimitReader(zr, limit+1), min(int64(len(data))*4, limit), limit+1)
+	// Guess a size from the usual ratio of text logs; readAll grows from
+	// there, up to one byte past the limit.
+	out, err := readAll(io.LimitReader(zr, limit+1), int64(len(data))*4, limit+1)
 	if err != nil {
 		return nil, &CorruptError{Err: err}
 	}
@@ -96,18 +100,34 @@ func Gunzip(data []byte, limit int64) ([]byte, error) {
 	return out, nil
 }
 
-// readAll reads rd to the end into a buffer sized from hint when it is
-// known (a Content-Length), never allocating more than max up front: the
-// hint comes from the client.
+// readAll reads rd to the end. It starts from a buffer sized by hint (a
+// Content-Length, or a guess) and doubles it, never beyond max bytes, which
+// the caller makes one more than it accepts: a reader cut at the limit then
+// shows an overflow as a full buffer, and an oversized body costs no
+// allocation past the limit.
 func readAll(rd io.Reader, hint, max int64) ([]byte, error) {
 	size := int64(512)
 	if hint > 0 {
-		size = min(hint, max) + 1 // +1 so that reading to EOF needs no growth
+		size = hint + 1 // +1 so that reading to EOF needs no growth
 	}
-	var buf bytes.Buffer
-	buf.Grow(int(size))
-	_, err := buf.ReadFrom(rd)
-	return buf.Bytes(), err
+	b := make([]byte, 0, min(size, max))
+	for {
+		if len(b) == cap(b) {
+			if int64(cap(b)) >= max {
+				return b, nil
+			}
+			b = slices.Grow(b, int(min(int64(cap(b)), max-int64(cap(b)))))
+			b = b[:len(b):min(cap(b), int(max))]
+		}
+		n, err := rd.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
 }
 
 // isGzip reads the Content-Encoding header: none or identity means plain,
@@ -180,4 +200,19 @@ func AddAbsent(e *event.Event, extra []event.Field) int {
 		}
 	}
 	return added
+}
+
+// Text fills e from a text record: a JSON object when it parses as one
+// (flattened, with the Windows aliases, see jsonl.Parser), else the field
+// "message", parsed as syslog when it is (syslog.Parser.ParseLine gives a
+// line in no syslog dialect as the message alone). Line endings at the end
+// are not part of the record: shippers reading files often keep them.
+func Text(e *event.Event, b []byte, p *jsonl.Parser, sys *syslog.Parser) {
+	b = bytes.TrimRight(b, "\r\n")
+	if t := bytes.TrimLeft(b, " \t"); len(t) > 0 && t[0] == '{' {
+		if p.Parse(e, t) == nil {
+			return
+		}
+	}
+	sys.ParseLine(e, b)
 }
