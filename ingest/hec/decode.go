@@ -241,7 +241,7 @@ func (d *decoder) envelope(e *event.Event, env envelope) *decodeError {
 		}
 	}
 	d.addMeta(e, m)
-	if env.time != nil && !isNull(env.time) {
+	if env.time != nil && !isNull(env.time) && string(env.time) != `""` {
 		t, err := epochTime(env.time)
 		if err != nil {
 			return fail(codeInvalidFormat, "time", err)
@@ -343,7 +343,8 @@ func metaString(raw json.RawMessage) (string, bool, error) {
 const maxEpoch = 253402300800
 
 // epochTime reads the envelope's time: epoch seconds, as a number or as
-// numeric text, with a fraction ("1714557600.25"). A value too large to be
+// numeric text, with a fraction ("1714557600.25"). Null and "" are taken
+// for no time by the caller, as some shippers send them so. A value too large to be
 // seconds is read as milliseconds, microseconds or nanoseconds by its
 // magnitude, since shippers misconfigured that way are common and a wrong
 // unit is no reason to drop the data.

@@ -393,6 +393,7 @@ func TestEnvelopeMapping(t *testing.T) {
 		{name: "time in milliseconds", body: `{"event":"x","time":1714557600250}`, time: "2024-05-01T10:00:00.25Z"},
 		{name: "time in nanoseconds", body: `{"event":"x","time":1714557600250000001}`, time: "2024-05-01T10:00:00.250000001Z"},
 		{name: "time null", body: `{"event":"x","time":null}`, time: "2024-06-01T00:00:00Z"},
+		{name: "time empty text", body: `{"event":"x","time":""}`, time: "2024-06-01T00:00:00Z"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
