@@ -72,6 +72,7 @@ func (db *DB) DetectedThrough(ctx context.Context) (int64, error) {
 	return through, nil
 }
 
+// GetAlert returns the alert with the given id, or ErrNotFound.
 func (db *DB) GetAlert(ctx context.Context, id int64) (store.StoredAlert, error) {
 	row := db.read.QueryRowContext(ctx, `SELECT id, event_id, data FROM alerts WHERE id = ?`, id)
 	a, err := scanAlert(row)
@@ -166,6 +167,7 @@ func utcAlertTimes(a *alert.Alert) {
 	}
 }
 
+// CountAlerts returns how many alerts are stored.
 func (db *DB) CountAlerts(ctx context.Context) (int64, error) {
 	var n int64
 	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM alerts`).Scan(&n); err != nil {
@@ -174,6 +176,8 @@ func (db *DB) CountAlerts(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
+// DeleteAlert deletes the alert with the given id, or returns ErrNotFound.
+// Its id is not given out again.
 func (db *DB) DeleteAlert(ctx context.Context, id int64) error {
 	if err := expectOne(db.write.ExecContext(ctx, `DELETE FROM alerts WHERE id = ?`, id)); err != nil {
 		return fmt.Errorf("sqlite: delete alert %d: %w", id, err)

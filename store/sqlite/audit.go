@@ -55,6 +55,7 @@ func (db *DB) ListAudit(ctx context.Context, limit int) ([]store.AuditEntry, err
 	return out, nil
 }
 
+// GetSetting returns the value of key and whether it was ever set.
 func (db *DB) GetSetting(ctx context.Context, key string) (string, bool, error) {
 	var value string
 	err := db.read.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&value)
@@ -67,6 +68,7 @@ func (db *DB) GetSetting(ctx context.Context, key string) (string, bool, error) 
 	return value, true, nil
 }
 
+// SetSetting sets key to value, replacing any earlier value.
 func (db *DB) SetSetting(ctx context.Context, key, value string) error {
 	_, err := db.write.ExecContext(ctx,
 		`INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,

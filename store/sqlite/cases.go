@@ -44,6 +44,7 @@ func caseLists(c *store.Case) (reasons, alertIDs []byte, err error) {
 	return reasons, alertIDs, nil
 }
 
+// GetCase returns the case with the given id, or ErrNotFound.
 func (db *DB) GetCase(ctx context.Context, id int64) (store.Case, error) {
 	row := db.read.QueryRowContext(ctx, `SELECT `+caseColumns+` FROM cases WHERE id = ?`, id)
 	c, err := scanCase(row)
@@ -123,6 +124,7 @@ func (db *DB) UpdateCase(ctx context.Context, c *store.Case) error {
 	return nil
 }
 
+// DeleteCase deletes the case with the given id, or returns ErrNotFound.
 func (db *DB) DeleteCase(ctx context.Context, id int64) error {
 	if err := expectOne(db.write.ExecContext(ctx, `DELETE FROM cases WHERE id = ?`, id)); err != nil {
 		return fmt.Errorf("sqlite: delete case %d: %w", id, err)

@@ -28,6 +28,7 @@ func (db *DB) CreateUser(ctx context.Context, u store.User) error {
 	return nil
 }
 
+// GetUser returns the user with exactly this name, or ErrNotFound.
 func (db *DB) GetUser(ctx context.Context, name string) (store.User, error) {
 	row := db.read.QueryRowContext(ctx, `SELECT name, role, password_hash, created FROM users WHERE name = ?`, name)
 	u, err := scanUser(row)
@@ -111,6 +112,8 @@ func (db *DB) CreateToken(ctx context.Context, t *store.Token) error {
 	return nil
 }
 
+// TokenByHash returns the token whose secret hashes to hash, or
+// ErrNotFound. Expiry is the caller's to check.
 func (db *DB) TokenByHash(ctx context.Context, hash string) (store.Token, error) {
 	row := db.read.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE hash = ?`, hash)
 	t, err := scanToken(row)
@@ -154,6 +157,8 @@ func scanToken(row rowScanner) (store.Token, error) {
 	return t, nil
 }
 
+// TouchToken records that the token was used at the given time, or returns
+// ErrNotFound.
 func (db *DB) TouchToken(ctx context.Context, id int64, at time.Time) error {
 	if err := expectOne(db.write.ExecContext(ctx, `UPDATE tokens SET last_used = ? WHERE id = ?`, unixNanos(at), id)); err != nil {
 		return fmt.Errorf("sqlite: touch token %d: %w", id, err)
@@ -161,6 +166,7 @@ func (db *DB) TouchToken(ctx context.Context, id int64, at time.Time) error {
 	return nil
 }
 
+// DeleteToken deletes the token, or returns ErrNotFound.
 func (db *DB) DeleteToken(ctx context.Context, id int64) error {
 	if err := expectOne(db.write.ExecContext(ctx, `DELETE FROM tokens WHERE id = ?`, id)); err != nil {
 		return fmt.Errorf("sqlite: delete token %d: %w", id, err)
@@ -201,6 +207,7 @@ func (db *DB) SessionByHash(ctx context.Context, hash string) (store.Session, er
 	return s, nil
 }
 
+// DeleteSession deletes the session, or returns ErrNotFound.
 func (db *DB) DeleteSession(ctx context.Context, hash string) error {
 	if err := expectOne(db.write.ExecContext(ctx, `DELETE FROM sessions WHERE hash = ?`, hash)); err != nil {
 		return fmt.Errorf("sqlite: delete session: %w", err)

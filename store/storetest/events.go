@@ -173,6 +173,7 @@ func testEventFilter(t *testing.T, h *harness) {
 			func(int) bool { return false }}, false, 0},
 		{eventFilterCase{"desc", func(func(int) int64) store.EventFilter { return store.EventFilter{Desc: true} }, all}, true, 0},
 		{eventFilterCase{"limit", func(func(int) int64) store.EventFilter { return store.EventFilter{Limit: 3} }, all}, false, 3},
+		{eventFilterCase{"limit one", func(func(int) int64) store.EventFilter { return store.EventFilter{Limit: 1} }, all}, false, 1},
 		{eventFilterCase{"limit beyond count", func(func(int) int64) store.EventFilter { return store.EventFilter{Limit: 100} }, all}, false, 100},
 		{eventFilterCase{"desc limit", func(func(int) int64) store.EventFilter { return store.EventFilter{Desc: true, Limit: 3} }, all}, true, 3},
 		{eventFilterCase{"everything at once", func(id func(int) int64) store.EventFilter {
