@@ -294,6 +294,14 @@ func (p *Pipeline) Started() <-chan struct{} { return p.started }
 // Lag returns how many stored events detection has not yet processed.
 func (p *Pipeline) Lag() int64 { return p.lastID.Load() - p.detectedThrough.Load() }
 
+// Full reports whether the queue is full now, so that endpoints can refuse
+// a request before spending CPU on decoding it only to be refused.
+func (p *Pipeline) Full() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.pending >= p.opts.QueueEvents
+}
+
 // QueueDepth returns the events accepted but not yet written.
 func (p *Pipeline) QueueDepth() int {
 	p.mu.Lock()

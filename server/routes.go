@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/bulwarkhq/bulwark/ingest"
 	"github.com/bulwarkhq/bulwark/ingest/hec"
 	"github.com/bulwarkhq/bulwark/ingest/otlp"
 	"github.com/bulwarkhq/bulwark/ingest/upload"
@@ -69,16 +71,44 @@ func (s *Server) Routes() []Route {
 		{"GET", "/api/v1/audit", store.RoleAdmin, 0, "audit log, newest first", s.api(s.listAudit)},
 
 		{"POST", "/api/v1/ingest", store.RoleIngest, lim.UploadBodyBytes, "upload a log file (format and name query parameters)", up},
-		{"POST", "/v1/logs", store.RoleIngest, ingestBody, "OTLP/HTTP logs (protobuf or JSON)", otlpH},
+		{"POST", "/v1/logs", store.RoleIngest, ingestBody, "OTLP/HTTP logs (protobuf or JSON)", s.shed(otlpBusy, otlpH)},
 	}
 	for _, p := range hecPaths {
 		method := "POST"
 		if strings.Contains(p, "/health") {
 			method = "GET"
 		}
-		r = append(r, Route{method, p, store.RoleIngest, ingestBody, "Splunk HEC", hecH})
+		h := hecH
+		if method == "POST" {
+			h = s.shed(hecBusy, hecH)
+		}
+		r = append(r, Route{method, p, store.RoleIngest, ingestBody, "Splunk HEC", h})
 	}
 	return r
+}
+
+// shed refuses ingest requests while the queue is full, before their
+// bodies are read and decoded: under overload the CPU goes to the events
+// that can be accepted, not to decoding ones that will be refused.
+func (s *Server) shed(busy func(http.ResponseWriter), next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.pipe.Full() {
+			w.Header().Set("Retry-After", strconv.Itoa(ingest.RetryAfterSeconds))
+			busy(w)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func hecBusy(w http.ResponseWriter) {
+	writeJSON(w, http.StatusServiceUnavailable, map[string]any{"text": "Server is busy", "code": 9})
+}
+
+// otlpBusy answers with a google.rpc.Status in its JSON form (code 14,
+// UNAVAILABLE); OTLP clients retry on the 503 whatever the body.
+func otlpBusy(w http.ResponseWriter) {
+	writeJSON(w, http.StatusServiceUnavailable, map[string]any{"code": 14, "message": "server busy: ingest queue is full"})
 }
 
 // hecPaths are the Splunk HTTP Event Collector endpoints shippers use.

@@ -131,19 +131,11 @@ func runDetect(cmd *cobra.Command, e *env, o *detectOptions, paths []string) err
 		}
 	}
 
-	if o.cpuProf != "" {
-		pf, err := os.Create(o.cpuProf)
-		if err != nil {
-			return err
-		}
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			return err
-		}
-		defer func() {
-			pprof.StopCPUProfile()
-			pf.Close()
-		}()
+	stopProfile, err := startCPUProfile(o.cpuProf)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	loadStart := time.Now()
 	rs, sources, err := o.rules.load()
 	if err != nil {

@@ -23,6 +23,7 @@ type serveOptions struct {
 	rules      ruleFlags
 	demo       bool
 	replay     bool
+	cpuProf    string
 }
 
 func newServeCmd(e *env) *cobra.Command {
@@ -91,6 +92,8 @@ func (o *serveOptions) register(cmd *cobra.Command) {
 	f.IntVar(&c.Limits.QueueEvents, "queue-events", 0, "events accepted but not yet written before senders are told to retry (default 32768)")
 	f.StringVar(&c.Log.Level, "log-level", "", "debug, info, warn or error (default info)")
 	f.StringVar(&c.Log.Format, "log-format", "", "text or json (default text)")
+	f.StringVar(&o.cpuProf, "cpuprofile", "", "write a Go CPU profile of the run to this file (for performance reports)")
+	_ = f.MarkHidden("cpuprofile")
 	o.rules.register(cmd)
 	_ = cmd.MarkFlagFilename("config", "yml", "yaml")
 	_ = cmd.MarkFlagFilename("tls-cert", "pem", "crt")
@@ -164,6 +167,11 @@ func runServe(ctx context.Context, e *env, flags *pflag.FlagSet, o *serveOptions
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	stopProfile, err := startCPUProfile(o.cpuProf)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 
 	srv, err := server.New(ctx, cfg, log)
 	if err != nil {
