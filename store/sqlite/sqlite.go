@@ -16,10 +16,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -83,14 +85,9 @@ func Open(ctx context.Context, dir string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
-	// Create the file ourselves so that it, and the -wal and -shm files
-	// SQLite gives the same mode, are readable by the owner only: they hold
-	// password hashes and whatever the logs contained.
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
+	if err := createPrivate(path); err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
-	f.Close()
 
 	db := &DB{opts: opts}
 	if err := db.open(ctx, path); err != nil {
@@ -98,6 +95,34 @@ func Open(ctx context.Context, dir string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// createPrivate creates the database file, if missing, readable by the
+// owner only: SQLite gives the -wal and -shm files the same mode, and they
+// hold password hashes and whatever the logs contained. A new file's
+// directory entry is synced, as SQLite does for the WAL it creates, so that
+// a crash right after the first start cannot lose the file while keeping
+// its WAL.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	dir, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	if err := dir.Sync(); err != nil && runtime.GOOS != "windows" { // Windows cannot sync a directory
+		return fmt.Errorf("sync %s: %w", filepath.Dir(path), err)
+	}
+	return nil
 }
 
 func (db *DB) open(ctx context.Context, path string) error {
