@@ -116,7 +116,7 @@ func TestPragmas(t *testing.T) {
 		{"write", "synchronous", "2"}, // FULL
 		{"write", "foreign_keys", "1"},
 		{"write", "busy_timeout", "10000"},
-		{"write", "page_size", "65536"},
+		{"write", "page_size", "32768"},
 		{"write", "cache_size", "-32768"},
 		{"write", "journal_size_limit", "134217728"},
 		{"read", "journal_mode", "wal"},
