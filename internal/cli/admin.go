@@ -29,6 +29,8 @@ func newTokenCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "token",
 		Short: "Create API tokens for log shippers and scripts",
+		Example: `  bulwark token create --name fluent-bit --role ingest
+  bulwark token create --data /var/lib/bulwark --name soc-script --role analyst --expires 30d`,
 	}
 	var dir, name, role, expires string
 	create := &cobra.Command{
@@ -79,8 +81,9 @@ func newTokenCmd(e *env) *cobra.Command {
 
 func newUserCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "user",
-		Short: "Manage users of the web UI and API",
+		Use:     "user",
+		Short:   "Manage users of the web UI and API",
+		Example: "  bulwark user reset-password admin --data /var/lib/bulwark",
 	}
 	var dir string
 	passwd := &cobra.Command{
