@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -29,7 +31,9 @@ func BenchmarkServeIngest(b *testing.B) {
 	ruleDir := testdata.Path(b, "sigma", "rules", "windows")
 	bodies, events := hecBodies(b, testdata.Path(b, "evtx"), 500)
 	dir := b.TempDir()
-	srv := startServer(b, dir, "--no-builtin", "-r", ruleDir)
+	// BULWARK_BENCH_ARGS adds server flags, e.g. --cpuprofile FILE.
+	args := append([]string{"--no-builtin", "-r", ruleDir}, strings.Fields(os.Getenv("BULWARK_BENCH_ARGS"))...)
+	srv := startServer(b, dir, args...)
 	admin := srv.admin()
 	token := admin.newToken("bench", "ingest").token
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}

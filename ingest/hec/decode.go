@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/url"
 	"strconv"
@@ -82,18 +81,17 @@ func (*skip) UnmarshalJSON([]byte) error { return nil }
 // envelopes decodes a body of JSON envelopes, concatenated or separated by
 // whitespace, as Splunk accepts them.
 func (d *decoder) envelopes(body []byte) ([]event.Event, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
 	var evs []event.Event
-	for n := 0; ; n++ {
-		start := skipSpace(body, int(dec.InputOffset()))
+	for n, i := 0, 0; ; n++ {
+		start := skipSpace(body, i)
 		if start == len(body) {
 			return evs, nil
 		}
-		env, err := readEnvelope(dec)
+		env, end, err := scanEnvelope(body, start)
 		if err != nil {
 			return nil, &decodeError{reply: badEvent(codeInvalidFormat, n), n: n, off: start, err: err}
 		}
-		end := int(dec.InputOffset())
+		i = end
 		evs = append(evs, event.Event{})
 		e := &evs[len(evs)-1]
 		if err := d.envelope(e, env); err != nil {
@@ -106,78 +104,6 @@ func (d *decoder) envelopes(body []byte) ([]event.Event, error) {
 			return nil, err
 		}
 	}
-}
-
-// readEnvelope reads one top-level value, which must be an object, keeping
-// the keys of the envelope format. Keys are matched exactly, as Splunk does
-// (encoding/json's struct decoding would also take "Event" for "event").
-func readEnvelope(dec *json.Decoder) (envelope, error) {
-	var env envelope
-	tok, err := dec.Token()
-	if err != nil {
-		return env, jsonError(err)
-	}
-	if tok != json.Delim('{') {
-		return env, fmt.Errorf("envelope is %s, not a JSON object", tokenKind(tok))
-	}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return env, jsonError(err)
-		}
-		key, _ := tok.(string) // inside an object the decoder yields only string keys
-		var dst any = &skip{}
-		switch key {
-		case "time":
-			dst = &env.time
-		case "host":
-			dst = &env.host
-		case "source":
-			dst = &env.source
-		case "sourcetype":
-			dst = &env.sourcetype
-		case "index":
-			dst = &env.index
-		case "event":
-			dst = &env.event
-		case "fields":
-			dst = &env.fields
-		}
-		if err := dec.Decode(dst); err != nil {
-			return env, fmt.Errorf("value of %q: %w", key, jsonError(err))
-		}
-	}
-	if _, err := dec.Token(); err != nil { // the closing brace
-		return env, jsonError(err)
-	}
-	return env, nil
-}
-
-// jsonError adds the byte offset to encoding/json's syntax errors, which
-// carry it without saying it.
-func jsonError(err error) error {
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return fmt.Errorf("invalid JSON at byte %d of the body: %w", se.Offset, err)
-	}
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return errors.New("the body ends inside an envelope")
-	}
-	return err
-}
-
-func tokenKind(tok json.Token) string {
-	switch tok.(type) {
-	case json.Delim:
-		return "an array"
-	case string:
-		return "a string"
-	case float64:
-		return "a number"
-	case bool:
-		return "a boolean"
-	}
-	return "null"
 }
 
 // envelope fills e from env. The returned error's event number and offset
