@@ -11,18 +11,30 @@ import (
 	"github.com/bulwarkhq/bulwark/store"
 )
 
-// catchUpChunk is how many events detection reads back from the store
-// between commits when it is behind.
+// catchUpChunk is how many events detection reads back from the store at
+// a time when it is behind.
 const catchUpChunk = 4096
+
+// Detection commits its alerts and position when this many events were
+// processed since the last commit, this many alerts wait, or this much
+// time passed: each commit is a transaction with a sync, taken on the
+// store's one write lock that ingest needs too.
+const (
+	commitEvents   = 8192
+	commitAlerts   = 1024
+	commitInterval = 200 * time.Millisecond
+)
 
 // detection is the state of the detect loop.
 type detection struct {
-	p       *Pipeline
-	engine  *detect.Engine
-	d       *detect.Detector
-	through int64 // every event id up to this one has been processed
-	eventID int64 // id of the event being processed
-	alerts  []store.StoredAlert
+	p         *Pipeline
+	engine    *detect.Engine
+	d         *detect.Detector
+	through   int64 // every event id up to this one has been processed
+	committed int64 // and up to this one committed with its alerts
+	eventID   int64 // id of the event being processed
+	alerts    []store.StoredAlert
+	lastSync  time.Time
 
 	// streamTime is the newest event time seen, and seenAt when that
 	// was: correlation windows close on stream time, which runs on with
@@ -35,20 +47,21 @@ type detection struct {
 // resumes from the committed position: shutdown does not wait for a
 // backlog.
 func (p *Pipeline) detectLoop(through int64) error {
-	dt := &detection{p: p, through: through}
+	dt := &detection{p: p, through: through, committed: through, lastSync: time.Now()}
 	if err := dt.catchUp(p.lastID.Load()); err != nil {
 		return err
 	}
 	// The ticker catches up on batches that were spilled when no batch
 	// follows them to reveal the gap.
-	tick := time.NewTicker(time.Second)
+	tick := time.NewTicker(commitInterval)
 	defer tick.Stop()
 	for {
 		select {
 		case w, ok := <-p.written:
 			if !ok {
-				return nil
+				return dt.commit()
 			}
+			p.writtenPending.Add(-int64(len(w.evs)))
 			if err := dt.written(w); err != nil {
 				return err
 			}
@@ -58,6 +71,11 @@ func (p *Pipeline) detectLoop(through int64) error {
 			}
 			if err := dt.expire(); err != nil {
 				return err
+			}
+			if dt.through > dt.committed || len(dt.alerts) > 0 {
+				if err := dt.commit(); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -91,7 +109,7 @@ func (dt *detection) run(first int64, evs []event.Event) error {
 	}
 	dt.p.m.detectSeconds.Observe(time.Since(start).Seconds())
 	dt.p.m.detected.Add(float64(len(evs)))
-	return dt.commit(first + int64(len(evs)) - 1)
+	return dt.advance(first + int64(len(evs)) - 1)
 }
 
 // catchUp processes stored events after dt.through up to id to.
@@ -117,11 +135,11 @@ func (dt *detection) catchUp(to int64) error {
 		if n == 0 {
 			// Nothing stored after from (events removed by retention
 			// before detection reached them): move on.
-			return dt.commit(to)
+			return dt.advance(to)
 		}
 		dt.p.m.detectSeconds.Observe(time.Since(start).Seconds())
 		dt.p.m.detected.Add(float64(n))
-		if err := dt.commit(dt.eventID); err != nil {
+		if err := dt.advance(dt.eventID); err != nil {
 			return err
 		}
 	}
@@ -143,10 +161,7 @@ func (dt *detection) expire() error {
 	if err := dt.d.Expire(now); err != nil {
 		return err
 	}
-	if len(dt.alerts) == 0 {
-		return nil
-	}
-	return dt.commit(dt.through)
+	return nil
 }
 
 // useEngine starts a new detector when the engine was replaced.
@@ -169,15 +184,26 @@ func (dt *detection) emit(a *alert.Alert) error {
 	return nil
 }
 
-// commit stores the pending alerts and the new detection position in one
+// advance records that events up to id were processed, and commits when
+// enough has accumulated.
+func (dt *detection) advance(id int64) error {
+	dt.through = id
+	if id-dt.committed >= commitEvents || len(dt.alerts) >= commitAlerts || time.Since(dt.lastSync) >= commitInterval {
+		return dt.commit()
+	}
+	return nil
+}
+
+// commit stores the pending alerts and the detection position in one
 // transaction. It retries, since giving up would stop detection for good.
-func (dt *detection) commit(through int64) error {
+func (dt *detection) commit() error {
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
-		if err = dt.p.st.AddAlerts(context.Background(), dt.alerts, through); err == nil {
+		if err = dt.p.st.AddAlerts(context.Background(), dt.alerts, dt.through); err == nil {
 			dt.alerts = dt.alerts[:0]
-			dt.through = through
-			dt.p.detectedThrough.Store(through)
+			dt.committed = dt.through
+			dt.lastSync = time.Now()
+			dt.p.detectedThrough.Store(dt.through)
 			return nil
 		}
 		dt.p.log.Error("storing alerts failed; retrying", "err", err, "attempt", attempt+1)

@@ -48,9 +48,9 @@ type Options struct {
 	QueueEvents int
 	// MaxWrite bounds the events written in one transaction (default 8192).
 	MaxWrite int
-	// DetectQueue is how many written batches may wait for detection in
-	// memory (default 16); beyond it detection reads them back from the
-	// store.
+	// DetectQueue bounds the written events that wait for detection in
+	// memory (default 16384); beyond it detection reads them back from the
+	// store, so a detector that falls behind costs reads, not memory.
 	DetectQueue int
 	// MinLevel drops alerts below this level (default low).
 	MinLevel sigma.Level
@@ -66,7 +66,7 @@ func (o *Options) defaults() {
 		o.MaxWrite = 8192
 	}
 	if o.DetectQueue <= 0 {
-		o.DetectQueue = 16
+		o.DetectQueue = 16384
 	}
 	if o.MinLevel == 0 {
 		o.MinLevel = sigma.LevelLow
@@ -97,7 +97,8 @@ type Pipeline struct {
 	work    chan struct{} // wakes the writer (capacity 1)
 	closed  bool
 
-	written chan written // to the detector
+	written        chan written // to the detector
+	writtenPending atomic.Int64 // events in written
 
 	detectedThrough atomic.Int64
 	lastID          atomic.Int64
@@ -125,7 +126,7 @@ func New(st Store, engine *detect.Engine, opts Options) *Pipeline {
 		st: st, opts: opts, log: opts.Logger, m: opts.Metrics,
 		room:    make(chan struct{}),
 		work:    make(chan struct{}, 1),
-		written: make(chan written, opts.DetectQueue),
+		written: make(chan written, 256),
 		started: make(chan struct{}),
 	}
 	p.engine.Store(engine)
@@ -277,13 +278,25 @@ func (p *Pipeline) writeLoop(ctx context.Context) error {
 		if err == nil {
 			// Hand the events to detection without waiting: if it is
 			// behind it reads them back from the store.
-			w := written{first: first, evs: append([]event.Event(nil), evs...)}
-			select {
-			case p.written <- w:
-			default:
-				p.m.detectSpills.Inc()
-			}
+			p.handOver(first, evs)
 		}
+	}
+}
+
+// handOver passes written events to detection in memory when there is
+// room, and otherwise leaves detection to read them back from the store.
+func (p *Pipeline) handOver(first int64, evs []event.Event) {
+	n := int64(len(evs))
+	if p.writtenPending.Load()+n > int64(p.opts.DetectQueue) {
+		p.m.detectSpills.Inc()
+		return
+	}
+	w := written{first: first, evs: append([]event.Event(nil), evs...)}
+	select {
+	case p.written <- w:
+		p.writtenPending.Add(n)
+	default:
+		p.m.detectSpills.Inc()
 	}
 }
 

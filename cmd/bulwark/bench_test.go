@@ -38,7 +38,7 @@ func BenchmarkServeIngest(b *testing.B) {
 	token := admin.newToken("bench", "ingest").token
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 
-	const senders = 6
+	const senders = 8
 	var mu sync.Mutex
 	var latencies []time.Duration
 	sent := int64(0)

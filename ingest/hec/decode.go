@@ -92,7 +92,7 @@ func (d *decoder) envelopes(body []byte) ([]event.Event, error) {
 			return nil, &decodeError{reply: badEvent(codeInvalidFormat, n), n: n, off: start, err: err}
 		}
 		i = end
-		evs = append(evs, event.Event{})
+		evs = append(evs, event.Event{Fields: httpin.Fields(evs)})
 		e := &evs[len(evs)-1]
 		if err := d.envelope(e, env); err != nil {
 			err.n, err.off, err.reply.event = n, start, n
@@ -230,7 +230,7 @@ func (d *decoder) raw(body []byte) ([]event.Event, error) {
 		if len(bytes.TrimSpace(b)) == 0 {
 			continue
 		}
-		evs = append(evs, event.Event{})
+		evs = append(evs, event.Event{Fields: httpin.Fields(evs)})
 		e := &evs[len(evs)-1]
 		d.text(e, b)
 		d.addMeta(e, d.defMeta)

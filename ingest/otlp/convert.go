@@ -51,7 +51,7 @@ func (c *converter) logs(ld plog.Logs) ([]event.Event, error) {
 			sl := sls.At(j)
 			lrs := sl.LogRecords()
 			for k := 0; k < lrs.Len(); k++ {
-				evs = append(evs, event.Event{})
+				evs = append(evs, event.Event{Fields: httpin.Fields(evs)})
 				e := &evs[len(evs)-1]
 				if err := c.record(e, lrs.At(k), res, sl.Scope()); err != nil {
 					return nil, fmt.Errorf("resource_logs %d, scope_logs %d, log_records %d: %w", i, j, k, err)
