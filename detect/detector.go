@@ -175,17 +175,7 @@ func ruleInfo(m *sigma.Meta, path string) alert.Rule {
 	}
 }
 
-// hostFields are where the different formats keep the host name.
-var hostFields = []string{"Computer", "host.name", "hostname", "Hostname", "host", "agent.hostname", "computer_name"}
-
-func hostOf(ev *event.Event) string {
-	for _, f := range hostFields {
-		if v, ok := ev.Get(f); ok && v.Str != "" {
-			return v.Str
-		}
-	}
-	return ""
-}
+func hostOf(ev *event.Event) string { return ev.Host() }
 
 // sigmaHQLink returns the rule's page in the SigmaHQ repository when the
 // path lies in one of SigmaHQ's rule folders.

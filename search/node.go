@@ -101,21 +101,12 @@ func (n hostNode) match(e *event.Event) bool {
 
 func (n timeNode) match(e *event.Event) bool { return n.b.test(e.Time) }
 
-// hostFields are the fields that name an event's host, best first, as the
-// store reads them to file each event under its host (store/sqlite's
-// eventHost, held to it by storetest). host:X must see the same host for
-// Filter's Host to lose no match.
-var hostFields = [...]string{"Computer", "host.name", "hostname", "Hostname", "host"}
-
 // hostOf returns the event's host value, pointing into its fields: the
-// first non-empty value of the best-ranked name in hostFields.
+// host the store files the event under (event.Host), so that host:X sees
+// the same host as Filter's Host and loses no match.
 func hostOf(e *event.Event) *event.Value {
-	for _, name := range hostFields {
-		for i := range e.Fields {
-			if f := &e.Fields[i]; f.Name == name && f.Value.Str != "" {
-				return &f.Value
-			}
-		}
+	if i := e.HostIndex(); i >= 0 {
+		return &e.Fields[i].Value
 	}
 	return nil
 }

@@ -19,31 +19,8 @@ const cancelCheckRows = 64
 
 const insertEventSQL = `INSERT INTO events (id, time, host, data) VALUES (?, ?, ?, ?)`
 
-// hostFields are the fields that name an event's host, best first: EVTX's
-// Computer, then ECS, then the spellings syslog and JSON sources use.
-var hostFields = [...]string{"Computer", "host.name", "hostname", "Hostname", "host"}
-
-// eventHost returns the first non-empty value of hostFields in e, in one
-// pass over its fields.
-func eventHost(e *event.Event) string {
-	best, host := len(hostFields), ""
-	for i := range e.Fields {
-		f := &e.Fields[i]
-		if f.Value.Str == "" {
-			continue
-		}
-		for rank := 0; rank < best; rank++ {
-			if f.Name == hostFields[rank] {
-				best, host = rank, f.Value.Str
-				break
-			}
-		}
-		if best == 0 {
-			break
-		}
-	}
-	return host
-}
+// eventHost is the host an event is filed under (event.Host).
+func eventHost(e *event.Event) string { return e.Host() }
 
 // encodedBatch holds a batch's encodings in one buffer, reused across
 // batches: ingest appends many batches of similar size.
