@@ -104,6 +104,9 @@ func loadRules(cfg Config) (*detect.Engine, *RuleStatus, error) {
 	}
 	st := &RuleStatus{Loaded: time.Now().UTC(), Sources: sources}
 	for _, r := range rs.Status {
+		if r.Err == nil && (r.Kind == "rule" || r.Kind == "correlation") {
+			st.Rules++
+		}
 		if r.Err != nil {
 			st.Failed++
 			if len(st.Failures) < 200 {
@@ -112,7 +115,6 @@ func loadRules(cfg Config) (*detect.Engine, *RuleStatus, error) {
 		}
 	}
 	engine := detect.New(rs, detect.Options{})
-	st.Rules = engine.Rules() + len(rs.Correlations)
 	if st.Rules == 0 {
 		return nil, nil, fmt.Errorf("rules: none of the %d rules loaded", len(rs.Status))
 	}

@@ -1,0 +1,165 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bulwarkhq/bulwark/store"
+)
+
+func TestConfigPrecedence(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bulwark.yml")
+	yml := "listen: 127.0.0.1:9000\ndata_dir: /var/lib/bulwark\nretention: 90d\nsyslog:\n  udp: 127.0.0.1:5514\nrules:\n  min_level: medium\n"
+	if err := os.WriteFile(path, []byte(yml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := LoadConfigFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"BULWARK_LISTEN": "127.0.0.1:9100", "BULWARK_RETENTION": "7d"}
+	if err := c.ApplyEnv(func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	c.Defaults()
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:9100" || c.DataDir != "/var/lib/bulwark" || time.Duration(c.Retention) != 7*24*time.Hour ||
+		c.Syslog.UDP != "127.0.0.1:5514" || c.Rules.MinLevel != "medium" || c.Limits.QueueEvents != 32768 {
+		t.Errorf("merged config: %+v", c)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	for _, tc := range []struct{ yml, want string }{
+		{"listne: 127.0.0.1:1\n", "field listne not found"},
+		{"retention: soon\n", "invalid duration"},
+		{"log:\n  format: xml\n", "log format"},
+		{"syslog:\n  tls: 127.0.0.1:6514\n", "needs tls_cert"},
+		{"syslog:\n  udp: 0.0.0.0:514\n", "reachable from the network"},
+	} {
+		path := filepath.Join(t.TempDir(), "c.yml")
+		os.WriteFile(path, []byte(tc.yml), 0o600)
+		c, err := LoadConfigFile(path)
+		if err == nil {
+			c.Defaults()
+			err = c.Validate()
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want an error containing %q", tc.yml, err, tc.want)
+		}
+	}
+}
+
+// TestReloadKeepsWorkingRules reloads a rule set, then breaks the rule
+// directory and checks the running rules stay.
+func TestReloadKeepsWorkingRules(t *testing.T) {
+	dir := t.TempDir()
+	rule := `title: Test Rule
+id: 0b0e9bc4-55d1-4c3b-9a1e-6d1d3c0a0001
+logsource: {product: windows, category: process_creation}
+detection:
+    sel: {Image|endswith: '\evil.exe'}
+    condition: sel
+level: high
+`
+	os.WriteFile(filepath.Join(dir, "r.yml"), []byte(rule), 0o600)
+	cfg := Config{DataDir: t.TempDir()}
+	cfg.Rules.Dirs = []string{dir}
+	cfg.Rules.NoBuiltin = true
+	s, err := New(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.st.Close()
+	before := s.pipe.Engine()
+	if st, err := s.ReloadRules(); err != nil || st.Rules != 1 {
+		t.Fatalf("reload: %+v, %v", st, err)
+	}
+	if s.pipe.Engine() == before {
+		t.Error("reload did not swap the engine")
+	}
+	working := s.pipe.Engine()
+	os.RemoveAll(dir)
+	if _, err := s.ReloadRules(); err == nil {
+		t.Fatal("reload of a missing rule directory succeeded")
+	}
+	if s.pipe.Engine() != working || s.rules.Load().Rules != 1 {
+		t.Error("a failed reload replaced the running rules")
+	}
+}
+
+// TestUploadAndSearch uploads an NDJSON file through the API, waits for
+// detection, and finds the events by search and the alert by listing.
+func TestUploadAndSearch(t *testing.T) {
+	s, base := newTestServer(t)
+	ingest := tokenFor(t, s, store.RoleIngest)
+	viewer := tokenFor(t, s, store.RoleViewer)
+	ndjson := `{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":1,"Computer":"ws1","UtcTime":"2026-11-27 10:00:00.000","Image":"C:\\Windows\\System32\\rundll32.exe","CommandLine":"rundll32.exe C:\\Windows\\System32\\comsvcs.dll, MiniDump 624 C:\\temp\\l.dmp full"}
+{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":1,"Computer":"ws2","UtcTime":"2026-11-27 10:00:01.000","Image":"C:\\Windows\\notepad.exe","CommandLine":"notepad.exe"}
+`
+	req, _ := http.NewRequest("POST", base+"/api/v1/ingest?name=x.ndjson", strings.NewReader(ndjson))
+	req.Header.Set("Authorization", "Bearer "+ingest)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"events": 2`) && !strings.Contains(string(body), `"events":2`) {
+		t.Fatalf("upload: %s %s", resp.Status, body)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for s.pipe.Lag() > 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	get := func(path string, out any) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", base+path, nil)
+		req.Header.Set("Authorization", "Bearer "+viewer)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			data, _ := io.ReadAll(resp.Body)
+			t.Fatalf("GET %s: %s %s", path, resp.Status, data)
+		}
+		json.NewDecoder(resp.Body).Decode(out)
+	}
+	var found struct {
+		Events []struct {
+			ID    int64 `json:"id"`
+			Event struct {
+				Fields map[string]any `json:"fields"`
+			} `json:"event"`
+		} `json:"events"`
+	}
+	get("/api/v1/events?q="+urlQuery(`Image:*\rundll32.exe AND CommandLine:*minidump*`), &found)
+	if len(found.Events) != 1 || found.Events[0].Event.Fields["Computer"] != "ws1" {
+		t.Errorf("search found %+v, want the rundll32 event on ws1", found.Events)
+	}
+	var alerts struct {
+		Alerts []store.StoredAlert `json:"alerts"`
+	}
+	get("/api/v1/alerts?host=ws1", &alerts)
+	if len(alerts.Alerts) == 0 {
+		t.Fatal("no alert for the LSASS dump on ws1")
+	}
+	if a := alerts.Alerts[0]; a.EventID != found.Events[0].ID {
+		t.Errorf("alert on event %d, want %d", a.EventID, found.Events[0].ID)
+	}
+}
+
+func urlQuery(q string) string { return url.QueryEscape(q) }
