@@ -20,6 +20,10 @@ import (
 	"github.com/bulwarkhq/bulwark/store"
 )
 
+// AnyRole marks routes open to every authenticated caller, whatever its
+// role.
+const AnyRole store.Role = "any"
+
 // Route is one entry of the HTTP API. The table is data so that tests can
 // walk every route (the route-by-role test does).
 type Route struct {
@@ -45,8 +49,8 @@ func (s *Server) Routes() []Route {
 		{"GET", "/metrics", store.RoleViewer, 0, "Prometheus metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{})},
 
 		{"POST", "/api/v1/login", "", lim.APIBodyBytes, "log in with user and password; sets the session cookie", s.api(s.login)},
-		{"POST", "/api/v1/logout", store.RoleIngest, lim.APIBodyBytes, "end the session", s.api(s.logout)},
-		{"GET", "/api/v1/me", store.RoleIngest, 0, "who the caller is", s.api(s.me)},
+		{"POST", "/api/v1/logout", AnyRole, lim.APIBodyBytes, "end the session", s.api(s.logout)},
+		{"GET", "/api/v1/me", AnyRole, 0, "who the caller is", s.api(s.me)},
 
 		{"GET", "/api/v1/events", store.RoleViewer, 0, "search events: q (docs/search.md), limit", s.api(s.searchEvents)},
 		{"GET", "/api/v1/events/{id}", store.RoleViewer, 0, "one event", s.api(s.getEvent)},
@@ -127,6 +131,8 @@ func (s *Server) routes() http.Handler {
 		h := rt.handler
 		switch {
 		case rt.Role == "":
+		case rt.Role == AnyRole:
+			h = s.requireAny(h)
 		case strings.HasPrefix(rt.Path, "/services/collector"):
 			h = hecAuth.Require(rt.Role, h)
 		default:
@@ -140,6 +146,18 @@ func (s *Server) routes() http.Handler {
 		mux.Handle(rt.Method+" "+rt.Path, h)
 	}
 	return s.logRequests(securityHeaders(mux))
+}
+
+// requireAny authenticates the caller without asking for a role.
+func (s *Server) requireAny(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.auth.Authenticate(r)
+		if err != nil {
+			s.auth.WriteError(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(auth.NewContext(r.Context(), p)))
+	})
 }
 
 // limitBody caps the request body; 0 means no body is expected (a small

@@ -163,3 +163,27 @@ func TestUploadAndSearch(t *testing.T) {
 }
 
 func urlQuery(q string) string { return url.QueryEscape(q) }
+
+// TestREADMEConfig checks that the configuration example in the README
+// loads and validates.
+func TestREADMEConfig(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "```yaml\n")
+	block, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("no yaml block in README.md")
+	}
+	path := filepath.Join(t.TempDir(), "bulwark.yml")
+	os.WriteFile(path, []byte(block), 0o600)
+	c, err := LoadConfigFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Defaults()
+	if err := c.Validate(); err != nil {
+		t.Errorf("README's configuration: %v", err)
+	}
+}
