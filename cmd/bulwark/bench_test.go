@@ -92,10 +92,32 @@ func BenchmarkServeIngest(b *testing.B) {
 	p99 := latencies[len(latencies)*99/100]
 	b.ReportMetric(float64(sent)/elapsed.Seconds(), "events/s")
 	b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ack-ms")
-	b.ReportMetric(float64(srv.PeakRSS())/1024, "peak-RSS-MiB")
+	if os.Getenv("BULWARK_E2E_WRAP") == "" {
+		b.ReportMetric(float64(srv.PeakRSS())/1024, "peak-RSS-MiB")
+	}
 	var st stats
 	admin.do("GET", "/api/v1/stats", nil, &st)
 	b.ReportMetric(float64(st.Alerts)/float64(b.N), "alerts/op")
+	if testing.Verbose() {
+		resp, err := admin.raw("GET", "/metrics", nil, "")
+		if err == nil {
+			data, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			for _, line := range strings.Split(string(data), "\n") {
+				if strings.HasPrefix(line, "bulwark_") && (strings.Contains(line, "_sum") || strings.Contains(line, "_count") || strings.Contains(line, "_total")) {
+					b.Log(line)
+				}
+			}
+		}
+	}
+	if os.Getenv("BULWARK_E2E_WRAP") != "" {
+		srv.Stop()
+		for _, line := range strings.Split(srv.Log(), "\n") {
+			if strings.Contains(line, "Maximum resident") || strings.Contains(line, "Elapsed (wall") || strings.Contains(line, "Percent of CPU") {
+				b.Log(strings.TrimSpace(line))
+			}
+		}
+	}
 }
 
 // hecBodies renders every event of the EVTX files under dir as HEC

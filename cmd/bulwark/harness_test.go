@@ -74,7 +74,18 @@ func startServer(t testing.TB, dir string, args ...string) *proc {
 	t.Helper()
 	bin := binary(t)
 	args = append([]string{"serve", "--data", dir, "--listen", "127.0.0.1:0"}, args...)
-	cmd := exec.Command(bin, args...)
+	// BULWARK_E2E_WRAP runs the server under another command, such as
+	// "/usr/bin/time -v" for a whole-process measurement; its report
+	// lands in the server log.
+	var cmd *exec.Cmd
+	if wrap := strings.Fields(os.Getenv("BULWARK_E2E_WRAP")); len(wrap) > 0 {
+		cmd = exec.Command(wrap[0], append(append(wrap[1:], bin), args...)...)
+	} else {
+		cmd = exec.Command(bin, args...)
+	}
+	// A process group of its own, so that signals reach the server through
+	// any wrapper.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	// Keep the tests off the downloaded rules of whoever runs them.
 	cmd.Env = append(os.Environ(), "BULWARK_DATA_DIR="+filepath.Join(dir, "userdata"))
 	stderr, err := cmd.StderrPipe()
@@ -102,8 +113,10 @@ func startServer(t testing.TB, dir string, args ...string) *proc {
 				ready <- m[1]
 			}
 		}
+		// Wait only after reading to the end: it closes the pipe.
+		cmd.Wait()
+		close(p.exited)
 	}()
-	go func() { cmd.Wait(); close(p.exited) }()
 	select {
 	case p.Base = <-ready:
 	case <-p.exited:
@@ -128,14 +141,15 @@ func (p *proc) Log() string {
 	return p.log.String()
 }
 
-// Stop asks the server to shut down (SIGTERM) and waits.
+// Stop asks the server to shut down (SIGINT, which a wrapping
+// /usr/bin/time ignores so as to report after it) and waits.
 func (p *proc) Stop() {
 	select {
 	case <-p.exited:
 		return
 	default:
 	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
+	syscall.Kill(-p.cmd.Process.Pid, syscall.SIGINT)
 	select {
 	case <-p.exited:
 	case <-time.After(60 * time.Second):
@@ -145,7 +159,7 @@ func (p *proc) Stop() {
 
 // Kill ends the server with SIGKILL, as a crash or the OOM killer would.
 func (p *proc) Kill() {
-	p.cmd.Process.Kill()
+	syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 	<-p.exited
 }
 
