@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -35,6 +36,8 @@ type detection struct {
 	eventID   int64 // id of the event being processed
 	alerts    []store.StoredAlert
 	lastSync  time.Time
+	commits   chan commitReq // to the committer
+	commitErr chan error     // the committer's failure, if any
 
 	// streamTime is the newest event time seen, and seenAt when that
 	// was: correlation windows close on stream time, which runs on with
@@ -46,8 +49,23 @@ type detection struct {
 // Events it has not reached by then are left for the next start, which
 // resumes from the committed position: shutdown does not wait for a
 // backlog.
-func (p *Pipeline) detectLoop(through int64) error {
-	dt := &detection{p: p, through: through, committed: through, lastSync: time.Now()}
+func (p *Pipeline) detectLoop(through int64) (err error) {
+	dt := &detection{p: p, through: through, committed: through, lastSync: time.Now(),
+		commits: make(chan commitReq, 2), commitErr: make(chan error, 1)}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		dt.commitLoop()
+	}()
+	defer func() {
+		close(dt.commits)
+		<-done
+		select {
+		case cerr := <-dt.commitErr:
+			err = errors.Join(err, cerr)
+		default:
+		}
+	}()
 	if err := dt.catchUp(p.lastID.Load()); err != nil {
 		return err
 	}
@@ -194,20 +212,51 @@ func (dt *detection) advance(id int64) error {
 	return nil
 }
 
-// commit stores the pending alerts and the detection position in one
-// transaction. It retries, since giving up would stop detection for good.
+// commitReq is a commit handed to the committer: alerts and the position
+// they bring detection to.
+type commitReq struct {
+	alerts  []store.StoredAlert
+	through int64
+}
+
+// commit hands the pending alerts and the detection position to the
+// committer, which stores them in one transaction while detection goes on
+// with the next events. It fails once the committer has failed.
 func (dt *detection) commit() error {
-	var err error
-	for attempt := 0; attempt < 5; attempt++ {
-		if err = dt.p.st.AddAlerts(context.Background(), dt.alerts, dt.through); err == nil {
-			dt.alerts = dt.alerts[:0]
-			dt.committed = dt.through
-			dt.lastSync = time.Now()
-			dt.p.detectedThrough.Store(dt.through)
-			return nil
-		}
-		dt.p.log.Error("storing alerts failed; retrying", "err", err, "attempt", attempt+1)
-		time.Sleep(time.Duration(attempt+1) * 200 * time.Millisecond)
+	select {
+	case err := <-dt.commitErr:
+		dt.commitErr <- err
+		return err
+	default:
 	}
-	return fmt.Errorf("pipeline: store alerts: %w", err)
+	dt.commits <- commitReq{alerts: dt.alerts, through: dt.through}
+	dt.alerts = nil
+	dt.committed = dt.through
+	dt.lastSync = time.Now()
+	return nil
+}
+
+// commitLoop stores what commit hands over, in order. It retries, since
+// giving up stops detection for good; after that it only drains.
+func (dt *detection) commitLoop() {
+	failed := false
+	for req := range dt.commits {
+		if failed {
+			continue
+		}
+		var err error
+		for attempt := 0; attempt < 5; attempt++ {
+			if err = dt.p.st.AddAlerts(context.Background(), req.alerts, req.through); err == nil {
+				break
+			}
+			dt.p.log.Error("storing alerts failed; retrying", "err", err, "attempt", attempt+1)
+			time.Sleep(time.Duration(attempt+1) * 200 * time.Millisecond)
+		}
+		if err != nil {
+			failed = true
+			dt.commitErr <- fmt.Errorf("pipeline: store alerts: %w", err)
+			continue
+		}
+		dt.p.detectedThrough.Store(req.through)
+	}
 }

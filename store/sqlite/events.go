@@ -65,7 +65,7 @@ func (db *DB) AppendEvents(ctx context.Context, evs []event.Event) (int64, error
 	defer b.release()
 	b.encode(evs)
 
-	tx, err := db.write.BeginTx(ctx, nil)
+	tx, err := db.ewrite.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: append events: %w", err)
 	}
@@ -108,7 +108,7 @@ func (db *DB) AppendEvents(ctx context.Context, evs []event.Event) (int64, error
 // decoding each into the same StoredEvent.
 func (db *DB) ScanEvents(ctx context.Context, f store.EventFilter, fn func(*store.StoredEvent) error) error {
 	query, args := eventQuery(f)
-	rows, err := db.read.QueryContext(ctx, query, args...)
+	rows, err := db.eread.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("sqlite: scan events: %w", err)
 	}
@@ -177,7 +177,7 @@ func eventQuery(f store.EventFilter) (string, []any) {
 // after retention deleted that event.
 func (db *DB) LastEventID(ctx context.Context) (int64, error) {
 	var id int64
-	if err := db.read.QueryRowContext(ctx, `SELECT last FROM event_ids WHERE id = 1`).Scan(&id); err != nil {
+	if err := db.eread.QueryRowContext(ctx, `SELECT last FROM event_ids WHERE id = 1`).Scan(&id); err != nil {
 		return 0, fmt.Errorf("sqlite: last event id: %w", err)
 	}
 	return id, nil
@@ -192,7 +192,7 @@ func (db *DB) DeleteEventsBefore(ctx context.Context, t time.Time) (int64, error
 	before := unixNanos(t)
 	var total int64
 	for {
-		res, err := db.write.ExecContext(ctx,
+		res, err := db.ewrite.ExecContext(ctx,
 			`DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < ? LIMIT ?)`,
 			before, db.opts.DeleteBatch)
 		if err != nil {
@@ -212,7 +212,7 @@ func (db *DB) DeleteEventsBefore(ctx context.Context, t time.Time) (int64, error
 // CountEvents counts the rows; SQLite walks the smallest index to do so.
 func (db *DB) CountEvents(ctx context.Context) (int64, error) {
 	var n int64
-	if err := db.read.QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&n); err != nil {
+	if err := db.eread.QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("sqlite: count events: %w", err)
 	}
 	return n, nil

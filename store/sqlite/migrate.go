@@ -6,8 +6,8 @@ import (
 	"fmt"
 )
 
-// migrations are the schema's history, applied in order. Step i brings the
-// schema to version i+1. Never edit a step that has shipped: databases in
+// eventMigrations are events.db's schema history, applied in order. Step
+// i brings the schema to version i+1. Never edit a step that has shipped: databases in
 // the field have run it. Append a new one.
 //
 // Times are unix nanoseconds (0 for unset). An id is never given out twice,
@@ -16,7 +16,7 @@ import (
 // that; events keep their own counter in event_ids instead, bumped once per
 // batch, because AUTOINCREMENT updates its counter once per inserted row and
 // that cost a fifth of ingest throughput.
-var migrations = []string{
+var eventMigrations = []string{
 	// 1: the first schema.
 	`
 CREATE TABLE events (
@@ -34,7 +34,13 @@ CREATE TABLE event_ids (
 	last INTEGER NOT NULL
 );
 INSERT INTO event_ids (id, last) VALUES (1, 0);
+`,
+}
 
+// migrations are bulwark.db's history, in the same way.
+var migrations = []string{
+	// 1: the first schema.
+	`
 CREATE TABLE alerts (
 	id       INTEGER PRIMARY KEY AUTOINCREMENT,
 	time     INTEGER NOT NULL,
@@ -121,12 +127,8 @@ CREATE TABLE settings (
 `,
 }
 
-// migrate brings the schema up to date in one transaction, so that a crash
-// or a failing step leaves the database as it was.
-func migrate(ctx context.Context, db *sql.DB) error {
-	return migrateTo(ctx, db, migrations)
-}
-
+// migrateTo brings a schema up to date in one transaction, so that a
+// crash or a failing step leaves the database as it was.
 func migrateTo(ctx context.Context, db *sql.DB, steps []string) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {

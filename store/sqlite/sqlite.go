@@ -1,8 +1,13 @@
-// Package sqlite is the default store: one SQLite database file in the data
-// directory, through the pure-Go driver modernc.org/sqlite so that the server
-// stays a single static binary.
+// Package sqlite is the default store: two SQLite database files in the
+// data directory, through the pure-Go driver modernc.org/sqlite so that the
+// server stays a single static binary. events.db holds the event log;
+// bulwark.db everything else (alerts and how far detection has come,
+// cases, users, tokens, sessions, audit, settings). SQLite admits one
+// writer per file, and ingest writes events while detection writes alerts:
+// in one file each waited for the other's transactions, and the server's
+// throughput was that of the two paths in series.
 //
-// Writes go through one connection, because SQLite admits one writer at a
+// Writes to each file go through one connection, because SQLite admits one writer at a
 // time anyway and a single connection turns lock contention into an orderly
 // queue in database/sql. Reads use a separate pool of read-only connections:
 // in WAL mode readers see the last committed state without blocking the
@@ -32,8 +37,12 @@ import (
 	"github.com/bulwarkhq/bulwark/store"
 )
 
-// FileName is the database file Open creates in its directory.
-const FileName = "bulwark.db"
+// FileName is the main database file Open creates in its directory, and
+// EventsFileName the event log's.
+const (
+	FileName       = "bulwark.db"
+	EventsFileName = "events.db"
+)
 
 // Options tune the store. The zero value is a sensible default.
 type Options struct {
@@ -64,8 +73,10 @@ func (o Options) withDefaults() Options {
 // DB is a store.Store kept in one SQLite database. It is safe for
 // concurrent use.
 type DB struct {
-	write       *sql.DB // one connection: every write, in order
-	read        *sql.DB // read-only connections for queries and scans
+	write       *sql.DB // bulwark.db: one connection, every write in order
+	read        *sql.DB // bulwark.db: read-only connections for queries
+	ewrite      *sql.DB // events.db, the same way
+	eread       *sql.DB
 	insertEvent *sql.Stmt
 	opts        Options
 	closeOnce   sync.Once
@@ -81,20 +92,44 @@ func Open(ctx context.Context, dir string, opts Options) (*DB, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
-	path, err := filepath.Abs(filepath.Join(dir, FileName))
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: open: %w", err)
-	}
-	if err := createPrivate(path); err != nil {
-		return nil, fmt.Errorf("sqlite: open: %w", err)
-	}
-
 	db := &DB{opts: opts}
-	if err := db.open(ctx, path); err != nil {
+	if err := db.openFiles(ctx, dir); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		return nil, err
 	}
 	return db, nil
+}
+
+// openFiles opens both database files.
+func (db *DB) openFiles(ctx context.Context, dir string) error {
+	var err error
+	if db.write, db.read, err = db.openFile(ctx, dir, FileName, migrations); err != nil {
+		return err
+	}
+	if db.ewrite, db.eread, err = db.openFile(ctx, dir, EventsFileName, eventMigrations); err != nil {
+		return err
+	}
+	if db.insertEvent, err = db.ewrite.PrepareContext(ctx, insertEventSQL); err != nil {
+		return fmt.Errorf("sqlite: open %s: prepare event insert: %w", EventsFileName, err)
+	}
+	return nil
+}
+
+// openFile opens one database file in dir, creating it private to the
+// owner, and brings its schema up to date with steps.
+func (db *DB) openFile(ctx context.Context, dir, name string, steps []string) (write, read *sql.DB, err error) {
+	path, err := filepath.Abs(filepath.Join(dir, name))
+	if err != nil {
+		return nil, nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	if err := createPrivate(path); err != nil {
+		return nil, nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	write, read, err = db.open(ctx, path, steps)
+	if err != nil {
+		return write, read, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return write, read, nil
 }
 
 // createPrivate creates the database file, if missing, readable by the
@@ -125,7 +160,7 @@ func createPrivate(path string) error {
 	return nil
 }
 
-func (db *DB) open(ctx context.Context, path string) error {
+func (db *DB) open(ctx context.Context, path string, steps []string) (write, read *sql.DB, err error) {
 	timeout := strconv.FormatInt(db.opts.BusyTimeout.Milliseconds(), 10)
 	writeParams := url.Values{
 		"_busy_timeout": {timeout},
@@ -152,19 +187,15 @@ func (db *DB) open(ctx context.Context, path string) error {
 		// timeout.
 		"_txlock": {"immediate"},
 	}
-	var err error
-	if db.write, err = sql.Open("sqlite", dsn(path, writeParams)); err != nil {
-		return err
+	if write, err = sql.Open("sqlite", dsn(path, writeParams)); err != nil {
+		return nil, nil, err
 	}
-	db.write.SetMaxOpenConns(1)
-	db.write.SetMaxIdleConns(1)
-	db.write.SetConnMaxLifetime(0)
-	db.write.SetConnMaxIdleTime(0)
-	if err := migrate(ctx, db.write); err != nil {
-		return err
-	}
-	if db.insertEvent, err = db.write.PrepareContext(ctx, insertEventSQL); err != nil {
-		return fmt.Errorf("prepare event insert: %w", err)
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+	if err := migrateTo(ctx, write, steps); err != nil {
+		return write, nil, err
 	}
 
 	readParams := url.Values{
@@ -173,15 +204,15 @@ func (db *DB) open(ctx context.Context, path string) error {
 		"mode":          {"ro"},
 		"_busy_timeout": {timeout},
 	}
-	if db.read, err = sql.Open("sqlite", dsn(path, readParams)); err != nil {
-		return err
+	if read, err = sql.Open("sqlite", dsn(path, readParams)); err != nil {
+		return write, nil, err
 	}
-	db.read.SetMaxOpenConns(db.opts.Readers)
-	db.read.SetMaxIdleConns(db.opts.Readers)
-	if err := db.read.PingContext(ctx); err != nil {
-		return fmt.Errorf("open read pool: %w", err)
+	read.SetMaxOpenConns(db.opts.Readers)
+	read.SetMaxIdleConns(db.opts.Readers)
+	if err := read.PingContext(ctx); err != nil {
+		return write, read, fmt.Errorf("open read pool: %w", err)
 	}
-	return nil
+	return write, read, nil
 }
 
 // dsn builds a file: URI, which SQLite needs to honour mode=ro, with the
@@ -198,11 +229,10 @@ func (db *DB) Close() error {
 		if db.insertEvent != nil {
 			errs = append(errs, db.insertEvent.Close())
 		}
-		if db.read != nil {
-			errs = append(errs, db.read.Close())
-		}
-		if db.write != nil {
-			errs = append(errs, db.write.Close())
+		for _, c := range []*sql.DB{db.eread, db.ewrite, db.read, db.write} {
+			if c != nil {
+				errs = append(errs, c.Close())
+			}
 		}
 		if err := errors.Join(errs...); err != nil {
 			db.closeErr = fmt.Errorf("sqlite: close: %w", err)

@@ -93,7 +93,7 @@ func TestOpenCreatesPrivateFiles(t *testing.T) {
 	if _, err := db.AppendEvents(t.Context(), []event.Event{storetest.WindowsEvent(0, time.Now())}); err != nil {
 		t.Fatal(err)
 	}
-	for path, want := range map[string]os.FileMode{dir: 0o700 | os.ModeDir, filepath.Join(dir, FileName): 0o600} {
+	for path, want := range map[string]os.FileMode{dir: 0o700 | os.ModeDir, filepath.Join(dir, FileName): 0o600, filepath.Join(dir, EventsFileName): 0o600} {
 		st, err := os.Stat(path)
 		if err != nil {
 			t.Fatal(err)
@@ -186,7 +186,7 @@ func TestScanReportsCorruptEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.write.Exec(`UPDATE events SET data = x'0100ff' WHERE id = ?`, first); err != nil {
+	if _, err := db.ewrite.Exec(`UPDATE events SET data = x'0100ff' WHERE id = ?`, first); err != nil {
 		t.Fatal(err)
 	}
 	err = db.ScanEvents(ctx, store.EventFilter{}, func(*store.StoredEvent) error { return nil })
