@@ -94,6 +94,11 @@ func (s *Server) Routes() []Route {
 // shed refuses ingest requests while the queue is full, before their
 // bodies are read and decoded: under overload the CPU goes to the events
 // that can be accepted, not to decoding ones that will be refused.
+//
+// It also bounds how many ingest requests are decoded at once. The writer
+// and the detector are one goroutine each; every further decoding request
+// competes with them for the cores, and on a small box more decoders only
+// starve the two stages that set the pace.
 func (s *Server) shed(busy func(http.ResponseWriter), next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.pipe.Full() {
@@ -101,7 +106,13 @@ func (s *Server) shed(busy func(http.ResponseWriter), next http.Handler) http.Ha
 			busy(w)
 			return
 		}
+		select {
+		case s.decoding <- struct{}{}:
+		case <-r.Context().Done():
+			return
+		}
 		next.ServeHTTP(w, r)
+		<-s.decoding
 	})
 }
 

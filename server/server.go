@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,9 +39,10 @@ type Server struct {
 	reloadMu sync.Mutex // one rule reload at a time
 	rules    atomic.Pointer[RuleStatus]
 
-	handler http.Handler
-	ready   atomic.Bool
-	addr    atomic.Pointer[string]
+	handler  http.Handler
+	decoding chan struct{} // slots for ingest requests being decoded
+	ready    atomic.Bool
+	addr     atomic.Pointer[string]
 }
 
 // RuleStatus describes the rule set detection runs.
@@ -81,7 +83,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, st: st, reg: prometheus.NewRegistry()}
+	s := &Server{cfg: cfg, log: log, st: st, reg: prometheus.NewRegistry(),
+		decoding: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1))}
 	s.rules.Store(status)
 	metrics := pipeline.NewMetrics()
 	s.pipe = pipeline.New(st, engine, pipeline.Options{
