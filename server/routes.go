@@ -106,14 +106,39 @@ func (s *Server) shed(busy func(http.ResponseWriter), next http.Handler) http.Ha
 			busy(w)
 			return
 		}
-		select {
-		case s.decoding <- struct{}{}:
-		case <-r.Context().Done():
+		if !s.decodeSlot(r) {
+			w.Header().Set("Retry-After", strconv.Itoa(ingest.RetryAfterSeconds))
+			busy(w)
 			return
 		}
 		next.ServeHTTP(w, r)
 		<-s.decoding
 	})
+}
+
+// decodeWait is how long an ingest request waits for a decoding slot
+// before it is told to retry: waiting is back-pressure too, but a sender
+// that is refused promptly can spread its retries.
+const decodeWait = 500 * time.Millisecond
+
+// decodeSlot takes a decoding slot, waiting up to decodeWait, and reports
+// whether it got one.
+func (s *Server) decodeSlot(r *http.Request) bool {
+	select {
+	case s.decoding <- struct{}{}:
+		return true
+	default:
+	}
+	t := time.NewTimer(decodeWait)
+	defer t.Stop()
+	select {
+	case s.decoding <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
+	case <-r.Context().Done():
+		return false
+	}
 }
 
 func hecBusy(w http.ResponseWriter) {

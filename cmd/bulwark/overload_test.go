@@ -72,10 +72,12 @@ func TestOverload(t *testing.T) {
 		t.Fatal("nothing accepted")
 	}
 
-	// Phase 2: open loop at twice that rate, as senders that do not wait.
+	// Phase 2: open loop at twice that rate or more, as senders that do not
+	// wait. The ticker asks for 2.5x because it falls short of its rate on
+	// a busy machine; the log says what was offered.
 	var over loadResult
 	send = hecSender(srv.Base, token, batch, &over)
-	interval := time.Duration(float64(time.Second) * batch / (2 * rate))
+	interval := time.Duration(float64(time.Second) * batch / (2.5 * rate))
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	inflight := make(chan struct{}, 512)
