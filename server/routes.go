@@ -95,10 +95,10 @@ func (s *Server) Routes() []Route {
 // bodies are read and decoded: under overload the CPU goes to the events
 // that can be accepted, not to decoding ones that will be refused.
 //
-// It also bounds how many ingest requests are decoded at once. The writer
-// and the detector are one goroutine each; every further decoding request
-// competes with them for the cores, and on a small box more decoders only
-// starve the two stages that set the pace.
+// It also bounds how many ingest requests are decoded at once (one per
+// core): the writer and the detector are one goroutine each, and decoders
+// beyond the cores only compete with them and hold more batches in
+// memory.
 func (s *Server) shed(busy func(http.ResponseWriter), next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.pipe.Full() {

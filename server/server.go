@@ -40,7 +40,7 @@ type Server struct {
 	rules    atomic.Pointer[RuleStatus]
 
 	handler  http.Handler
-	decoding chan struct{} // slots for ingest requests being decoded
+	decoding chan struct{} // slots for ingest requests being decoded, one per core
 	ready    atomic.Bool
 	addr     atomic.Pointer[string]
 }
@@ -84,7 +84,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, st: st, reg: prometheus.NewRegistry(),
-		decoding: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1))}
+		decoding: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	s.rules.Store(status)
 	metrics := pipeline.NewMetrics()
 	s.pipe = pipeline.New(st, engine, pipeline.Options{
