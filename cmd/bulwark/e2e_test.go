@@ -23,22 +23,12 @@ import (
 	"github.com/bulwarkhq/bulwark/detect"
 	"github.com/bulwarkhq/bulwark/event"
 	"github.com/bulwarkhq/bulwark/internal/testdata"
+	"github.com/bulwarkhq/bulwark/logs"
 	"github.com/bulwarkhq/bulwark/logs/evtx"
 	"github.com/bulwarkhq/bulwark/logs/list"
 	"github.com/bulwarkhq/bulwark/rules"
 	"github.com/bulwarkhq/bulwark/sigma"
 )
-
-// e2eFiles are attack recordings from the shared EVTX set, chosen to raise
-// alerts of different rules; each is sent over one transport.
-var e2eFiles = []string{
-	"EVTX-ATTACK-SAMPLES/Credential Access/CA_Mimikatz_Memssp_Default_Logs_Sysmon_11.evtx",
-	"EVTX-ATTACK-SAMPLES/Execution/exec_sysmon_1_11_lolbin_rundll32_openurl_FileProtocolHandler.evtx",
-	"EVTX-ATTACK-SAMPLES/Lateral Movement/LM_sysmon_psexec_smb_meterpreter.evtx",
-	"EVTX-ATTACK-SAMPLES/Defense Evasion/DE_1102_security_log_cleared.evtx",
-	"EVTX-ATTACK-SAMPLES/Persistence/persist_valid_account_guest_rid_hijack.evtx",
-	"EVTX-ATTACK-SAMPLES/Credential Access/CA_DCSync_4662.evtx",
-}
 
 // readEVTX returns the events of one shared EVTX file.
 func readEVTX(t testing.TB, path string) []event.Event {
@@ -87,9 +77,10 @@ func ruleCounts(alerts []alert.Alert) map[string]int {
 	return m
 }
 
-// TestEndToEnd sends real attack events to the running binary over Splunk
-// HEC, OTLP/HTTP and syslog, and checks that the alerts the API returns are
-// the ones `bulwark detect` raises on the same EVTX files.
+// TestEndToEnd sends the events of every shared attack EVTX file to the
+// running binary, each file over one of Splunk HEC, OTLP/HTTP and syslog in
+// turn, and checks that the alerts the API returns are the ones `bulwark
+// detect` raises on the same files with the same rules.
 func TestEndToEnd(t *testing.T) {
 	dir := testdata.Path(t, "evtx")
 	ruleDir := testdata.Path(t, "sigma", "rules", "windows")
@@ -102,8 +93,19 @@ func TestEndToEnd(t *testing.T) {
 	rs := loadRules(t, ruleDir)
 	var want []alert.Alert
 	total := 0
-	for i, name := range e2eFiles {
-		evs := readEVTX(t, filepath.Join(dir, name))
+	var sent [3]int
+	all, err := logs.Files([]string{dir}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, fi := range all {
+		if filepath.Ext(fi.Path) == ".evtx" {
+			files = append(files, fi.Path)
+		}
+	}
+	for i, name := range files {
+		evs := readEVTX(t, name)
 		total += len(evs)
 		want = append(want, detectAll(rs, evs)...)
 		switch i % 3 {
@@ -114,9 +116,10 @@ func TestEndToEnd(t *testing.T) {
 		case 2:
 			sendSyslog(t, syslogAddr, evs, fieldsJSON)
 		}
-		t.Logf("%s: %d events over %s", filepath.Base(name), len(evs), []string{"HEC", "OTLP", "syslog"}[i%3])
+		sent[i%3] += len(evs)
 	}
-	st := admin.waitIngested(int64(total), time.Minute)
+	t.Logf("%d EVTX files, %d events: %d sent over HEC, %d over OTLP, %d over syslog", len(files), total, sent[0], sent[1], sent[2])
+	st := admin.waitIngested(int64(total), 5*time.Minute)
 	var got struct {
 		Alerts []alert.Alert `json:"alerts"`
 	}
