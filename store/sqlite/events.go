@@ -3,9 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"strconv"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -14,56 +15,79 @@ import (
 	"github.com/bulwarkhq/bulwark/store"
 )
 
-// cancelCheckRows is how often AppendEvents checks for cancellation.
-const cancelCheckRows = 64
+// The event log is stored in blocks: one row holds up to blockEvents
+// consecutive events, with the span of their times and, in a side table,
+// the hosts they are about. A row per event cost SQLite a b-tree insert in
+// the table and in each index for every event, which made the store the
+// server's slowest stage; a row per block costs one insert for hundreds of
+// events, and scans read whole blocks, which they did in effect anyway.
+// Filters narrow the scan to blocks whose id range, time span or host set
+// can hold a match, then test each event.
+//
+// A block's data is, per event: uvarint(id - first_id), uvarint(length),
+// event.AppendBinary. Ids within a block are consecutive when written;
+// retention may remove the older part of a block, leaving gaps.
+const blockEvents = 256
 
-const insertEventSQL = `INSERT INTO events (id, time, host, data) VALUES (?, ?, ?, ?)`
+const insertBlockSQL = `INSERT INTO event_blocks (first_id, last_id, count, min_time, max_time, data) VALUES (?, ?, ?, ?, ?, ?)`
 
 // eventHost is the host an event is filed under (event.Host).
 func eventHost(e *event.Event) string { return e.Host() }
 
-// encodedBatch holds a batch's encodings in one buffer, reused across
-// batches: ingest appends many batches of similar size.
-type encodedBatch struct {
-	buf   []byte
-	ends  []int // ends[i] is where event i's encoding ends in buf
-	hosts []string
-	times []int64
+// block is one encoded block being built or rewritten.
+type block struct {
+	first, last int64
+	count       int
+	minT, maxT  int64
+	data        []byte
+	hosts       []string // distinct, sorted
 }
 
-var batchPool = sync.Pool{New: func() any { return new(encodedBatch) }}
+func (b *block) reset(first int64) {
+	*b = block{first: first, data: b.data[:0], hosts: b.hosts[:0]}
+}
 
-func (b *encodedBatch) encode(evs []event.Event) {
-	b.buf, b.ends, b.hosts, b.times = b.buf[:0], b.ends[:0], b.hosts[:0], b.times[:0]
-	for i := range evs {
-		e := &evs[i]
-		b.buf = event.AppendBinary(b.buf, e)
-		b.ends = append(b.ends, len(b.buf))
-		b.hosts = append(b.hosts, eventHost(e))
-		b.times = append(b.times, unixNanos(e.Time))
+// add appends the encoding enc of an event with id, time t and host.
+func (b *block) add(id int64, t int64, host string, enc []byte) {
+	if b.count == 0 || t < b.minT {
+		b.minT = t
+	}
+	if b.count == 0 || t > b.maxT {
+		b.maxT = t
+	}
+	b.count++
+	b.last = id
+	b.data = binary.AppendUvarint(b.data, uint64(id-b.first))
+	b.data = binary.AppendUvarint(b.data, uint64(len(enc)))
+	b.data = append(b.data, enc...)
+	if host != "" {
+		if i, found := slices.BinarySearch(b.hosts, host); !found {
+			b.hosts = slices.Insert(b.hosts, i, host)
+		}
 	}
 }
 
-// release returns b to the pool, unless one huge batch made it too big to
-// be worth keeping.
-func (b *encodedBatch) release() {
-	if cap(b.buf) > 64<<20 {
-		return
-	}
-	clear(b.hosts) // let the events' strings go
-	batchPool.Put(b)
+// blockBuf holds the buffers of AppendEvents, reused across batches.
+type blockBuf struct {
+	enc []byte
+	b   block
 }
 
-// AppendEvents stores evs in one transaction. Encoding happens before the
-// transaction starts so that concurrent callers hold the single writer only
-// for the inserts themselves.
+var blockPool = sync.Pool{New: func() any { return new(blockBuf) }}
+
+// AppendEvents stores evs in one transaction, as blocks of up to
+// blockEvents.
 func (db *DB) AppendEvents(ctx context.Context, evs []event.Event) (int64, error) {
 	if len(evs) == 0 {
 		return 0, nil
 	}
-	b := batchPool.Get().(*encodedBatch)
-	defer b.release()
-	b.encode(evs)
+	buf := blockPool.Get().(*blockBuf)
+	defer func() {
+		if cap(buf.b.data) <= 64<<20 {
+			clear(buf.b.hosts)
+			blockPool.Put(buf)
+		}
+	}()
 
 	tx, err := db.ewrite.BeginTx(ctx, nil)
 	if err != nil {
@@ -79,24 +103,23 @@ func (db *DB) AppendEvents(ctx context.Context, evs []event.Event) (int64, error
 	}
 	firstID := last - int64(len(evs)) + 1
 
-	stmt := tx.StmtContext(ctx, db.insertEvent)
-	// The driver starts a goroutine per statement to watch a cancellable
-	// context, which costs more than the insert itself. Rows get a context
-	// that cannot be cancelled and the loop checks the caller's instead;
-	// the transaction still rolls back when ctx ends.
-	rowCtx := context.WithoutCancel(ctx)
-	start := 0
-	for i, end := range b.ends {
-		if i%cancelCheckRows == 0 && ctx.Err() != nil {
+	stmt := tx.StmtContext(ctx, db.insertBlock)
+	hostStmt := tx.StmtContext(ctx, db.insertBlockHost)
+	for start := 0; start < len(evs); start += blockEvents {
+		if ctx.Err() != nil {
 			return 0, fmt.Errorf("sqlite: append events: %w", ctx.Err())
 		}
-		// One row per statement: INSERTs of several rows measured slower
-		// with this driver.
-		_, err := stmt.ExecContext(rowCtx, firstID+int64(i), b.times[i], b.hosts[i], b.buf[start:end])
-		if err != nil {
+		end := min(start+blockEvents, len(evs))
+		b := &buf.b
+		b.reset(firstID + int64(start))
+		for i := start; i < end; i++ {
+			e := &evs[i]
+			buf.enc = event.AppendBinary(buf.enc[:0], e)
+			b.add(firstID+int64(i), unixNanos(e.Time), eventHost(e), buf.enc)
+		}
+		if err := insertBlock(ctx, stmt, hostStmt, b); err != nil {
 			return 0, fmt.Errorf("sqlite: append events: %w", err)
 		}
-		start = end
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("sqlite: append events: %w", err)
@@ -104,29 +127,126 @@ func (db *DB) AppendEvents(ctx context.Context, evs []event.Event) (int64, error
 	return firstID, nil
 }
 
+// insertBlock writes b and its hosts. The statements' context cannot be
+// cancelled: the driver watches a cancellable one with a goroutine per
+// statement, and the transaction rolls back on the caller's ctx anyway.
+func insertBlock(ctx context.Context, stmt, hostStmt *sql.Stmt, b *block) error {
+	ctx = context.WithoutCancel(ctx)
+	if _, err := stmt.ExecContext(ctx, b.first, b.last, b.count, b.minT, b.maxT, b.data); err != nil {
+		return err
+	}
+	for _, h := range b.hosts {
+		if _, err := hostStmt.ExecContext(ctx, h, b.first); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// entry is one event's place in a block's data.
+type entry struct {
+	id       int64
+	from, to int // the encoding is data[from:to]
+}
+
+// entries lists the events of a block, checking the framing.
+func entries(first int64, data []byte, out []entry) ([]entry, error) {
+	out = out[:0]
+	for off := 0; off < len(data); {
+		delta, n := binary.Uvarint(data[off:])
+		if n <= 0 {
+			return out, fmt.Errorf("block %d: bad id at byte %d", first, off)
+		}
+		off += n
+		size, n := binary.Uvarint(data[off:])
+		if n <= 0 || size > uint64(len(data)-off-n) {
+			return out, fmt.Errorf("block %d: bad length at byte %d", first, off)
+		}
+		off += n
+		out = append(out, entry{id: first + int64(delta), from: off, to: off + int(size)})
+		off += int(size)
+	}
+	return out, nil
+}
+
+// eventMatch tests the per-event conditions of a filter.
+type eventMatch struct {
+	afterID    int64
+	from, to   int64 // unix nanos; 0 when unbounded
+	hasFrom    bool
+	hasTo      bool
+	host       string
+	limit      int
+	desc       bool
+	seen, sent int
+}
+
+func newEventMatch(f store.EventFilter) eventMatch {
+	m := eventMatch{afterID: f.AfterID, host: f.Host, limit: f.Limit, desc: f.Desc}
+	if !f.From.IsZero() {
+		m.from, m.hasFrom = unixNanos(f.From), true
+	}
+	if !f.To.IsZero() {
+		m.to, m.hasTo = unixNanos(f.To), true
+	}
+	return m
+}
+
+func (m *eventMatch) match(e *event.Event) bool {
+	t := unixNanos(e.Time)
+	if m.hasFrom && t < m.from || m.hasTo && t >= m.to {
+		return false
+	}
+	return m.host == "" || eventHost(e) == m.host
+}
+
 // ScanEvents streams the selected events from a read-only connection,
 // decoding each into the same StoredEvent.
 func (db *DB) ScanEvents(ctx context.Context, f store.EventFilter, fn func(*store.StoredEvent) error) error {
-	query, args := eventQuery(f)
+	query, args := blockQuery(f)
 	rows, err := db.eread.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("sqlite: scan events: %w", err)
 	}
 	defer rows.Close()
+	m := newEventMatch(f)
 	var se store.StoredEvent
+	var first int64
 	var data sql.RawBytes // the driver's copy of the row, valid until Next
+	var es []entry
 	for rows.Next() {
-		if err := rows.Scan(&se.ID, &data); err != nil {
+		if err := rows.Scan(&first, &data); err != nil {
 			return fmt.Errorf("sqlite: scan events: %w", err)
 		}
-		if err := event.DecodeBinary(&se.Event, data); err != nil {
-			return fmt.Errorf("sqlite: scan events: event %d: %w", se.ID, err)
+		if es, err = entries(first, data, es); err != nil {
+			return fmt.Errorf("sqlite: scan events: %w", err)
 		}
-		if err := fn(&se); err != nil {
-			if errors.Is(err, store.ErrStop) {
+		if m.desc {
+			slices.Reverse(es)
+		}
+		for _, en := range es {
+			if en.id <= m.afterID {
+				continue
+			}
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("sqlite: scan events: %w", err)
+			}
+			if err := event.DecodeBinary(&se.Event, data[en.from:en.to]); err != nil {
+				return fmt.Errorf("sqlite: scan events: event %d: %w", en.id, err)
+			}
+			if !m.match(&se.Event) {
+				continue
+			}
+			se.ID = en.id
+			if err := fn(&se); err != nil {
+				if errors.Is(err, store.ErrStop) {
+					return nil
+				}
+				return err
+			}
+			if m.sent++; m.limit > 0 && m.sent >= m.limit {
 				return nil
 			}
-			return err
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -135,40 +255,37 @@ func (db *DB) ScanEvents(ctx context.Context, f store.EventFilter, fn func(*stor
 	return nil
 }
 
-// eventQuery builds the SELECT for f. Only the conditions f sets appear, so
-// that SQLite's planner sees which index fits.
-func eventQuery(f store.EventFilter) (string, []any) {
+// blockQuery selects the blocks that can hold events f selects. Only the
+// conditions f sets appear, so that SQLite's planner sees which index fits.
+func blockQuery(f store.EventFilter) (string, []any) {
 	var where []string
 	var args []any
 	if f.AfterID > 0 {
-		where = append(where, "id > ?")
+		where = append(where, "last_id > ?")
 		args = append(args, f.AfterID)
 	}
 	if !f.From.IsZero() {
-		where = append(where, "time >= ?")
+		where = append(where, "max_time >= ?")
 		args = append(args, unixNanos(f.From))
 	}
 	if !f.To.IsZero() {
-		where = append(where, "time < ?")
+		where = append(where, "min_time < ?")
 		args = append(args, unixNanos(f.To))
 	}
 	if f.Host != "" {
-		where = append(where, "host = ?")
+		where = append(where, "first_id IN (SELECT first_id FROM event_block_hosts WHERE host = ?)")
 		args = append(args, f.Host)
 	}
 	var q strings.Builder
-	q.WriteString("SELECT id, data FROM events")
+	q.WriteString("SELECT first_id, data FROM event_blocks")
 	if len(where) > 0 {
 		q.WriteString(" WHERE ")
 		q.WriteString(strings.Join(where, " AND "))
 	}
 	if f.Desc {
-		q.WriteString(" ORDER BY id DESC")
+		q.WriteString(" ORDER BY first_id DESC")
 	} else {
-		q.WriteString(" ORDER BY id")
-	}
-	if f.Limit > 0 {
-		q.WriteString(" LIMIT " + strconv.Itoa(f.Limit))
+		q.WriteString(" ORDER BY first_id")
 	}
 	return q.String(), args
 }
@@ -183,36 +300,152 @@ func (db *DB) LastEventID(ctx context.Context) (int64, error) {
 	return id, nil
 }
 
-// DeleteEventsBefore deletes in batches of Options.DeleteBatch, each its own
-// transaction, so that ingest gets the writer between batches.
+// DeleteEventsBefore removes whole blocks older than t, Options.DeleteBatch
+// events' worth per transaction so that ingest gets the writer between
+// them, then rewrites the blocks that straddle t without their older
+// events.
 func (db *DB) DeleteEventsBefore(ctx context.Context, t time.Time) (int64, error) {
 	if t.IsZero() {
 		return 0, nil
 	}
 	before := unixNanos(t)
+	perTx := max(1, db.opts.DeleteBatch/blockEvents)
 	var total int64
 	for {
-		res, err := db.ewrite.ExecContext(ctx,
-			`DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < ? LIMIT ?)`,
-			before, db.opts.DeleteBatch)
-		if err != nil {
-			return total, fmt.Errorf("sqlite: delete events: %w", err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return total, fmt.Errorf("sqlite: delete events: %w", err)
-		}
+		n, blocks, err := db.deleteOldBlocks(ctx, before, perTx)
 		total += n
-		if n < int64(db.opts.DeleteBatch) {
-			return total, nil
+		if err != nil {
+			return total, fmt.Errorf("sqlite: delete events: %w", err)
+		}
+		if blocks < perTx {
+			break
 		}
 	}
+	n, err := db.trimBlocks(ctx, before)
+	total += n
+	if err != nil {
+		return total, fmt.Errorf("sqlite: delete events: %w", err)
+	}
+	return total, nil
 }
 
-// CountEvents counts the rows; SQLite walks the smallest index to do so.
+// deleteOldBlocks deletes up to limit blocks whose every event is older
+// than before and returns how many events and blocks it deleted.
+func (db *DB) deleteOldBlocks(ctx context.Context, before int64, limit int) (events int64, blocks int, err error) {
+	tx, err := db.ewrite.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT first_id, count FROM event_blocks WHERE max_time < ? LIMIT ?`, before, limit)
+	if err != nil {
+		return 0, 0, err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id, n int64
+		if err := rows.Scan(&id, &n); err != nil {
+			rows.Close()
+			return 0, 0, err
+		}
+		ids = append(ids, id)
+		events += n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, 0, err
+	}
+	for _, id := range ids {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM event_blocks WHERE first_id = ?`, id); err != nil {
+			return 0, 0, err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM event_block_hosts WHERE first_id = ?`, id); err != nil {
+			return 0, 0, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, 0, err
+	}
+	return events, len(ids), nil
+}
+
+// trimBlocks rewrites the blocks holding events both older and newer than
+// before, keeping the newer ones. There are few: retention runs often and
+// a block spans a short time.
+func (db *DB) trimBlocks(ctx context.Context, before int64) (int64, error) {
+	tx, err := db.ewrite.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	type old struct {
+		first int64
+		data  []byte
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT first_id, data FROM event_blocks WHERE min_time < ? AND max_time >= ?`, before, before)
+	if err != nil {
+		return 0, err
+	}
+	var olds []old
+	for rows.Next() {
+		var o old
+		if err := rows.Scan(&o.first, &o.data); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		olds = append(olds, o)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	var removed int64
+	var e event.Event
+	var b block
+	for _, o := range olds {
+		es, err := entries(o.first, o.data, nil)
+		if err != nil {
+			return removed, err
+		}
+		b.reset(o.first)
+		for _, en := range es {
+			enc := o.data[en.from:en.to]
+			if err := event.DecodeBinary(&e, enc); err != nil {
+				return removed, fmt.Errorf("event %d: %w", en.id, err)
+			}
+			t := unixNanos(e.Time)
+			if t < before {
+				removed++
+				continue
+			}
+			b.add(en.id, t, eventHost(&e), enc)
+		}
+		// The block keeps its first_id (its key, which ids are counted
+		// from), so a trimmed block may start with a gap.
+		b.first = o.first
+		if _, err := tx.ExecContext(ctx, `DELETE FROM event_block_hosts WHERE first_id = ?`, o.first); err != nil {
+			return removed, err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE event_blocks SET count = ?, min_time = ?, max_time = ?, data = ? WHERE first_id = ?`,
+			b.count, b.minT, b.maxT, b.data, o.first); err != nil {
+			return removed, err
+		}
+		for _, h := range b.hosts {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO event_block_hosts (host, first_id) VALUES (?, ?)`, h, o.first); err != nil {
+				return removed, err
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, err
+	}
+	return removed, nil
+}
+
+// CountEvents adds up the blocks' counts.
 func (db *DB) CountEvents(ctx context.Context) (int64, error) {
 	var n int64
-	if err := db.eread.QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&n); err != nil {
+	if err := db.eread.QueryRowContext(ctx, `SELECT coalesce(sum(count), 0) FROM event_blocks`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("sqlite: count events: %w", err)
 	}
 	return n, nil

@@ -17,16 +17,26 @@ import (
 // batch, because AUTOINCREMENT updates its counter once per inserted row and
 // that cost a fifth of ingest throughput.
 var eventMigrations = []string{
-	// 1: the first schema.
+	// 1: the first schema. Events are kept in blocks (see events.go).
 	`
-CREATE TABLE events (
-	id   INTEGER PRIMARY KEY, -- given by AppendEvents from event_ids
-	time INTEGER NOT NULL,
-	host TEXT NOT NULL,
-	data BLOB NOT NULL -- event.AppendBinary
+CREATE TABLE event_blocks (
+	first_id INTEGER PRIMARY KEY, -- the id the block's event ids count from
+	last_id  INTEGER NOT NULL,
+	count    INTEGER NOT NULL,
+	min_time INTEGER NOT NULL,
+	max_time INTEGER NOT NULL,
+	data     BLOB NOT NULL
 );
-CREATE INDEX events_time ON events (time);
-CREATE INDEX events_host_time ON events (host, time);
+CREATE INDEX event_blocks_max_time ON event_blocks (max_time);
+CREATE INDEX event_blocks_min_time ON event_blocks (min_time);
+
+-- The hosts each block holds events of, for host filters.
+CREATE TABLE event_block_hosts (
+	host     TEXT NOT NULL,
+	first_id INTEGER NOT NULL,
+	PRIMARY KEY (host, first_id)
+) WITHOUT ROWID;
+CREATE INDEX event_block_hosts_block ON event_block_hosts (first_id);
 
 -- One row: the highest event id given out so far.
 CREATE TABLE event_ids (

@@ -73,14 +73,15 @@ func (o Options) withDefaults() Options {
 // DB is a store.Store kept in one SQLite database. It is safe for
 // concurrent use.
 type DB struct {
-	write       *sql.DB // bulwark.db: one connection, every write in order
-	read        *sql.DB // bulwark.db: read-only connections for queries
-	ewrite      *sql.DB // events.db, the same way
-	eread       *sql.DB
-	insertEvent *sql.Stmt
-	opts        Options
-	closeOnce   sync.Once
-	closeErr    error
+	write           *sql.DB // bulwark.db: one connection, every write in order
+	read            *sql.DB // bulwark.db: read-only connections for queries
+	ewrite          *sql.DB // events.db, the same way
+	eread           *sql.DB
+	insertBlock     *sql.Stmt
+	insertBlockHost *sql.Stmt
+	opts            Options
+	closeOnce       sync.Once
+	closeErr        error
 }
 
 var _ store.Store = (*DB)(nil)
@@ -109,7 +110,10 @@ func (db *DB) openFiles(ctx context.Context, dir string) error {
 	if db.ewrite, db.eread, err = db.openFile(ctx, dir, EventsFileName, eventMigrations); err != nil {
 		return err
 	}
-	if db.insertEvent, err = db.ewrite.PrepareContext(ctx, insertEventSQL); err != nil {
+	if db.insertBlock, err = db.ewrite.PrepareContext(ctx, insertBlockSQL); err != nil {
+		return fmt.Errorf("sqlite: open %s: prepare event insert: %w", EventsFileName, err)
+	}
+	if db.insertBlockHost, err = db.ewrite.PrepareContext(ctx, `INSERT INTO event_block_hosts (host, first_id) VALUES (?, ?)`); err != nil {
 		return fmt.Errorf("sqlite: open %s: prepare event insert: %w", EventsFileName, err)
 	}
 	return nil
@@ -226,8 +230,10 @@ func dsn(path string, params url.Values) string {
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
 		var errs []error
-		if db.insertEvent != nil {
-			errs = append(errs, db.insertEvent.Close())
+		for _, st := range []*sql.Stmt{db.insertBlock, db.insertBlockHost} {
+			if st != nil {
+				errs = append(errs, st.Close())
+			}
 		}
 		for _, c := range []*sql.DB{db.eread, db.ewrite, db.read, db.write} {
 			if c != nil {

@@ -186,7 +186,7 @@ func TestScanReportsCorruptEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.ewrite.Exec(`UPDATE events SET data = x'0100ff' WHERE id = ?`, first); err != nil {
+	if _, err := db.ewrite.Exec(`UPDATE event_blocks SET data = x'00030100ff' WHERE first_id = ?`, first); err != nil {
 		t.Fatal(err)
 	}
 	err = db.ScanEvents(ctx, store.EventFilter{}, func(*store.StoredEvent) error { return nil })
