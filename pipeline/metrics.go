@@ -11,7 +11,6 @@ type Metrics struct {
 	queueDepth    prometheus.Gauge
 	writeSeconds  prometheus.Histogram
 	ackSeconds    prometheus.Histogram
-	detectSpills  prometheus.Counter
 	detected      prometheus.Counter
 	detectSeconds prometheus.Histogram
 	alerts        *prometheus.CounterVec
@@ -33,8 +32,6 @@ func NewMetrics() *Metrics {
 			Name: "bulwark_ingest_write_seconds", Help: "Time to write one group of batches to the store, sync included.", Buckets: latency}),
 		ackSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "bulwark_ingest_ack_seconds", Help: "Time from accepting a batch to it being durable.", Buckets: latency}),
-		detectSpills: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "bulwark_detect_spilled_batches_total", Help: "Written batches detection read back from the store because it was behind."}),
 		detected: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "bulwark_detect_events_total", Help: "Events run through detection."}),
 		detectSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -47,5 +44,5 @@ func NewMetrics() *Metrics {
 // Collectors returns the metrics for registration.
 func (m *Metrics) Collectors() []prometheus.Collector {
 	return []prometheus.Collector{m.events, m.busy, m.writeErrors, m.queueDepth, m.writeSeconds,
-		m.ackSeconds, m.detectSpills, m.detected, m.detectSeconds, m.alerts}
+		m.ackSeconds, m.detected, m.detectSeconds, m.alerts}
 }

@@ -1,21 +1,23 @@
 // Package pipeline is the server's path from ingest to alerts: it takes
-// batches of events from every ingest endpoint, writes them to the store
-// (acknowledging each batch only once it is on disk), and runs the
-// detection engine over the stored events.
+// batches of events from every ingest endpoint, runs the detection engine
+// over them, writes them to the store (acknowledging each batch only once
+// it is on disk), and stores their alerts.
 //
-// The store is the one durable log. Writes are group-committed: while one
-// transaction is being synced, the batches that arrive wait in a bounded
-// queue and go into the next transaction together, so a busy server pays
-// one fsync for many requests. When the queue is full, Submit refuses (or
-// waits, for stream listeners that can push back on their peers), so
-// memory stays bounded at any input rate.
+// Detection runs in the goroutine that submits a batch, before the batch
+// is queued: the ingest endpoints decode and detect in parallel, one
+// request per core, and only the store writes are serial. The store is the
+// one durable log. Event writes are group-committed: while one transaction
+// is being synced, the batches that arrive wait in a bounded queue and go
+// into the next transaction together, so a busy server pays one sync for
+// many requests. When the queue is full, Submit refuses (or waits, for
+// stream listeners that can push back on their peers), so memory stays
+// bounded at any input rate.
 //
-// Detection follows the event ids. Stored events are handed to the
-// detector in memory when it keeps up; when it falls behind, or after a
-// restart, it reads the events it has not seen from the store. Alerts are
-// committed together with the id detection has reached, so a crash neither
-// loses nor repeats alerts of single events. (Correlation windows live in
-// memory and start empty after a restart or a rule reload.)
+// Alerts are committed after their events, together with the id detection
+// has reached. A crash between the two loses no alert: the next start
+// detects the stored events past that id again, from the store, before it
+// accepts anything new. (Correlation windows live in memory and start
+// empty after a restart or a rule reload.)
 package pipeline
 
 import (
@@ -48,10 +50,6 @@ type Options struct {
 	QueueEvents int
 	// MaxWrite bounds the events written in one transaction (default 8192).
 	MaxWrite int
-	// DetectQueue bounds the written events that wait for detection in
-	// memory (default 16384); beyond it detection reads them back from the
-	// store, so a detector that falls behind costs reads, not memory.
-	DetectQueue int
 	// MinLevel drops alerts below this level (default low).
 	MinLevel sigma.Level
 	Logger   *slog.Logger
@@ -64,9 +62,6 @@ func (o *Options) defaults() {
 	}
 	if o.MaxWrite <= 0 {
 		o.MaxWrite = 8192
-	}
-	if o.DetectQueue <= 0 {
-		o.DetectQueue = 16384
 	}
 	if o.MinLevel == 0 {
 		o.MinLevel = sigma.LevelLow
@@ -88,33 +83,31 @@ type Pipeline struct {
 	opts   Options
 	log    *slog.Logger
 	m      *Metrics
-	engine atomic.Pointer[detect.Engine]
+	rules  atomic.Pointer[ruleState]
+	stream streamClock
 
 	mu      sync.Mutex
-	queue   []*batch      // accepted, not yet written
-	pending int           // events in queue
+	queue   []*batch      // detected, not yet written
+	pending int           // events reserved or in queue
 	room    chan struct{} // closed when the queue shrinks, then replaced
 	work    chan struct{} // wakes the writer (capacity 1)
 	closed  bool
 
-	written        chan written // to the detector
-	writtenPending atomic.Int64 // events in written
+	commits   chan commitReq // alerts to store, in event order
+	commitErr chan error     // the committer's failure, if any
 
 	detectedThrough atomic.Int64
 	lastID          atomic.Int64
-	started         chan struct{} // closed once Run has read the store's position
+	started         chan struct{} // closed once Run has caught up and accepts writes
 }
 
 type batch struct {
-	evs      []event.Event
+	evs []event.Event
+	// alerts raised on evs; EventID is the 1-based index in evs until the
+	// events are written, 0 for correlations.
+	alerts   []store.StoredAlert
 	accepted time.Time
 	done     chan error
-}
-
-// written is a run of stored events with consecutive ids from first.
-type written struct {
-	first int64
-	evs   []event.Event
 }
 
 var _ ingest.Sink = (*Pipeline)(nil)
@@ -124,55 +117,37 @@ func New(st Store, engine *detect.Engine, opts Options) *Pipeline {
 	opts.defaults()
 	p := &Pipeline{
 		st: st, opts: opts, log: opts.Logger, m: opts.Metrics,
-		room:    make(chan struct{}),
-		work:    make(chan struct{}, 1),
-		written: make(chan written, 256),
-		started: make(chan struct{}),
+		room:      make(chan struct{}),
+		work:      make(chan struct{}, 1),
+		commits:   make(chan commitReq, 64),
+		commitErr: make(chan error, 1),
+		started:   make(chan struct{}),
 	}
-	p.engine.Store(engine)
+	p.SetEngine(engine)
 	return p
 }
 
 // Engine returns the engine detection runs now.
-func (p *Pipeline) Engine() *detect.Engine { return p.engine.Load() }
+func (p *Pipeline) Engine() *detect.Engine { return p.rules.Load().engine }
 
-// SetEngine replaces the detection engine. The detector switches between
-// two batches; no event is run through both or neither.
-func (p *Pipeline) SetEngine(e *detect.Engine) { p.engine.Store(e) }
+// SetEngine replaces the detection engine. Batches submitted from then on
+// use it; each batch is run through exactly one engine.
+func (p *Pipeline) SetEngine(e *detect.Engine) { p.rules.Store(newRuleState(e, p)) }
 
 // Submit implements ingest.Sink.
 func (p *Pipeline) Submit(ctx context.Context, evs []event.Event, wait bool) error {
 	if len(evs) == 0 {
 		return nil
 	}
-	b := &batch{evs: evs, accepted: time.Now(), done: make(chan error, 1)}
-	for {
-		p.mu.Lock()
-		if p.closed {
-			p.mu.Unlock()
-			return ErrClosed
-		}
-		// An oversized batch is let in when the queue is empty, so that it
-		// cannot be refused forever.
-		if p.pending+len(evs) <= p.opts.QueueEvents || p.pending == 0 {
-			p.queue = append(p.queue, b)
-			p.pending += len(evs)
-			p.m.queueDepth.Set(float64(p.pending))
-			p.mu.Unlock()
-			break
-		}
-		room := p.room
-		p.mu.Unlock()
-		if !wait {
-			p.m.busy.Inc()
-			return ingest.ErrBusy
-		}
-		select {
-		case <-room:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	if err := p.reserve(ctx, len(evs), wait); err != nil {
+		return err
 	}
+	b := &batch{evs: evs, done: make(chan error, 1)}
+	b.alerts = p.detect(evs)
+	b.accepted = time.Now()
+	p.mu.Lock()
+	p.queue = append(p.queue, b)
+	p.mu.Unlock()
 	select {
 	case p.work <- struct{}{}:
 	default:
@@ -187,8 +162,40 @@ func (p *Pipeline) Submit(ctx context.Context, evs []event.Event, wait bool) err
 	}
 }
 
-// Run writes and detects until ctx is done, then drains what was
-// accepted and returns. Call it once.
+// reserve takes room in the queue for n events, before detection spends
+// CPU on them.
+func (p *Pipeline) reserve(ctx context.Context, n int, wait bool) error {
+	for {
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			return ErrClosed
+		}
+		// An oversized batch is let in when the queue is empty, so that it
+		// cannot be refused forever.
+		if p.pending+n <= p.opts.QueueEvents || p.pending == 0 {
+			p.pending += n
+			p.m.queueDepth.Set(float64(p.pending))
+			p.mu.Unlock()
+			return nil
+		}
+		room := p.room
+		p.mu.Unlock()
+		if !wait {
+			p.m.busy.Inc()
+			return ingest.ErrBusy
+		}
+		select {
+		case <-room:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Run catches detection up with the stored events, then writes and stores
+// alerts until ctx is done; then it drains what was accepted and returns.
+// Call it once.
 func (p *Pipeline) Run(ctx context.Context) error {
 	through, err := p.st.DetectedThrough(ctx)
 	if err != nil {
@@ -200,22 +207,44 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	}
 	p.detectedThrough.Store(through)
 	p.lastID.Store(last)
-	close(p.started)
-	if last > through {
-		p.log.Info("detection resumes behind the event log", "detected_through", through, "last_event", last)
+
+	committed := make(chan struct{})
+	go func() {
+		defer close(committed)
+		p.commitLoop(through)
+	}()
+	finish := func(err error) error {
+		close(p.commits)
+		<-committed
+		select {
+		case cerr := <-p.commitErr:
+			err = errors.Join(err, cerr)
+		default:
+		}
+		return err
 	}
+	if last > through {
+		p.log.Info("detecting stored events that were not detected before the last stop", "from", through+1, "to", last)
+		if err := p.catchUp(ctx, through, last); err != nil {
+			return finish(err)
+		}
+	}
+	close(p.started)
 
-	detectErr := make(chan error, 1)
-	go func() { detectErr <- p.detectLoop(through) }()
-
-	werr := p.writeLoop(ctx)
-	close(p.written)
-	derr := <-detectErr
-	return errors.Join(werr, derr)
+	expireCtx, stopExpire := context.WithCancel(ctx)
+	expired := make(chan struct{})
+	go func() {
+		defer close(expired)
+		p.expireLoop(expireCtx)
+	}()
+	err = p.writeLoop(ctx)
+	stopExpire()
+	<-expired
+	return finish(err)
 }
 
-// writeLoop group-commits queued batches until ctx is done and the queue
-// is empty.
+// writeLoop group-commits queued batches until ctx is done and nothing is
+// reserved or queued.
 func (p *Pipeline) writeLoop(ctx context.Context) error {
 	var evs []event.Event
 	for {
@@ -224,14 +253,18 @@ func (p *Pipeline) writeLoop(ctx context.Context) error {
 			p.closed = true
 		}
 		if len(p.queue) == 0 {
-			closed := p.closed
+			done := p.closed && p.pending == 0
 			p.mu.Unlock()
-			if closed {
+			if done {
 				return nil
 			}
 			select {
 			case <-p.work:
 			case <-ctx.Done():
+				// Batches reserved before shutdown are still coming.
+				if p.QueueDepth() > 0 {
+					time.Sleep(time.Millisecond)
+				}
 			}
 			continue
 		}
@@ -261,7 +294,9 @@ func (p *Pipeline) writeLoop(ctx context.Context) error {
 			p.m.writeErrors.Inc()
 		} else {
 			p.m.events.Add(float64(len(evs)))
-			p.lastID.Store(first + int64(len(evs)) - 1)
+			last := first + int64(len(evs)) - 1
+			p.lastID.Store(last)
+			p.commits <- commitReq{alerts: numberAlerts(take, first), through: last}
 		}
 		for _, b := range take {
 			p.m.ackSeconds.Observe(now.Sub(b.accepted).Seconds())
@@ -274,37 +309,31 @@ func (p *Pipeline) writeLoop(ctx context.Context) error {
 		close(p.room)
 		p.room = make(chan struct{})
 		p.mu.Unlock()
+	}
+}
 
-		if err == nil {
-			// Hand the events to detection without waiting: if it is
-			// behind it reads them back from the store.
-			p.handOver(first, evs)
+// numberAlerts gives the alerts of batches written from id first the ids
+// of their events.
+func numberAlerts(take []*batch, first int64) []store.StoredAlert {
+	var out []store.StoredAlert
+	base := first
+	for _, b := range take {
+		for _, a := range b.alerts {
+			if a.EventID > 0 {
+				a.EventID = base + a.EventID - 1
+			}
+			out = append(out, a)
 		}
+		base += int64(len(b.evs))
 	}
+	return out
 }
 
-// handOver passes written events to detection in memory when there is
-// room, and otherwise leaves detection to read them back from the store.
-func (p *Pipeline) handOver(first int64, evs []event.Event) {
-	n := int64(len(evs))
-	if p.writtenPending.Load()+n > int64(p.opts.DetectQueue) {
-		p.m.detectSpills.Inc()
-		return
-	}
-	w := written{first: first, evs: append([]event.Event(nil), evs...)}
-	select {
-	case p.written <- w:
-		p.writtenPending.Add(n)
-	default:
-		p.m.detectSpills.Inc()
-	}
-}
-
-// Started is closed once Run has read where the event log and detection
-// stand; Lag is meaningful from then on.
+// Started is closed once Run has caught detection up with the stored
+// events and accepts writes; Lag is meaningful from then on.
 func (p *Pipeline) Started() <-chan struct{} { return p.started }
 
-// Lag returns how many stored events detection has not yet processed.
+// Lag returns how many stored events have no committed detection yet.
 func (p *Pipeline) Lag() int64 { return p.lastID.Load() - p.detectedThrough.Load() }
 
 // Full reports whether the queue is full now, so that endpoints can refuse
@@ -321,9 +350,6 @@ func (p *Pipeline) QueueDepth() int {
 	defer p.mu.Unlock()
 	return p.pending
 }
-
-// minLevel is the lowest level alerts are kept at.
-func (p *Pipeline) minLevel() sigma.Level { return p.opts.MinLevel }
 
 // levelName keeps the metric label set small and fixed.
 func levelName(a *alert.Alert) string {

@@ -95,10 +95,9 @@ func (s *Server) Routes() []Route {
 // bodies are read and decoded: under overload the CPU goes to the events
 // that can be accepted, not to decoding ones that will be refused.
 //
-// It also bounds how many ingest requests are decoded at once (one per
-// core): the writer and the detector are one goroutine each, and decoders
-// beyond the cores only compete with them and hold more batches in
-// memory.
+// It also bounds how many ingest requests are decoded and detected at once
+// (two per core, which measured best): more only compete with the writer
+// for the cores and hold more batches in memory.
 func (s *Server) shed(busy func(http.ResponseWriter), next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.pipe.Full() {

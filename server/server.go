@@ -40,7 +40,7 @@ type Server struct {
 	rules    atomic.Pointer[RuleStatus]
 
 	handler  http.Handler
-	decoding chan struct{} // slots for ingest requests being decoded, one per core
+	decoding chan struct{} // slots for ingest requests being decoded and detected
 	ready    atomic.Bool
 	addr     atomic.Pointer[string]
 }
@@ -84,7 +84,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, st: st, reg: prometheus.NewRegistry(),
-		decoding: make(chan struct{}, runtime.GOMAXPROCS(0))}
+		decoding: make(chan struct{}, 2*runtime.GOMAXPROCS(0))}
 	s.rules.Store(status)
 	metrics := pipeline.NewMetrics()
 	s.pipe = pipeline.New(st, engine, pipeline.Options{

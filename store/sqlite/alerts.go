@@ -2,12 +2,16 @@ package sqlite
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/bulwarkhq/bulwark/alert"
 	"github.com/bulwarkhq/bulwark/store"
@@ -16,13 +20,20 @@ import (
 // AddAlerts inserts the alerts and moves the detection mark to through in
 // one transaction: after a crash either both are there or neither.
 func (db *DB) AddAlerts(ctx context.Context, alerts []store.StoredAlert, through int64) error {
-	docs := make([][]byte, len(alerts))
+	type row struct {
+		rule *ruleDoc
+		doc  []byte
+	}
+	rows := make([]row, len(alerts))
 	for i := range alerts {
-		doc, err := json.Marshal(&alerts[i].Alert)
+		a := alerts[i].Alert
+		rows[i].rule = db.rules.doc(&a.Rule)
+		a.Rule = alert.Rule{}
+		doc, err := json.Marshal(&a)
 		if err != nil {
 			return fmt.Errorf("sqlite: add alerts: encode alert %d: %w", i, err)
 		}
-		docs[i] = doc
+		rows[i].doc = doc
 	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
@@ -30,19 +41,29 @@ func (db *DB) AddAlerts(ctx context.Context, alerts []store.StoredAlert, through
 	}
 	defer tx.Rollback()
 	ids := make([]int64, len(alerts))
+	var added []*ruleDoc
 	if len(alerts) > 0 {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO alerts (time, rule_id, host, level, event_id, data) VALUES (?, ?, ?, ?, ?, ?)`)
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO alerts (time, rule_id, host, level, event_id, rule_key, data) VALUES (?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return fmt.Errorf("sqlite: add alerts: %w", err)
 		}
 		defer stmt.Close()
 		for i := range alerts {
-			a := &alerts[i]
-			res, err := stmt.ExecContext(ctx, unixNanos(a.Time), a.Rule.ID, a.Host, a.Rule.Level, a.EventID, docs[i])
+			a, r := &alerts[i], rows[i].rule
+			if !r.stored.Load() {
+				if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO alert_rules (key, data) VALUES (?, ?)`, r.key, r.json); err != nil {
+					return fmt.Errorf("sqlite: add alerts: store rule: %w", err)
+				}
+				r.stored.Store(true) // undone below if the transaction fails
+				added = append(added, r)
+			}
+			res, err := stmt.ExecContext(ctx, unixNanos(a.Time), a.Rule.ID, a.Host, a.Rule.Level, a.EventID, r.key, rows[i].doc)
 			if err != nil {
+				undo(added)
 				return fmt.Errorf("sqlite: add alerts: %w", err)
 			}
 			if ids[i], err = res.LastInsertId(); err != nil {
+				undo(added)
 				return fmt.Errorf("sqlite: add alerts: %w", err)
 			}
 		}
@@ -50,9 +71,11 @@ func (db *DB) AddAlerts(ctx context.Context, alerts []store.StoredAlert, through
 	if _, err := tx.ExecContext(ctx,
 		`INSERT INTO detection (id, through) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET through = excluded.through`,
 		through); err != nil {
+		undo(added)
 		return fmt.Errorf("sqlite: add alerts: record detection mark: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
+		undo(added)
 		return fmt.Errorf("sqlite: add alerts: %w", err)
 	}
 	// Only now, when they are durable, do the alerts get their ids.
@@ -60,6 +83,55 @@ func (db *DB) AddAlerts(ctx context.Context, alerts []store.StoredAlert, through
 		alerts[i].ID = ids[i]
 	}
 	return nil
+}
+
+// undo forgets that rules were stored by a transaction that did not commit.
+func undo(added []*ruleDoc) {
+	for _, r := range added {
+		r.stored.Store(false)
+	}
+}
+
+// ruleDoc is a rule's JSON and its key in alert_rules.
+type ruleDoc struct {
+	key    string
+	json   []byte
+	stored atomic.Bool // known to be in alert_rules
+}
+
+// ruleDocs caches the JSON of the rules alerts come from: a busy server
+// raises thousands of alerts of the same few rules, and encoding each
+// rule once instead of once per alert is most of what storing an alert
+// cost.
+type ruleDocs struct {
+	mu sync.Mutex
+	m  map[ruleIdentity]*ruleDoc
+}
+
+// ruleIdentity is every field of an alert.Rule, in a comparable form.
+type ruleIdentity struct {
+	id, title, level, status, author, description, path, link, attack, tags string
+}
+
+// maxRuleDocs bounds the cache; past it, it starts afresh.
+const maxRuleDocs = 20000
+
+func (c *ruleDocs) doc(r *alert.Rule) *ruleDoc {
+	k := ruleIdentity{r.ID, r.Title, r.Level, r.Status, r.Author, r.Description, r.Path, r.Link,
+		strings.Join(r.Attack, "\x00"), strings.Join(r.Tags, "\x00")}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d, ok := c.m[k]; ok {
+		return d
+	}
+	if c.m == nil || len(c.m) >= maxRuleDocs {
+		c.m = make(map[ruleIdentity]*ruleDoc)
+	}
+	data, _ := json.Marshal(r) // a struct of strings and string slices cannot fail
+	sum := sha256.Sum256(data)
+	d := &ruleDoc{key: hex.EncodeToString(sum[:16]), json: data}
+	c.m[k] = d
+	return d
 }
 
 // DetectedThrough returns 0 until the first AddAlerts.
@@ -74,7 +146,7 @@ func (db *DB) DetectedThrough(ctx context.Context) (int64, error) {
 
 // GetAlert returns the alert with the given id, or ErrNotFound.
 func (db *DB) GetAlert(ctx context.Context, id int64) (store.StoredAlert, error) {
-	row := db.read.QueryRowContext(ctx, `SELECT id, event_id, data FROM alerts WHERE id = ?`, id)
+	row := db.read.QueryRowContext(ctx, `SELECT a.id, a.event_id, a.data, r.data FROM alerts a LEFT JOIN alert_rules r ON r.key = a.rule_key WHERE a.id = ?`, id)
 	a, err := scanAlert(row)
 	if err != nil {
 		return store.StoredAlert{}, fmt.Errorf("sqlite: get alert %d: %w", id, notFound(err))
@@ -92,29 +164,29 @@ func (db *DB) ListAlerts(ctx context.Context, f store.AlertFilter) ([]store.Stor
 		args = append(args, arg)
 	}
 	if !f.From.IsZero() {
-		add("time >= ?", unixNanos(f.From))
+		add("a.time >= ?", unixNanos(f.From))
 	}
 	if !f.To.IsZero() {
-		add("time < ?", unixNanos(f.To))
+		add("a.time < ?", unixNanos(f.To))
 	}
 	if f.RuleID != "" {
-		add("rule_id = ?", f.RuleID)
+		add("a.rule_id = ?", f.RuleID)
 	}
 	if f.Host != "" {
-		add("host = ?", f.Host)
+		add("a.host = ?", f.Host)
 	}
 	if f.Level != "" {
-		add("level = ?", f.Level)
+		add("a.level = ?", f.Level)
 	}
 	if f.AfterID > 0 {
-		add("id > ?", f.AfterID)
+		add("a.id > ?", f.AfterID)
 	}
 	var q strings.Builder
-	q.WriteString("SELECT id, event_id, data FROM alerts")
+	q.WriteString("SELECT a.id, a.event_id, a.data, r.data FROM alerts a LEFT JOIN alert_rules r ON r.key = a.rule_key")
 	if len(where) > 0 {
 		q.WriteString(" WHERE " + strings.Join(where, " AND "))
 	}
-	q.WriteString(" ORDER BY time DESC, id DESC")
+	q.WriteString(" ORDER BY a.time DESC, a.id DESC")
 	if f.Limit > 0 {
 		q.WriteString(" LIMIT " + strconv.Itoa(f.Limit))
 	}
@@ -144,12 +216,18 @@ type rowScanner interface {
 
 func scanAlert(row rowScanner) (store.StoredAlert, error) {
 	var a store.StoredAlert
-	var doc []byte
-	if err := row.Scan(&a.ID, &a.EventID, &doc); err != nil {
+	var doc, rule []byte
+	if err := row.Scan(&a.ID, &a.EventID, &doc, &rule); err != nil {
 		return a, err
 	}
 	if err := json.Unmarshal(doc, &a.Alert); err != nil {
 		return a, fmt.Errorf("alert %d: decode: %w", a.ID, err)
+	}
+	a.Rule = alert.Rule{}
+	if rule != nil { // a LEFT JOIN: an alert is never hidden for want of its rule
+		if err := json.Unmarshal(rule, &a.Rule); err != nil {
+			return a, fmt.Errorf("alert %d: decode its rule: %w", a.ID, err)
+		}
 	}
 	utcAlertTimes(&a.Alert)
 	return a, nil

@@ -58,8 +58,17 @@ CREATE TABLE alerts (
 	host     TEXT NOT NULL,
 	level    TEXT NOT NULL,
 	event_id INTEGER NOT NULL, -- no foreign key: retention deletes events, alerts stay
-	data     TEXT NOT NULL     -- alert.Alert as JSON
+	rule_key TEXT NOT NULL,    -- the alert's rule in alert_rules
+	data     TEXT NOT NULL     -- alert.Alert as JSON, its rule left out
 );
+
+-- The rules alerts were raised by, each version once: an alert keeps the
+-- rule as it was when it fired (title, description, author, link), and
+-- thousands of alerts of one rule share the row.
+CREATE TABLE alert_rules (
+	key  TEXT PRIMARY KEY, -- hash of data
+	data TEXT NOT NULL     -- alert.Rule as JSON
+) WITHOUT ROWID;
 -- Indexes cost every insert on the detection path: only the filters an
 -- analyst narrows by (rule, host) get one; level has five values and is
 -- filtered along the time index.

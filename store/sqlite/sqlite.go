@@ -77,6 +77,7 @@ type DB struct {
 	read            *sql.DB // bulwark.db: read-only connections for queries
 	ewrite          *sql.DB // events.db, the same way
 	eread           *sql.DB
+	rules           ruleDocs // alert rules already encoded
 	insertBlock     *sql.Stmt
 	insertBlockHost *sql.Stmt
 	opts            Options
