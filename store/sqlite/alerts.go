@@ -40,10 +40,16 @@ func (db *DB) AddAlerts(ctx context.Context, alerts []store.StoredAlert, through
 		return fmt.Errorf("sqlite: add alerts: %w", err)
 	}
 	defer tx.Rollback()
-	ids := make([]int64, len(alerts))
 	var added []*ruleDoc
+	var first int64
 	if len(alerts) > 0 {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO alerts (time, rule_id, host, level, event_id, rule_key, data) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+		var last int64
+		err := tx.QueryRowContext(ctx, `UPDATE alert_ids SET last = last + ? WHERE id = 1 RETURNING last`, len(alerts)).Scan(&last)
+		if err != nil {
+			return fmt.Errorf("sqlite: add alerts: reserve ids: %w", err)
+		}
+		first = last - int64(len(alerts)) + 1
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO alerts (id, time, rule_id, host, level, event_id, rule_key, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return fmt.Errorf("sqlite: add alerts: %w", err)
 		}
@@ -57,12 +63,7 @@ func (db *DB) AddAlerts(ctx context.Context, alerts []store.StoredAlert, through
 				r.stored.Store(true) // undone below if the transaction fails
 				added = append(added, r)
 			}
-			res, err := stmt.ExecContext(ctx, unixNanos(a.Time), a.Rule.ID, a.Host, a.Rule.Level, a.EventID, r.key, rows[i].doc)
-			if err != nil {
-				undo(added)
-				return fmt.Errorf("sqlite: add alerts: %w", err)
-			}
-			if ids[i], err = res.LastInsertId(); err != nil {
+			if _, err := stmt.ExecContext(ctx, first+int64(i), unixNanos(a.Time), a.Rule.ID, a.Host, a.Rule.Level, a.EventID, r.key, rows[i].doc); err != nil {
 				undo(added)
 				return fmt.Errorf("sqlite: add alerts: %w", err)
 			}
@@ -80,7 +81,7 @@ func (db *DB) AddAlerts(ctx context.Context, alerts []store.StoredAlert, through
 	}
 	// Only now, when they are durable, do the alerts get their ids.
 	for i := range alerts {
-		alerts[i].ID = ids[i]
+		alerts[i].ID = first + int64(i)
 	}
 	return nil
 }

@@ -52,7 +52,7 @@ var migrations = []string{
 	// 1: the first schema.
 	`
 CREATE TABLE alerts (
-	id       INTEGER PRIMARY KEY AUTOINCREMENT,
+	id       INTEGER PRIMARY KEY, -- given by AddAlerts from alert_ids
 	time     INTEGER NOT NULL,
 	rule_id  TEXT NOT NULL,
 	host     TEXT NOT NULL,
@@ -61,6 +61,14 @@ CREATE TABLE alerts (
 	rule_key TEXT NOT NULL,    -- the alert's rule in alert_rules
 	data     TEXT NOT NULL     -- alert.Alert as JSON, its rule left out
 );
+
+-- One row: the highest alert id given out so far (a counter bumped once
+-- per batch, for the reason event_ids is).
+CREATE TABLE alert_ids (
+	id   INTEGER PRIMARY KEY CHECK (id = 1),
+	last INTEGER NOT NULL
+);
+INSERT INTO alert_ids (id, last) VALUES (1, 0);
 
 -- The rules alerts were raised by, each version once: an alert keeps the
 -- rule as it was when it fired (title, description, author, link), and
