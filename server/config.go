@@ -57,6 +57,9 @@ type Config struct {
 		APIBodyBytes int64 `yaml:"api_body_bytes"`
 		// QueueEvents bounds events accepted but not yet written.
 		QueueEvents int `yaml:"queue_events"`
+		// MemoryBytes is the heap size the garbage collector works to stay
+		// under (a soft limit; default 768 MiB, for a 1 GB box).
+		MemoryBytes int64 `yaml:"memory_bytes"`
 	} `yaml:"limits"`
 
 	Log struct {
@@ -91,6 +94,9 @@ func (c *Config) Defaults() {
 	}
 	if c.Limits.QueueEvents <= 0 {
 		c.Limits.QueueEvents = 32768
+	}
+	if c.Limits.MemoryBytes <= 0 {
+		c.Limits.MemoryBytes = 768 << 20
 	}
 }
 

@@ -85,7 +85,8 @@ func startServer(t testing.TB, dir string, args ...string) *proc {
 	}
 	// A process group of its own, so that signals reach the server through
 	// any wrapper.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Pdeathsig: a test binary killed half-way leaves no server behind.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	// Keep the tests off the downloaded rules of whoever runs them.
 	cmd.Env = append(os.Environ(), "BULWARK_DATA_DIR="+filepath.Join(dir, "userdata"))
 	stderr, err := cmd.StderrPipe()

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/bulwarkhq/bulwark/internal/gctune"
 	"github.com/bulwarkhq/bulwark/server"
 )
 
@@ -177,6 +178,7 @@ func runServe(ctx context.Context, e *env, flags *pflag.FlagSet, o *serveOptions
 	if err != nil {
 		return err
 	}
+	gctune.Server(cfg.Limits.MemoryBytes)
 	password, created, err := srv.Bootstrap(ctx)
 	if err != nil {
 		srv.Store().Close()

@@ -41,3 +41,24 @@ func Tune() {
 	// harder if the heap would pass it, never continuously.
 	debug.SetMemoryLimit(max(gcSoftLimit, 3*live))
 }
+
+// serverGCPercent lets the heap grow to three times the live heap between
+// collections: the server's live heap (rules, queues) is a few hundred MB
+// and its garbage comes at ingest rate, so the default (twice) spent a
+// tenth of the CPU collecting.
+const serverGCPercent = 200
+
+// Server sets the collector for the long-running server: collections less
+// often than the default, and a soft memory limit (the server's memory
+// budget) that makes the collector work harder as the heap nears it,
+// instead of letting the process outgrow a small box. The user's GOGC or
+// GOMEMLIMIT, when set, are left alone.
+func Server(limit int64) {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	debug.SetGCPercent(serverGCPercent)
+	if limit > 0 {
+		debug.SetMemoryLimit(limit)
+	}
+}
