@@ -1,4 +1,5 @@
-// Package gctune sets the Go garbage collector for long detection runs:
+// Package gctune sets the Go garbage collector for long detection runs and
+// for the server:
 // fewer collections once the rules are loaded, with the heap kept well
 // under the memory a small box can spare.
 package gctune
