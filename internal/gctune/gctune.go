@@ -1,7 +1,6 @@
 // Package gctune sets the Go garbage collector for long detection runs and
-// for the server:
-// fewer collections once the rules are loaded, with the heap kept well
-// under the memory a small box can spare.
+// for the server: fewer collections once the rules are loaded, with the
+// heap kept well under the memory a small box can spare.
 package gctune
 
 import (
