@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,9 +18,8 @@ import (
 
 	"github.com/bulwarkhq/bulwark/event"
 	"github.com/bulwarkhq/bulwark/ingest"
+	"github.com/bulwarkhq/bulwark/internal/logtest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // receipt is the time of receipt in every test.
 var receipt = time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
@@ -112,7 +110,7 @@ func TestGolden(t *testing.T) {
 			for i := range s.evs {
 				writeEvent(&out, &s.evs[i])
 			}
-			golden(t, tt.name+".golden", out.String())
+			logtest.Golden(t, tt.name+".golden", out.String())
 			if s.wait {
 				t.Error("Submit was asked to wait")
 			}
@@ -124,41 +122,9 @@ func writeEvent(w io.Writer, e *event.Event) {
 	fmt.Fprintf(w, "--- %s/%s record %d offset %d time %s\n", e.Source.Path, e.Source.Format,
 		e.Source.Record, e.Source.Offset, e.Time.UTC().Format(time.RFC3339Nano))
 	for _, f := range e.Fields {
-		fmt.Fprintf(w, "%s = %s\n", f.Name, formatValue(f.Value))
+		fmt.Fprintf(w, "%s = %s\n", f.Name, logtest.FormatValue(f.Value))
 	}
 	fmt.Fprintf(w, "raw %q\n", e.Raw)
-}
-
-func formatValue(v event.Value) string {
-	switch v.Kind {
-	case event.KindNull:
-		return "null"
-	case event.KindList:
-		parts := make([]string, len(v.List))
-		for i, x := range v.List {
-			parts[i] = formatValue(x)
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
-	}
-	return fmt.Sprintf("%s %q", v.Kind, v.Str)
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update creates it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("output differs from %s (go test -update rewrites it); got:\n%s", path, got)
-	}
 }
 
 // TestAnswers checks the answer to each kind of request, byte for byte as
@@ -407,11 +373,11 @@ func TestEnvelopeMapping(t *testing.T) {
 				v, ok := e.Get(name)
 				switch {
 				case want == "" && ok:
-					t.Errorf("%s = %s, want absent", name, formatValue(v))
+					t.Errorf("%s = %s, want absent", name, logtest.FormatValue(v))
 				case want != "" && !ok:
 					t.Errorf("%s absent, want %s", name, want)
-				case want != "" && formatValue(v) != want:
-					t.Errorf("%s = %s, want %s", name, formatValue(v), want)
+				case want != "" && logtest.FormatValue(v) != want:
+					t.Errorf("%s = %s, want %s", name, logtest.FormatValue(v), want)
 				}
 			}
 			if tt.time != "" {

@@ -6,14 +6,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -26,9 +23,8 @@ import (
 
 	"github.com/bulwarkhq/bulwark/event"
 	"github.com/bulwarkhq/bulwark/ingest"
+	"github.com/bulwarkhq/bulwark/internal/logtest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 var receipt = time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
 
@@ -239,7 +235,7 @@ func TestGolden(t *testing.T) {
 			for i := range s.evs {
 				writeEvent(&out, &s.evs[i])
 			}
-			golden(t, "sample.golden", out.String())
+			logtest.Golden(t, "sample.golden", out.String())
 		})
 	}
 }
@@ -248,42 +244,10 @@ func writeEvent(w io.Writer, e *event.Event) {
 	fmt.Fprintf(w, "--- %s/%s record %d offset %d time %s\n", e.Source.Path, e.Source.Format,
 		e.Source.Record, e.Source.Offset, e.Time.UTC().Format(time.RFC3339Nano))
 	for _, f := range e.Fields {
-		fmt.Fprintf(w, "%s = %s\n", f.Name, formatValue(f.Value))
+		fmt.Fprintf(w, "%s = %s\n", f.Name, logtest.FormatValue(f.Value))
 	}
 	if e.Raw != nil {
 		fmt.Fprintf(w, "raw %q\n", e.Raw)
-	}
-}
-
-func formatValue(v event.Value) string {
-	switch v.Kind {
-	case event.KindNull:
-		return "null"
-	case event.KindList:
-		parts := make([]string, len(v.List))
-		for i, x := range v.List {
-			parts[i] = formatValue(x)
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
-	}
-	return fmt.Sprintf("%s %q", v.Kind, v.Str)
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -update creates it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("output differs from %s (-update rewrites it); got:\n%s", path, got)
 	}
 }
 

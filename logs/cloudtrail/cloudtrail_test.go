@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bulwarkhq/bulwark/internal/logtest"
 	"github.com/bulwarkhq/bulwark/logs"
 	"github.com/bulwarkhq/bulwark/logs/internal/jsonflat"
-	"github.com/bulwarkhq/bulwark/logs/internal/logtest"
 )
 
 var inputs = []string{"s3.json", "pretty.json", "lines.jsonl"}

@@ -12,9 +12,9 @@ import (
 	"testing"
 
 	"github.com/bulwarkhq/bulwark/event"
+	"github.com/bulwarkhq/bulwark/internal/logtest"
 	"github.com/bulwarkhq/bulwark/internal/testdata"
 	"github.com/bulwarkhq/bulwark/logs"
-	"github.com/bulwarkhq/bulwark/logs/internal/logtest"
 )
 
 func TestGolden(t *testing.T) {

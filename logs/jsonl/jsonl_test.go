@@ -13,10 +13,10 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/event"
+	"github.com/bulwarkhq/bulwark/internal/logtest"
 	"github.com/bulwarkhq/bulwark/internal/testdata"
 	"github.com/bulwarkhq/bulwark/logs"
 	"github.com/bulwarkhq/bulwark/logs/internal/jsonflat"
-	"github.com/bulwarkhq/bulwark/logs/internal/logtest"
 )
 
 // TestGolden reads every input in testdata and compares the events and

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/event"
+	"github.com/bulwarkhq/bulwark/internal/logtest"
 	"github.com/bulwarkhq/bulwark/logs/internal/jsonflat"
-	"github.com/bulwarkhq/bulwark/logs/internal/logtest"
 )
 
 // TestParserMatchesReader parses every line of the hand-made NDJSON inputs

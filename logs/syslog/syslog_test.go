@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/event"
+	"github.com/bulwarkhq/bulwark/internal/logtest"
 	"github.com/bulwarkhq/bulwark/logs"
-	"github.com/bulwarkhq/bulwark/logs/internal/logtest"
 )
 
 // ref is the reference time of the tests: early March 2025.
