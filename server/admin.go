@@ -31,11 +31,8 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	if !validName(req.Name) {
-		return badRequest("name: 1 to 64 letters, digits, '.', '_', '-' or '@'")
-	}
-	if !auth.ValidRole(req.Role) {
-		return badRequest("role %q: use admin, analyst, viewer or ingest", req.Role)
+	if err := checkNameRole(req.Name, req.Role); err != nil {
+		return err
 	}
 	pw, generated := req.Password, false
 	if pw == "" {
@@ -68,6 +65,17 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.audit(r, "user.delete", name, "")
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// checkNameRole checks the name and role of a new user or token.
+func checkNameRole(name string, role store.Role) error {
+	if !validName(name) {
+		return badRequest("name: 1 to 64 letters, digits, '.', '_', '-' or '@'")
+	}
+	if !auth.ValidRole(role) {
+		return badRequest("role %q: use admin, analyst, viewer or ingest", role)
+	}
 	return nil
 }
 
@@ -110,11 +118,8 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	if !validName(req.Name) {
-		return badRequest("name: 1 to 64 letters, digits, '.', '_', '-' or '@'")
-	}
-	if !auth.ValidRole(req.Role) {
-		return badRequest("role %q: use admin, analyst, viewer or ingest", req.Role)
+	if err := checkNameRole(req.Name, req.Role); err != nil {
+		return err
 	}
 	p, _ := auth.FromContext(r.Context())
 	secret, hash := auth.NewToken()

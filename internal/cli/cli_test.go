@@ -4,16 +4,15 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/bulwarkhq/bulwark/internal/logtest"
+)
 
 const sample = "../../testdata/sample"
 
@@ -23,24 +22,6 @@ func run(t *testing.T, args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
 	code := Run(args, strings.NewReader(""), &out, &errb)
 	return code, out.String(), errb.String()
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from the output (go test ./internal/cli -update rewrites it)\n--- got\n%s", path, got)
-	}
 }
 
 // isolate points the data directory at an empty temporary one, so that
@@ -57,7 +38,7 @@ func TestDetectSampleJSONL(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	golden(t, "detect_sample.jsonl", out)
+	logtest.Golden(t, "detect_sample.jsonl", out)
 	// Every alert carries what an analyst needs.
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		var a struct {
@@ -87,7 +68,7 @@ func TestDetectSampleTable(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	golden(t, "detect_sample.txt", out)
+	logtest.Golden(t, "detect_sample.txt", out)
 }
 
 func TestDetectSampleCSV(t *testing.T) {
