@@ -19,9 +19,22 @@ type Alert struct {
 	Source  event.Source `json:"source"`
 	// Matches are the field values that satisfied the rule.
 	Matches []Match `json:"matches,omitempty"`
+	// Entities are what the alert is about beyond its host, by kind (the
+	// Entity constants): triage groups alerts into cases through them.
+	Entities map[string]string `json:"entities,omitempty"`
 	// Correlation is set for alerts of correlation rules.
 	Correlation *Correlation `json:"correlation,omitempty"`
 }
+
+// Kinds of entity an alert can name.
+const (
+	EntityUser    = "user"
+	EntitySrcIP   = "src_ip"
+	EntityDstIP   = "dst_ip"
+	EntityProcess = "process"
+	EntityFile    = "file"
+	EntityHash    = "hash"
+)
 
 // Rule describes the rule that fired. Author and Link are kept with every
 // alert: the Detection Rule License of SigmaHQ's rules asks for both.

@@ -151,12 +151,13 @@ func (d *Detector) emitCorrelation(m sigma.CorrelationMatch) error {
 // newAlert builds the alert of a rule match, with its evidence.
 func (e *Engine) newAlert(c *sigma.Compiled, s *sigma.Scratch, ev *event.Event) *alert.Alert {
 	a := &alert.Alert{
-		Rule:    e.infos[c.Rule],
-		Time:    ev.Time,
-		Host:    hostOf(ev),
-		Channel: ev.GetString("Channel"),
-		EventID: ev.GetString("EventID"),
-		Source:  ev.Source,
+		Rule:     e.infos[c.Rule],
+		Time:     ev.Time,
+		Host:     hostOf(ev),
+		Channel:  ev.GetString("Channel"),
+		EventID:  ev.GetString("EventID"),
+		Source:   ev.Source,
+		Entities: entitiesOf(ev),
 	}
 	for _, e := range c.Evidence(s) {
 		a.Matches = append(a.Matches, alert.Match{Condition: e.Condition, Field: e.Field, Value: e.Value})
