@@ -1,0 +1,115 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bulwarkhq/bulwark/attack"
+	"github.com/bulwarkhq/bulwark/logs"
+	"github.com/bulwarkhq/bulwark/rules"
+)
+
+// attackPath is where `bulwark attack import` keeps a matrix's bundle.
+func attackPath(matrix string) (string, error) {
+	d, err := rules.DataDir()
+	if err != nil {
+		return "", err
+	}
+	name := "enterprise-attack.json"
+	if strings.Contains(strings.ToLower(matrix), "ics") {
+		name = "ics-attack.json"
+	}
+	return filepath.Join(d, "attack", name), nil
+}
+
+func newAttackCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "attack",
+		Short: "The MITRE ATT&CK knowledge base: import it, look techniques up",
+		Example: `  bulwark attack import enterprise-attack.json
+  bulwark attack show T1059.001`,
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "import FILE",
+		Short: "Import an ATT&CK STIX 2.1 bundle (enterprise or ICS, gzip or not)",
+		Long: `Import checks a bundle from MITRE (github.com/mitre-attack/attack-stix-data,
+enterprise-attack.json or ics-attack.json) and keeps it in the data directory,
+where triage and the dashboard find it. Nothing is downloaded.`,
+		Example: "  bulwark attack import ~/Downloads/enterprise-attack-18.1.json",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			kb, err := attack.LoadFile(args[0])
+			if err != nil {
+				return err
+			}
+			dst, err := attackPath(kb.Matrix)
+			if err != nil {
+				return err
+			}
+			if err := copyPlain(args[0], dst); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "%s: %d tactics, %d techniques, kept in %s\n", kb.Matrix, len(kb.Tactics()), kb.Techniques(), dst)
+			return nil
+		},
+	})
+	cmd.AddCommand(&cobra.Command{
+		Use:     "show TECHNIQUE",
+		Short:   "Show a technique from the imported enterprise bundle",
+		Example: "  bulwark attack show T1003.001",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path, err := attackPath("enterprise")
+			if err != nil {
+				return err
+			}
+			if _, err := os.Stat(path); err != nil {
+				return usagef("no ATT&CK bundle imported: run 'bulwark attack import FILE' first")
+			}
+			kb, err := attack.LoadFile(path)
+			if err != nil {
+				return err
+			}
+			t, ok := kb.Technique(args[0])
+			if !ok {
+				return fmt.Errorf("no technique %s in %s", args[0], kb.Matrix)
+			}
+			enc := json.NewEncoder(e.stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(t)
+		},
+	})
+	return cmd
+}
+
+// copyPlain copies a bundle to dst, decompressed, through a temporary file
+// so that a failed copy never leaves half a bundle.
+func copyPlain(src, dst string) error {
+	f, err := logs.Open(src) // decompresses gzip
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(dst), ".import-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := io.Copy(tmp, f); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), dst)
+}
