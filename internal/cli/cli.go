@@ -95,6 +95,7 @@ threat intelligence and watches OT networks: one static binary, offline.`,
 		newUserCmd(e),
 		newRulesCmd(e),
 		newVersionCmd(e),
+		newTriageCmd(e),
 	)
 	return root
 }
