@@ -13,11 +13,11 @@ import (
 // same hour but share no entity, so grouping keeps them apart. A short case
 // that overlaps a much stronger case elsewhere is lifted by part of that
 // case's score, so the ten best cases cover the whole intrusion.
-const campaignWeight = 0.4
+const campaignWeight = 0.6
 
 // campaign adds the concurrency boost. It reads base scores only, so the
 // result does not depend on the order cases are visited in.
-func campaign(cases []*Case, o Options) {
+func campaign(cases []*Case, st *stats, o Options) {
 	if len(cases) < 2 {
 		return
 	}
@@ -47,9 +47,12 @@ func campaign(cases []*Case, o Options) {
 			continue
 		}
 		// A long case overlaps everything; only short ones are evidence.
+		// And overlap alone is weak: a lone routine alert that happens to
+		// fire during an intrusion is still routine, so the boost grows with
+		// the rarity of the case's own rarest rule.
 		span := c.LastSeen.Sub(c.FirstSeen)
-		focus := math.Min(1, float64(o.Gap)/float64(max(span, time.Second)))
-		boost := campaignWeight * (base[best] - base[c]) * focus
+		focus := math.Min(1, 2*float64(o.Gap)/float64(max(span, time.Second)))
+		boost := campaignWeight * (base[best] - base[c]) * focus * st.rarest(c)
 		if boost < 1 {
 			continue
 		}

@@ -102,7 +102,7 @@ func (e *Engine) Run(alerts []Alert) *Result {
 	for _, c := range cases {
 		st.score(c)
 	}
-	campaign(cases, e.opts)
+	campaign(cases, st, e.opts)
 	sort.SliceStable(cases, func(i, j int) bool {
 		a, b := cases[i], cases[j]
 		if a.Score != b.Score {

@@ -13,16 +13,16 @@ import (
 
 // aitScenarios are the AIT Alert Data Set scenarios in the shared data.
 // minRecall is the phase recall@10 each reaches today. The goal is 0.9; the
-// phases still missed are a few alerts of ordinary rules at quiet times (the
-// DNS exfiltration's audit-log side effects, a CPU anomaly on a monitoring
-// host), which nothing in the alerts themselves singles out.
+// phase still missed everywhere is the DNS exfiltration, whose alerts are a
+// pair of ordinary audit-log alerts at a quiet time (a service start and
+// stop) or a rule firing all week: nothing in the alerts singles them out.
 var aitScenarios = []struct {
 	name      string
 	minRecall float64
 }{
 	{"russellmitchell", 0.875}, // 7 of 8 phases: dnsteal missed
 	{"santos", 0.88},           // 8 of 9: dnsteal missed
-	{"shaw", 0.75},             // 6 of 8: crack_passwords (rank 20), dnsteal missed
+	{"shaw", 0.875},            // 7 of 8: dnsteal missed
 	{"wardbeck", 0.875},        // 7 of 8: dnsteal missed
 }
 
@@ -120,7 +120,7 @@ func TestAITADS(t *testing.T) {
 			t.Logf("%s: alerts %d, cases %d, reduction %.1fx, phase recall@10 %.2f, missing %v",
 				sc, ev.alerts, ev.cases, ev.reduction, ev.recall, ev.missing)
 			if testing.Verbose() {
-				for i, c := range res.Cases[:min(12, len(res.Cases))] {
+				for i, c := range res.Cases[:min(22, len(res.Cases))] {
 					ph := map[string]int{}
 					for _, l := range c.Lines {
 						ph[labels[l]]++

@@ -240,3 +240,16 @@ func human(d time.Duration) string {
 }
 
 func round2(f float64) float64 { return math.Round(f*100) / 100 }
+
+// rarest is the IDF of the case's rarest rule relative to the IDF of a rule
+// seen once: 1 for a one-off, near 0 for a rule behind most alerts.
+func (st *stats) rarest(c *Case) float64 {
+	if st.n < 2 {
+		return 0
+	}
+	best := 0.0
+	for _, f := range c.Findings {
+		best = math.Max(best, st.idf(f.Alert.RuleKey()))
+	}
+	return best / math.Log(st.n)
+}
