@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -185,5 +186,54 @@ func TestREADMEConfig(t *testing.T) {
 	c.Defaults()
 	if err := c.Validate(); err != nil {
 		t.Errorf("README's configuration: %v", err)
+	}
+}
+
+// TestCaseLifecycle walks a case from new to closed with a verdict, with a
+// comment, and checks the times MTTA and MTTR are measured from.
+func TestCaseLifecycle(t *testing.T) {
+	s, base := newTestServer(t)
+	analyst := tokenFor(t, s, store.RoleAnalyst)
+	call := func(method, path, body string, out any) int {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+analyst)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if out != nil {
+			json.NewDecoder(resp.Body).Decode(out)
+		}
+		return resp.StatusCode
+	}
+	var c store.Case
+	if code := call("POST", "/api/v1/cases", `{"title":"LSASS dump on ws1"}`, &c); code != http.StatusCreated || c.Status != "new" {
+		t.Fatalf("create: %d %+v", code, c)
+	}
+	path := "/api/v1/cases/" + strconv.FormatInt(c.ID, 10)
+	if code := call("PATCH", path, `{"status":"acknowledged","assignee":"amy"}`, &c); code != 200 || c.Acknowledged.IsZero() {
+		t.Fatalf("acknowledge: %d %+v", code, c)
+	}
+	if code := call("PATCH", path, `{"status":"closed"}`, nil); code != http.StatusBadRequest {
+		t.Errorf("closing without a verdict: %d, want 400", code)
+	}
+	if code := call("POST", path+"/comments", `{"text":"contained, host reimaged"}`, nil); code != http.StatusCreated {
+		t.Errorf("comment: %d", code)
+	}
+	if code := call("PATCH", path, `{"status":"closed","verdict":"true-positive"}`, &c); code != 200 || c.Closed.IsZero() || c.Closed.Before(c.Acknowledged) {
+		t.Fatalf("close: %d %+v", code, c)
+	}
+	var cs struct {
+		Comments []store.CaseComment `json:"comments"`
+	}
+	if code := call("GET", path+"/comments", "", &cs); code != 200 || len(cs.Comments) != 1 || cs.Comments[0].Author != "token:t-analyst" {
+		t.Errorf("comments: %d %+v", code, cs.Comments)
+	}
+	var reopened store.Case
+	if code := call("PATCH", path, `{"status":"in-progress"}`, &reopened); code != 200 || !reopened.Closed.IsZero() || reopened.Acknowledged.IsZero() {
+		t.Errorf("reopen: %d, %+v", code, reopened)
 	}
 }

@@ -116,17 +116,36 @@ type Alerts interface {
 // Case groups alerts an analyst works as one. Triage fills in the score
 // and its reasons; this is the part every store keeps.
 type Case struct {
-	ID       int64     `json:"id"`
-	Title    string    `json:"title"`
-	Status   string    `json:"status"` // open, in-progress, closed
-	Severity string    `json:"severity"`
-	Score    float64   `json:"score"`
-	Reasons  []string  `json:"reasons,omitempty"`
-	Assignee string    `json:"assignee,omitempty"`
-	Verdict  string    `json:"verdict,omitempty"` // true-positive, false-positive, benign
-	AlertIDs []int64   `json:"alert_ids,omitempty"`
-	Created  time.Time `json:"created"`
-	Updated  time.Time `json:"updated"`
+	ID       int64    `json:"id"`
+	Title    string   `json:"title"`
+	Status   string   `json:"status"` // new, acknowledged, in-progress, closed
+	Severity string   `json:"severity"`
+	Score    float64  `json:"score"`
+	Reasons  []string `json:"reasons,omitempty"`
+	Assignee string   `json:"assignee,omitempty"`
+	Verdict  string   `json:"verdict,omitempty"` // true-positive, false-positive, benign
+	AlertIDs []int64  `json:"alert_ids,omitempty"`
+	// Entities are what the case is about: host, user, src_ip, ... (each
+	// kind may hold several values, comma-separated).
+	Entities map[string]string `json:"entities,omitempty"`
+	// FirstSeen and LastSeen span the case's alerts.
+	FirstSeen time.Time `json:"first_seen,omitzero"`
+	LastSeen  time.Time `json:"last_seen,omitzero"`
+	// Acknowledged and Closed are when the case left new and when it was
+	// closed: with Created they give the times to acknowledge and resolve.
+	Acknowledged time.Time `json:"acknowledged,omitzero"`
+	Closed       time.Time `json:"closed,omitzero"`
+	Created      time.Time `json:"created"`
+	Updated      time.Time `json:"updated"`
+}
+
+// CaseComment is an analyst's note on a case.
+type CaseComment struct {
+	ID     int64     `json:"id"`
+	CaseID int64     `json:"case_id"`
+	Author string    `json:"author"`
+	Time   time.Time `json:"time"`
+	Text   string    `json:"text"`
 }
 
 // CaseFilter selects cases. Zero fields select everything.
@@ -145,7 +164,13 @@ type Cases interface {
 	// UpdateCase replaces the stored case with c (matched by id) and sets
 	// c.Updated.
 	UpdateCase(ctx context.Context, c *Case) error
+	// DeleteCase deletes a case and its comments.
 	DeleteCase(ctx context.Context, id int64) error
+	// AddCaseComment stores a comment on an existing case (ErrNotFound
+	// otherwise), setting its id and, when zero, its time.
+	AddCaseComment(ctx context.Context, c *CaseComment) error
+	// ListCaseComments returns a case's comments, oldest first.
+	ListCaseComments(ctx context.Context, caseID int64) ([]CaseComment, error)
 }
 
 // Role is what a user or token may do. admin, analyst and viewer are

@@ -6,22 +6,25 @@ import (
 	"fmt"
 	"strconv"
 
+	sqlite3 "modernc.org/sqlite/lib"
+
 	"github.com/bulwarkhq/bulwark/store"
 )
 
-const caseColumns = `id, title, status, severity, score, reasons, assignee, verdict, alert_ids, created, updated`
+const caseColumns = `id, title, status, severity, score, reasons, assignee, verdict, alert_ids, entities, first_seen, last_seen, acknowledged, closed, created, updated`
 
 // CreateCase stores c and sets its id, Created and Updated.
 func (db *DB) CreateCase(ctx context.Context, c *store.Case) error {
-	reasons, alertIDs, err := caseLists(c)
+	reasons, alertIDs, entities, err := caseLists(c)
 	if err != nil {
 		return fmt.Errorf("sqlite: create case: %w", err)
 	}
 	at := now()
 	res, err := db.write.ExecContext(ctx,
-		`INSERT INTO cases (title, status, severity, score, reasons, assignee, verdict, alert_ids, created, updated)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.Title, c.Status, c.Severity, c.Score, reasons, c.Assignee, c.Verdict, alertIDs, unixNanos(at), unixNanos(at))
+		`INSERT INTO cases (title, status, severity, score, reasons, assignee, verdict, alert_ids, entities, first_seen, last_seen, acknowledged, closed, created, updated)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.Title, c.Status, c.Severity, c.Score, reasons, c.Assignee, c.Verdict, alertIDs, entities,
+		unixNanos(c.FirstSeen), unixNanos(c.LastSeen), unixNanos(c.Acknowledged), unixNanos(c.Closed), unixNanos(at), unixNanos(at))
 	if err != nil {
 		return fmt.Errorf("sqlite: create case: %w", err)
 	}
@@ -33,15 +36,18 @@ func (db *DB) CreateCase(ctx context.Context, c *store.Case) error {
 	return nil
 }
 
-// caseLists encodes the case's list columns as JSON arrays.
-func caseLists(c *store.Case) (reasons, alertIDs []byte, err error) {
+// caseLists encodes the case's list and map columns as JSON.
+func caseLists(c *store.Case) (reasons, alertIDs, entities []byte, err error) {
 	if reasons, err = json.Marshal(c.Reasons); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if alertIDs, err = json.Marshal(c.AlertIDs); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return reasons, alertIDs, nil
+	if entities, err = json.Marshal(c.Entities); err != nil {
+		return nil, nil, nil, err
+	}
+	return reasons, alertIDs, entities, nil
 }
 
 // GetCase returns the case with the given id, or ErrNotFound.
@@ -88,12 +94,17 @@ func (db *DB) ListCases(ctx context.Context, f store.CaseFilter) ([]store.Case, 
 
 func scanCase(row rowScanner) (store.Case, error) {
 	var c store.Case
-	var reasons, alertIDs []byte
-	var created, updated int64
+	var reasons, alertIDs, entities []byte
+	var first, last, acked, closed, created, updated int64
 	if err := row.Scan(&c.ID, &c.Title, &c.Status, &c.Severity, &c.Score, &reasons,
-		&c.Assignee, &c.Verdict, &alertIDs, &created, &updated); err != nil {
+		&c.Assignee, &c.Verdict, &alertIDs, &entities, &first, &last, &acked, &closed, &created, &updated); err != nil {
 		return c, err
 	}
+	if err := json.Unmarshal(entities, &c.Entities); err != nil {
+		return c, fmt.Errorf("case %d: entities: %w", c.ID, err)
+	}
+	c.FirstSeen, c.LastSeen = fromUnixNanos(first), fromUnixNanos(last)
+	c.Acknowledged, c.Closed = fromUnixNanos(acked), fromUnixNanos(closed)
 	if err := json.Unmarshal(reasons, &c.Reasons); err != nil {
 		return c, fmt.Errorf("case %d: reasons: %w", c.ID, err)
 	}
@@ -107,16 +118,18 @@ func scanCase(row rowScanner) (store.Case, error) {
 // UpdateCase replaces every field but the id and Created, which stay as
 // stored, and sets c.Updated (and c.Created, to the stored value).
 func (db *DB) UpdateCase(ctx context.Context, c *store.Case) error {
-	reasons, alertIDs, err := caseLists(c)
+	reasons, alertIDs, entities, err := caseLists(c)
 	if err != nil {
 		return fmt.Errorf("sqlite: update case %d: %w", c.ID, err)
 	}
 	at := now()
 	var created int64
 	err = db.write.QueryRowContext(ctx,
-		`UPDATE cases SET title = ?, status = ?, severity = ?, score = ?, reasons = ?, assignee = ?, verdict = ?, alert_ids = ?, updated = ?
+		`UPDATE cases SET title = ?, status = ?, severity = ?, score = ?, reasons = ?, assignee = ?, verdict = ?, alert_ids = ?,
+		 entities = ?, first_seen = ?, last_seen = ?, acknowledged = ?, closed = ?, updated = ?
 		 WHERE id = ? RETURNING created`,
-		c.Title, c.Status, c.Severity, c.Score, reasons, c.Assignee, c.Verdict, alertIDs, unixNanos(at), c.ID).Scan(&created)
+		c.Title, c.Status, c.Severity, c.Score, reasons, c.Assignee, c.Verdict, alertIDs,
+		entities, unixNanos(c.FirstSeen), unixNanos(c.LastSeen), unixNanos(c.Acknowledged), unixNanos(c.Closed), unixNanos(at), c.ID).Scan(&created)
 	if err != nil {
 		return fmt.Errorf("sqlite: update case %d: %w", c.ID, notFound(err))
 	}
@@ -130,4 +143,47 @@ func (db *DB) DeleteCase(ctx context.Context, id int64) error {
 		return fmt.Errorf("sqlite: delete case %d: %w", id, err)
 	}
 	return nil
+}
+
+// AddCaseComment stores a comment; the foreign key refuses an unknown case.
+func (db *DB) AddCaseComment(ctx context.Context, c *store.CaseComment) error {
+	if c.Time.IsZero() {
+		c.Time = now()
+	}
+	res, err := db.write.ExecContext(ctx, `INSERT INTO case_comments (case_id, author, time, text) VALUES (?, ?, ?, ?)`,
+		c.CaseID, c.Author, unixNanos(c.Time), c.Text)
+	if err != nil {
+		if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY) {
+			return fmt.Errorf("sqlite: comment on case %d: %w", c.CaseID, store.ErrNotFound)
+		}
+		return fmt.Errorf("sqlite: comment on case %d: %w", c.CaseID, err)
+	}
+	if c.ID, err = res.LastInsertId(); err != nil {
+		return fmt.Errorf("sqlite: comment on case %d: %w", c.CaseID, err)
+	}
+	c.Time = c.Time.UTC()
+	return nil
+}
+
+// ListCaseComments returns the comments oldest first.
+func (db *DB) ListCaseComments(ctx context.Context, caseID int64) ([]store.CaseComment, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT id, case_id, author, time, text FROM case_comments WHERE case_id = ? ORDER BY id`, caseID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list comments of case %d: %w", caseID, err)
+	}
+	defer rows.Close()
+	var out []store.CaseComment
+	for rows.Next() {
+		var c store.CaseComment
+		var at int64
+		if err := rows.Scan(&c.ID, &c.CaseID, &c.Author, &at, &c.Text); err != nil {
+			return nil, fmt.Errorf("sqlite: list comments of case %d: %w", caseID, err)
+		}
+		c.Time = fromUnixNanos(at)
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list comments of case %d: %w", caseID, err)
+	}
+	return out, nil
 }

@@ -101,9 +101,23 @@ CREATE TABLE cases (
 	assignee  TEXT NOT NULL,
 	verdict   TEXT NOT NULL,
 	alert_ids TEXT NOT NULL, -- JSON array
+	entities  TEXT NOT NULL, -- JSON object
+	first_seen   INTEGER NOT NULL,
+	last_seen    INTEGER NOT NULL,
+	acknowledged INTEGER NOT NULL,
+	closed       INTEGER NOT NULL,
 	created   INTEGER NOT NULL,
 	updated   INTEGER NOT NULL
 );
+
+CREATE TABLE case_comments (
+	id      INTEGER PRIMARY KEY AUTOINCREMENT,
+	case_id INTEGER NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+	author  TEXT NOT NULL,
+	time    INTEGER NOT NULL,
+	text    TEXT NOT NULL
+);
+CREATE INDEX case_comments_case ON case_comments (case_id, id);
 CREATE INDEX cases_score ON cases (score);
 CREATE INDEX cases_status_score ON cases (status, score);
 

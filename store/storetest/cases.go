@@ -29,6 +29,10 @@ func testCasesCRUD(t *testing.T, h *harness) {
 		Score:    87.5,
 		Reasons:  []string{"encoded command", "rare parent"},
 		AlertIDs: []int64{3, 5, 8},
+		Entities: map[string]string{"host": "ws1", "user": `CORP\amy`},
+		// Times in UTC: the store returns them so.
+		FirstSeen: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC),
+		LastSeen:  time.Date(2026, 11, 27, 9, 20, 0, 123, time.UTC),
 	}
 	check(t, "CreateCase", h.s.CreateCase(h.ctx, &c))
 	if c.ID <= 0 || c.Created.Before(before) || !c.Updated.Equal(c.Created) {
@@ -41,6 +45,9 @@ func testCasesCRUD(t *testing.T, h *harness) {
 	time.Sleep(2 * time.Millisecond) // so that Updated moves on clocks with coarse ticks
 	u := c
 	u.Status, u.Assignee, u.Verdict, u.Score = "closed", "alice", "true-positive", 99
+	u.Acknowledged = time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)
+	u.Closed = time.Date(2026, 11, 27, 11, 0, 0, 0, time.UTC)
+	u.Entities = map[string]string{"host": "ws1"}
 	u.Reasons = nil
 	u.AlertIDs = append(u.AlertIDs, 13)
 	u.Created = time.Time{} // the store keeps the creation time, whatever the caller sends
@@ -100,5 +107,31 @@ func testListCases(t *testing.T, h *harness) {
 				t.Errorf("ListCases(%+v) = cases %v, want %v", tt.filter, idx, tt.want)
 			}
 		})
+	}
+}
+
+func testCaseComments(t *testing.T, h *harness) {
+	c := store.Case{Title: "commented", Status: "new", Severity: "low"}
+	check(t, "CreateCase", h.s.CreateCase(h.ctx, &c))
+	at := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	first := store.CaseComment{CaseID: c.ID, Author: "alice", Time: at, Text: "looking"}
+	check(t, "AddCaseComment", h.s.AddCaseComment(h.ctx, &first))
+	second := store.CaseComment{CaseID: c.ID, Author: "bob", Text: "contained"}
+	check(t, "AddCaseComment", h.s.AddCaseComment(h.ctx, &second))
+	if first.ID <= 0 || second.ID <= first.ID || second.Time.IsZero() {
+		t.Fatalf("comments got ids %d, %d and time %v", first.ID, second.ID, second.Time)
+	}
+	got, err := h.s.ListCaseComments(h.ctx, c.ID)
+	check(t, "ListCaseComments", err)
+	if len(got) != 2 || got[0].Text != "looking" || got[0].Author != "alice" || !got[0].Time.Equal(at) || got[1].Text != "contained" {
+		t.Errorf("comments: %+v", got)
+	}
+	missing := store.CaseComment{CaseID: 424242, Author: "x", Text: "y"}
+	checkIs(t, "AddCaseComment on a missing case", h.s.AddCaseComment(h.ctx, &missing), store.ErrNotFound)
+	check(t, "DeleteCase", h.s.DeleteCase(h.ctx, c.ID))
+	got, err = h.s.ListCaseComments(h.ctx, c.ID)
+	check(t, "ListCaseComments", err)
+	if len(got) != 0 {
+		t.Errorf("%d comments left after the case was deleted", len(got))
 	}
 }

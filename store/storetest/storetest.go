@@ -45,6 +45,7 @@ func Run(t *testing.T, open Opener) {
 		{"Alerts/List", testListAlerts},
 		{"Cases/CRUD", testCasesCRUD},
 		{"Cases/List", testListCases},
+		{"Cases/Comments", testCaseComments},
 		{"Users/CRUD", testUsersCRUD},
 		{"Users/Tokens", testTokens},
 		{"Users/Sessions", testSessions},
