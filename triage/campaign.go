@@ -57,7 +57,14 @@ func campaign(cases []*Case, st *stats, o Options) {
 			continue
 		}
 		c.Score = round2(c.Score + boost)
-		c.Reasons = append(c.Reasons, fmt.Sprintf("during case %s (score %.1f) on %s", best.ID, base[best], mainEntity(best)))
+		// The reason goes where its weight puts it: first when the
+		// concurrency is most of the score, else after the strongest reason.
+		why := fmt.Sprintf("during case %s (score %.1f) on %s", best.ID, base[best], mainEntity(best))
+		at := min(1, len(c.Reasons))
+		if boost >= base[c] {
+			at = 0
+		}
+		c.Reasons = append(c.Reasons[:at], append([]string{why}, c.Reasons[at:]...)...)
 	}
 }
 

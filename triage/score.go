@@ -17,6 +17,9 @@ type stats struct {
 	pairFirst  map[string]time.Time
 	ruleFirst  map[string]time.Time
 	baselineTo time.Time
+	// entityRules holds, per entity, the distinct-rule count of every case
+	// it appears in, sorted, for the burstiness measure.
+	entityRules map[string][]int
 }
 
 func newStats(alerts []Alert, findings []*Finding, cases []*Case, o Options) *stats {
@@ -36,14 +39,25 @@ func newStats(alerts []Alert, findings []*Finding, cases []*Case, o Options) *st
 			}
 		}
 	}
+	st.entityRules = map[string][]int{}
 	for _, c := range cases {
 		seen := map[string]bool{}
+		ents := map[string]bool{}
 		for _, f := range c.Findings {
 			if r := f.Alert.RuleKey(); !seen[r] {
 				seen[r] = true
 				st.ruleCases[r]++
 			}
+			for _, ek := range f.entityKeys {
+				ents[ek] = true
+			}
 		}
+		for ek := range ents {
+			st.entityRules[ek] = append(st.entityRules[ek], len(seen))
+		}
+	}
+	for _, v := range st.entityRules {
+		sort.Ints(v)
 	}
 	if len(alerts) > 0 {
 		t0, t1 := alerts[0].Time, alerts[len(alerts)-1].Time
@@ -127,9 +141,17 @@ func (st *stats) score(c *Case) {
 		}
 	}
 	where := mainEntity(c)
+	var burst float64
 	if len(list) >= 3 {
-		reasons = append(reasons, reason{float64(len(list)), fmt.Sprintf("%d distinct rules on %s within %s",
-			len(list), where, human(c.LastSeen.Sub(c.FirstSeen)))})
+		text := fmt.Sprintf("%d distinct rules on %s within %s", len(list), where, human(c.LastSeen.Sub(c.FirstSeen)))
+		// Burstiness: compare with what the same entities usually produce
+		// in a case, so a chatty firewall's dozen rules is not news but a
+		// quiet server's dozen is.
+		if usual := st.usualRules(c); usual > 0 && float64(len(list)) >= 3*usual {
+			burst = math.Log2(float64(len(list)) / usual)
+			text += fmt.Sprintf(", %.0fx its usual %.0f", float64(len(list))/usual, usual)
+		}
+		reasons = append(reasons, reason{float64(len(list)), text})
 	}
 	nov := math.Min(float64(len(novel)), 10)
 	if len(novel) > 0 {
@@ -150,7 +172,7 @@ func (st *stats) score(c *Case) {
 	if hours := c.LastSeen.Sub(c.FirstSeen).Hours(); hours > 1 {
 		rarity /= 1 + math.Log2(hours)
 	}
-	c.Score = round2(rarity + 2*exclusive + 0.5*nov + 3*sev + 2*float64(max(len(tactics)-1, 0)) + math.Log1p(float64(nEnt)))
+	c.Score = round2(rarity + 2*burst + 2*exclusive + 0.5*nov + 3*sev + 2*float64(max(len(tactics)-1, 0)) + math.Log1p(float64(nEnt)))
 	sort.SliceStable(reasons, func(i, j int) bool { return reasons[i].weight > reasons[j].weight })
 	if len(reasons) > 6 {
 		reasons = reasons[:6]
@@ -252,4 +274,22 @@ func (st *stats) rarest(c *Case) float64 {
 		best = math.Max(best, st.idf(f.Alert.RuleKey()))
 	}
 	return best / math.Log(st.n)
+}
+
+// usualRules is the median distinct-rule count of the cases of the case's
+// busiest entity (the one in most cases), or 0 when it has too few cases to
+// say what is usual.
+func (st *stats) usualRules(c *Case) float64 {
+	var counts []int
+	for _, f := range c.Findings {
+		for _, ek := range f.entityKeys {
+			if v := st.entityRules[ek]; len(v) > len(counts) {
+				counts = v
+			}
+		}
+	}
+	if len(counts) < 5 {
+		return 0
+	}
+	return float64(counts[len(counts)/2])
 }
