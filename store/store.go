@@ -81,8 +81,13 @@ var ErrStop = errors.New("stop scan")
 // StoredAlert is an alert with its id and the id of the event that raised
 // it (0 for correlation alerts, which stand on several).
 type StoredAlert struct {
-	ID      int64
-	EventID int64
+	ID int64 `json:"id"`
+	// EventID is the stored event's id (not the Windows event id, which
+	// the alert's own event_id holds).
+	EventID int64 `json:"event"`
+	// Detected is when the alert was stored: the time to detect is
+	// Detected minus the alert's (event) Time.
+	Detected time.Time `json:"detected,omitzero"`
 	alert.Alert
 }
 

@@ -42,6 +42,8 @@ func (db *DB) AddAlerts(ctx context.Context, alerts []store.StoredAlert, through
 	defer tx.Rollback()
 	var added []*ruleDoc
 	var first int64
+	detectedAt := now()
+	detected := unixNanos(detectedAt)
 	if len(alerts) > 0 {
 		var last int64
 		err := tx.QueryRowContext(ctx, `UPDATE alert_ids SET last = last + ? WHERE id = 1 RETURNING last`, len(alerts)).Scan(&last)
@@ -49,7 +51,7 @@ func (db *DB) AddAlerts(ctx context.Context, alerts []store.StoredAlert, through
 			return fmt.Errorf("sqlite: add alerts: reserve ids: %w", err)
 		}
 		first = last - int64(len(alerts)) + 1
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO alerts (id, time, rule_id, host, level, event_id, rule_key, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO alerts (id, time, rule_id, host, level, event_id, detected, rule_key, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return fmt.Errorf("sqlite: add alerts: %w", err)
 		}
@@ -63,7 +65,7 @@ func (db *DB) AddAlerts(ctx context.Context, alerts []store.StoredAlert, through
 				r.stored.Store(true) // undone below if the transaction fails
 				added = append(added, r)
 			}
-			if _, err := stmt.ExecContext(ctx, first+int64(i), unixNanos(a.Time), a.Rule.ID, a.Host, a.Rule.Level, a.EventID, r.key, rows[i].doc); err != nil {
+			if _, err := stmt.ExecContext(ctx, first+int64(i), unixNanos(a.Time), a.Rule.ID, a.Host, a.Rule.Level, a.EventID, detected, r.key, rows[i].doc); err != nil {
 				undo(added)
 				return fmt.Errorf("sqlite: add alerts: %w", err)
 			}
@@ -82,6 +84,7 @@ func (db *DB) AddAlerts(ctx context.Context, alerts []store.StoredAlert, through
 	// Only now, when they are durable, do the alerts get their ids.
 	for i := range alerts {
 		alerts[i].ID = first + int64(i)
+		alerts[i].Detected = detectedAt
 	}
 	return nil
 }
@@ -147,7 +150,7 @@ func (db *DB) DetectedThrough(ctx context.Context) (int64, error) {
 
 // GetAlert returns the alert with the given id, or ErrNotFound.
 func (db *DB) GetAlert(ctx context.Context, id int64) (store.StoredAlert, error) {
-	row := db.read.QueryRowContext(ctx, `SELECT a.id, a.event_id, a.data, r.data FROM alerts a LEFT JOIN alert_rules r ON r.key = a.rule_key WHERE a.id = ?`, id)
+	row := db.read.QueryRowContext(ctx, `SELECT a.id, a.event_id, a.detected, a.data, r.data FROM alerts a LEFT JOIN alert_rules r ON r.key = a.rule_key WHERE a.id = ?`, id)
 	a, err := scanAlert(row)
 	if err != nil {
 		return store.StoredAlert{}, fmt.Errorf("sqlite: get alert %d: %w", id, notFound(err))
@@ -183,7 +186,7 @@ func (db *DB) ListAlerts(ctx context.Context, f store.AlertFilter) ([]store.Stor
 		add("a.id > ?", f.AfterID)
 	}
 	var q strings.Builder
-	q.WriteString("SELECT a.id, a.event_id, a.data, r.data FROM alerts a LEFT JOIN alert_rules r ON r.key = a.rule_key")
+	q.WriteString("SELECT a.id, a.event_id, a.detected, a.data, r.data FROM alerts a LEFT JOIN alert_rules r ON r.key = a.rule_key")
 	if len(where) > 0 {
 		q.WriteString(" WHERE " + strings.Join(where, " AND "))
 	}
@@ -218,9 +221,11 @@ type rowScanner interface {
 func scanAlert(row rowScanner) (store.StoredAlert, error) {
 	var a store.StoredAlert
 	var doc, rule []byte
-	if err := row.Scan(&a.ID, &a.EventID, &doc, &rule); err != nil {
+	var detected int64
+	if err := row.Scan(&a.ID, &a.EventID, &detected, &doc, &rule); err != nil {
 		return a, err
 	}
+	a.Detected = fromUnixNanos(detected)
 	if err := json.Unmarshal(doc, &a.Alert); err != nil {
 		return a, fmt.Errorf("alert %d: decode: %w", a.ID, err)
 	}

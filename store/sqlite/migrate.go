@@ -58,6 +58,7 @@ CREATE TABLE alerts (
 	host     TEXT NOT NULL,
 	level    TEXT NOT NULL,
 	event_id INTEGER NOT NULL, -- no foreign key: retention deletes events, alerts stay
+	detected INTEGER NOT NULL, -- when stored
 	rule_key TEXT NOT NULL,    -- the alert's rule in alert_rules
 	data     TEXT NOT NULL     -- alert.Alert as JSON, its rule left out
 );

@@ -82,6 +82,9 @@ func testAlertsCRUD(t *testing.T, h *harness) {
 	if alerts[0].ID <= 0 || alerts[1].ID <= alerts[0].ID {
 		t.Fatalf("AddAlerts set ids %d and %d, want increasing positive ids", alerts[0].ID, alerts[1].ID)
 	}
+	if d := alerts[0].Detected; d.IsZero() || time.Since(d) > time.Minute {
+		t.Errorf("AddAlerts set Detected %v, want about now", d)
+	}
 	for i, want := range alerts {
 		got, err := h.s.GetAlert(h.ctx, want.ID)
 		check(t, "GetAlert", err)
