@@ -31,9 +31,10 @@ func campaign(cases []*Case, st *stats, o Options) {
 	for i, c := range order {
 		lo, hi := c.FirstSeen.Add(-o.Gap), c.LastSeen.Add(o.Gap)
 		var best *Case
-		// Scan neighbours in start order; cases start within MaxSpan of each
-		// other when they overlap, which bounds the scan.
-		for j := i - 1; j >= 0 && c.FirstSeen.Sub(order[j].FirstSeen) <= o.MaxSpan+o.Gap; j-- {
+		// Scan neighbours in start order; a case that overlaps this one
+		// starts at most its own length (a merge may stretch it a little
+		// past MaxSpan, hence twice) plus Gap earlier, which bounds the scan.
+		for j := i - 1; j >= 0 && c.FirstSeen.Sub(order[j].FirstSeen) <= 2*o.MaxSpan+o.Gap; j-- {
 			if d := order[j]; overlaps(d, lo, hi) && base[d] > base[c] && (best == nil || base[d] > base[best]) {
 				best = d
 			}

@@ -69,6 +69,18 @@ func defaultMapping(columns []string) Mapping {
 			m[strings.ToLower(c)] = c
 		}
 	}
+	if m["time"] == "" {
+		// Common names of the time column in exports.
+		for _, c := range columns {
+			switch strings.ToLower(c) {
+			case "timestamp", "@timestamp", "ts", "date":
+				m["time"] = c
+			}
+			if m["time"] != "" {
+				break
+			}
+		}
+	}
 	return m
 }
 
@@ -214,6 +226,13 @@ func build(get func(string) string, line int, source string) (Alert, error) {
 	return a, nil
 }
 
+func first2(a, b any) any {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
 func first(xs ...string) string {
 	for _, x := range xs {
 		if x != "" {
@@ -224,12 +243,12 @@ func first(xs ...string) string {
 }
 
 func readNDJSON(r io.Reader, name string, m Mapping) ([]Alert, error) {
-	if m == nil {
+	defaults := m == nil
+	if defaults {
 		m = Mapping{}
 		for _, f := range Fields {
 			m[f] = f
 		}
-		m["time"] = "time"
 	}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 1<<16), 16<<20)
@@ -252,7 +271,11 @@ func readNDJSON(r io.Reader, name string, m Mapping) ([]Alert, error) {
 			if !ok {
 				return ""
 			}
-			return strings.TrimSpace(jsonString(lookup(obj, path)))
+			v := strings.TrimSpace(jsonString(lookup(obj, path)))
+			if v == "" && defaults && field == "time" {
+				v = strings.TrimSpace(jsonString(first2(obj["@timestamp"], obj["timestamp"])))
+			}
+			return v
 		}
 		a, err := build(get, line, name)
 		if err != nil {

@@ -162,3 +162,15 @@ func FuzzRead(f *testing.F) {
 		New(Options{}).Run(alerts)
 	})
 }
+
+func TestDefaultTimeColumn(t *testing.T) {
+	for _, in := range []string{
+		"Timestamp,name,host\n2022-01-14T00:00:09Z,A,web\n",
+		`{"@timestamp":"2022-01-14T00:00:09Z","name":"A","host":"web"}` + "\n",
+	} {
+		alerts, err := Read(strings.NewReader(in), "x", nil)
+		if err != nil || len(alerts) != 1 || alerts[0].Time.Unix() != 1642118409 {
+			t.Errorf("%q: %v, %v", in, alerts, err)
+		}
+	}
+}

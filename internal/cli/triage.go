@@ -39,7 +39,12 @@ Columns are mapped with --map field=column,...; fields are time, name, rule
 process, hash and tactics. For NDJSON, a column is a dotted path such as
 rule.description. Without --map, columns named like a field are used.
 Columns that are not mapped (labels in evaluation data, for example) are
-never read. Time is unix seconds, unix milliseconds or RFC 3339.
+never read. Time is unix seconds, unix milliseconds or RFC 3339; without
+--map, a column named timestamp, @timestamp, ts or date also serves.
+
+In --format json, a case's "alerts" are the 0-based record numbers (header
+excluded) of every alert in the case, repeats included, within the file the
+alert came from: give one file per run when you need them unambiguous.
 
 Exit status: 0 on success, 1 on error (bad input names the file and line),
 2 on bad usage.`,
