@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/event"
+	"github.com/bulwarkhq/bulwark/measure"
 	"github.com/bulwarkhq/bulwark/search"
 	"github.com/bulwarkhq/bulwark/server/auth"
 	"github.com/bulwarkhq/bulwark/store"
@@ -242,6 +243,20 @@ func (s *Server) reloadRules(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.audit(r, "rules.reload", "", strconv.Itoa(st.Rules)+" rules")
 	writeJSON(w, http.StatusOK, st)
+	return nil
+}
+
+func (s *Server) responseMetrics(w http.ResponseWriter, r *http.Request) error {
+	weeks, err := intParam(r.URL.Query().Get("weeks"), 8, 104)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	ws, err := measure.Weekly(r.Context(), s.st, now.AddDate(0, 0, -7*(weeks-1)), now)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"weeks": ws})
 	return nil
 }
 

@@ -65,6 +65,7 @@ func (s *Server) Routes() []Route {
 		{"GET", "/api/v1/cases/{id}/comments", store.RoleViewer, 0, "a case's comments, oldest first", s.api(s.listCaseComments)},
 		{"POST", "/api/v1/cases/{id}/comments", store.RoleAnalyst, lim.APIBodyBytes, "comment on a case", s.api(s.addCaseComment)},
 		{"GET", "/api/v1/stats", store.RoleViewer, 0, "counts, queue depth, detection lag", s.api(s.stats)},
+		{"GET", "/api/v1/metrics/response", store.RoleViewer, 0, "time to detect, acknowledge and resolve per week: weeks (default 8)", s.api(s.responseMetrics)},
 
 		{"GET", "/api/v1/rules", store.RoleViewer, 0, "the running rule set and its failures", s.api(s.getRules)},
 		{"POST", "/api/v1/rules/reload", store.RoleAdmin, lim.APIBodyBytes, "reload rules; a broken set keeps the running one", s.api(s.reloadRules)},
