@@ -25,3 +25,15 @@ func TestAttackImportAndShow(t *testing.T) {
 		t.Error("importing a Go file succeeded")
 	}
 }
+
+func TestReportCommand(t *testing.T) {
+	dir := t.TempDir()
+	out := dir + "/r.html"
+	code, _, errOut := run(t, "report", "--data", dir, "--org", "Riverside", "-o", out)
+	if code != exitOK || !strings.Contains(errOut, "Wrote") {
+		t.Fatalf("report: exit %d: %s", code, errOut)
+	}
+	if code, _, _ := run(t, "report", "--data", dir, "--since", "soon"); code != exitUsage {
+		t.Errorf("bad --since: exit %d, want %d", code, exitUsage)
+	}
+}
