@@ -266,14 +266,27 @@ func readNDJSON(r io.Reader, name string, m Mapping) ([]Alert, error) {
 		if err := dec.Decode(&obj); err != nil {
 			return nil, &ParseError{name, line + 1, fmt.Errorf("not a JSON object: %w", err)}
 		}
+		mm, preset := m, ""
+		if defaults {
+			if preset = presetOf(obj); preset != "" {
+				mm = Presets[preset]
+			}
+		}
+		if skipRecord(preset, obj) {
+			line++
+			continue
+		}
 		get := func(field string) string {
-			path, ok := m[field]
+			path, ok := mm[field]
 			if !ok {
 				return ""
 			}
 			v := strings.TrimSpace(jsonString(lookup(obj, path)))
 			if v == "" && defaults && field == "time" {
 				v = strings.TrimSpace(jsonString(first2(obj["@timestamp"], obj["timestamp"])))
+			}
+			if preset == "eve" && field == "severity" {
+				v = eveSeverity(v)
 			}
 			return v
 		}
