@@ -37,7 +37,9 @@ the same time as a stronger one. Each case lists its reasons in words.
 Columns are mapped with --map field=column,...; fields are time, name, rule
 (or short), severity (or level), host, user, src_ip (or ip), dst_ip,
 process, hash and tactics. For NDJSON, a column is a dotted path such as
-rule.description. Without --map, columns named like a field are used.
+rule.description. Without --map, columns named like a field are used, and
+NDJSON from Wazuh (alerts.json), Suricata (EVE; records other than alerts
+are skipped) and Bulwark (detect -o jsonl, the API) is recognised.
 Columns that are not mapped (labels in evaluation data, for example) are
 never read. Time is unix seconds, unix milliseconds or RFC 3339; without
 --map, a column named timestamp, @timestamp, ts or date also serves.
