@@ -37,6 +37,7 @@ type Server struct {
 	reg  *prometheus.Registry
 
 	reloadMu sync.Mutex // one rule reload at a time
+	triageMu sync.Mutex // one triage run at a time
 	rules    atomic.Pointer[RuleStatus]
 
 	handler  http.Handler
@@ -220,6 +221,7 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 		})
 	}
 	wg.Go(func() { s.housekeeping(tailCtx) })
+	wg.Go(func() { s.triageLoop(tailCtx) })
 
 	hs := &http.Server{
 		Handler:           s.handler,

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bulwarkhq/bulwark/event"
 	"github.com/bulwarkhq/bulwark/store"
 )
 
@@ -235,5 +236,67 @@ func TestCaseLifecycle(t *testing.T) {
 	var reopened store.Case
 	if code := call("PATCH", path, `{"status":"in-progress"}`, &reopened); code != 200 || !reopened.Closed.IsZero() || reopened.Acknowledged.IsZero() {
 		t.Errorf("reopen: %d, %+v", code, reopened)
+	}
+}
+
+// TestTriageIntoCases submits a small intrusion, triages, and checks that
+// cases appear once, keep an analyst's changes, and that alerts after a
+// case is closed open a new one.
+func TestTriageIntoCases(t *testing.T) {
+	s, _ := newTestServer(t)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	ev := func(host, image, cmd string, at time.Duration) event.Event {
+		var e event.Event
+		e.Time = now.Add(at)
+		e.Add("Channel", event.String("Microsoft-Windows-Sysmon/Operational"))
+		e.Add("EventID", event.Int(1))
+		e.Add("Computer", event.String(host))
+		e.Add("Image", event.String(image))
+		e.Add("CommandLine", event.String(cmd))
+		e.Add("User", event.String(`CORP\amy`))
+		return e
+	}
+	submit := func(evs ...event.Event) {
+		t.Helper()
+		if err := s.pipe.Submit(ctx, evs, true); err != nil {
+			t.Fatal(err)
+		}
+		for s.pipe.Lag() > 0 {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	submit(
+		ev("ws1", `C:\Windows\System32\whoami.exe`, "whoami /all", -30*time.Minute),
+		ev("ws1", `C:\Windows\System32\rundll32.exe`, `rundll32.exe C:\Windows\System32\comsvcs.dll, MiniDump 624 C:\t\l.dmp full`, -29*time.Minute),
+	)
+	if err := s.TriageNow(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cases, _ := s.st.ListCases(ctx, store.CaseFilter{})
+	if len(cases) != 1 || len(cases[0].AlertIDs) < 2 || cases[0].Status != "new" || !strings.Contains(cases[0].Title, "ws1") ||
+		cases[0].Entities["host"] != "ws1" || len(cases[0].Reasons) == 0 {
+		t.Fatalf("cases after triage: %+v", cases)
+	}
+	c := cases[0]
+	c.Status, c.Assignee = "in-progress", "amy"
+	s.st.UpdateCase(ctx, &c)
+	if err := s.TriageNow(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cases, _ = s.st.ListCases(ctx, store.CaseFilter{})
+	if len(cases) != 1 || cases[0].Status != "in-progress" || cases[0].Assignee != "amy" {
+		t.Fatalf("second triage: %+v", cases)
+	}
+	c = cases[0]
+	c.Status, c.Verdict = "closed", "true-positive"
+	s.st.UpdateCase(ctx, &c)
+	submit(ev("ws1", `C:\Windows\System32\vssadmin.exe`, "vssadmin delete shadows /all /quiet", -time.Minute))
+	if err := s.TriageNow(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cases, _ = s.st.ListCases(ctx, store.CaseFilter{})
+	if len(cases) != 2 {
+		t.Errorf("after new alerts on a closed case: %d cases, want 2", len(cases))
 	}
 }

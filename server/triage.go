@@ -1,0 +1,164 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/bulwarkhq/bulwark/store"
+	"github.com/bulwarkhq/bulwark/triage"
+)
+
+// The server triages the recent alerts into cases every triageEvery, over
+// the alerts of the last triageWindow (by event time): the engine scores a
+// case against everything else in its input, so it sees a day at a time.
+const (
+	triageEvery  = 10 * time.Second
+	triageWindow = 24 * time.Hour
+	// maxTriageAlerts bounds one run's input (the newest are kept).
+	maxTriageAlerts = 200_000
+)
+
+// triageLoop keeps the cases up to date with the alerts.
+func (s *Server) triageLoop(ctx context.Context) {
+	t := time.NewTicker(triageEvery)
+	defer t.Stop()
+	var seen int64 = -1
+	for {
+		// Only when alerts changed since the last run.
+		if n, err := s.st.CountAlerts(ctx); err == nil && n != seen {
+			if err := s.TriageNow(ctx); err != nil {
+				s.log.Warn("triage", "err", err)
+			} else {
+				seen = n
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// TriageNow runs triage over the recent alerts and records its cases: a
+// triage case that shares alerts with a case not yet closed updates that
+// case (an analyst's status, assignee and verdict stay); any other becomes
+// a new case.
+func (s *Server) TriageNow(ctx context.Context) error {
+	s.triageMu.Lock()
+	defer s.triageMu.Unlock()
+	alerts, err := s.st.ListAlerts(ctx, store.AlertFilter{From: time.Now().Add(-triageWindow), Limit: maxTriageAlerts})
+	if err != nil {
+		return err
+	}
+	if len(alerts) == 0 {
+		return nil
+	}
+	in := make([]triage.Alert, len(alerts))
+	for i, a := range alerts {
+		in[i] = triage.Alert{Line: i, Time: a.Time, Name: a.Rule.Title, Rule: a.Rule.ID, Severity: a.Rule.Level,
+			Entities: map[string]string{}, Source: "alerts"}
+		if a.Host != "" {
+			in[i].Entities[triage.Host] = a.Host
+		}
+		for k, v := range a.Entities {
+			in[i].Entities[k] = v
+		}
+	}
+	res := triage.New(triage.Options{}).Run(in)
+
+	existing, err := s.st.ListCases(ctx, store.CaseFilter{})
+	if err != nil {
+		return err
+	}
+	byAlert := map[int64]int{} // alert id → index in existing, for cases not closed
+	for i, c := range existing {
+		if c.Status == "closed" {
+			continue
+		}
+		for _, id := range c.AlertIDs {
+			byAlert[id] = i
+		}
+	}
+	created := 0
+	for _, tc := range res.Cases {
+		ids := make([]int64, 0, len(tc.Lines))
+		severity := "informational"
+		for _, line := range tc.Lines {
+			a := &alerts[line]
+			ids = append(ids, a.ID)
+			if levelRank[a.Rule.Level] > levelRank[severity] {
+				severity = a.Rule.Level
+			}
+		}
+		slices.Sort(ids)
+		c := store.Case{Status: "new"}
+		match := -1
+		for _, id := range ids {
+			if i, ok := byAlert[id]; ok {
+				match = i
+				break
+			}
+		}
+		if match >= 0 {
+			c = existing[match]
+			ids = mergeIDs(c.AlertIDs, ids)
+		}
+		if match >= 0 && c.Score == tc.Score && slices.Equal(c.AlertIDs, ids) {
+			continue // nothing new
+		}
+		c.Title = caseTitle(tc, alerts)
+		c.Score, c.Reasons, c.Severity, c.AlertIDs = tc.Score, tc.Reasons, severity, ids
+		c.FirstSeen, c.LastSeen = tc.FirstSeen, tc.LastSeen
+		c.Entities = map[string]string{}
+		for k, vs := range tc.Entities {
+			c.Entities[k] = strings.Join(vs, ",")
+		}
+		if match >= 0 {
+			err = s.st.UpdateCase(ctx, &c)
+		} else {
+			err = s.st.CreateCase(ctx, &c)
+			created++
+		}
+		if err != nil {
+			return fmt.Errorf("triage: %w", err)
+		}
+	}
+	if created > 0 {
+		s.log.Info("triage opened cases", "cases", created, "alerts", len(alerts))
+	}
+	return nil
+}
+
+var levelRank = map[string]int{"informational": 1, "low": 2, "medium": 3, "high": 4, "critical": 5}
+
+// mergeIDs returns the sorted union of two sorted id lists.
+func mergeIDs(a, b []int64) []int64 {
+	out := append(slices.Clone(a), b...)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// caseTitle names a case by its most severe rule and where it happened.
+func caseTitle(tc *triage.Case, alerts []store.StoredAlert) string {
+	best := -1
+	for _, line := range tc.Lines {
+		if best < 0 || levelRank[alerts[line].Rule.Level] > levelRank[alerts[best].Rule.Level] {
+			best = line
+		}
+	}
+	title := alerts[best].Rule.Title
+	if hosts := tc.Entities[triage.Host]; len(hosts) > 0 {
+		title += " on " + hosts[0]
+		if len(hosts) > 1 {
+			title += fmt.Sprintf(" and %d more hosts", len(hosts)-1)
+		}
+	}
+	if tc.Rules > 1 {
+		title += fmt.Sprintf(" (+%d rules)", tc.Rules-1)
+	}
+	return title
+}
