@@ -62,10 +62,37 @@ type Config struct {
 		MemoryBytes int64 `yaml:"memory_bytes"`
 	} `yaml:"limits"`
 
+	// Notify sends new cases at or above MinScore to webhooks and email.
+	Notify struct {
+		MinScore float64         `yaml:"min_score"` // default 50
+		Webhooks []WebhookConfig `yaml:"webhooks"`
+		Email    EmailConfig     `yaml:"email"`
+		// BaseURL is the server's address as people reach it, for links
+		// in notifications (https://bulwark.example.org).
+		BaseURL string `yaml:"base_url"`
+	} `yaml:"notify"`
+
 	Log struct {
 		Level  string `yaml:"level"`  // debug, info, warn, error
 		Format string `yaml:"format"` // text or json
 	} `yaml:"log"`
+}
+
+// WebhookConfig is a webhook to notify.
+type WebhookConfig struct {
+	URL    string `yaml:"url"`
+	Slack  bool   `yaml:"slack"`  // Slack's payload (also Mattermost, Rocket.Chat)
+	Secret string `yaml:"secret"` // signs generic payloads (X-Bulwark-Signature)
+}
+
+// EmailConfig is the SMTP server and addresses notifications go through.
+type EmailConfig struct {
+	Addr     string   `yaml:"addr"` // host:port of the SMTP server
+	From     string   `yaml:"from"`
+	To       []string `yaml:"to"`
+	Username string   `yaml:"username"`
+	Password string   `yaml:"password"`
+	Security string   `yaml:"security"` // starttls (default), tls, none (loopback relay only)
 }
 
 // Defaults fills unset fields.
@@ -97,6 +124,9 @@ func (c *Config) Defaults() {
 	}
 	if c.Limits.MemoryBytes <= 0 {
 		c.Limits.MemoryBytes = 768 << 20
+	}
+	if c.Notify.MinScore <= 0 {
+		c.Notify.MinScore = 50
 	}
 }
 

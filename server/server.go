@@ -19,6 +19,7 @@ import (
 	"github.com/bulwarkhq/bulwark/detect"
 	"github.com/bulwarkhq/bulwark/ingest/syslog"
 	"github.com/bulwarkhq/bulwark/ingest/tail"
+	"github.com/bulwarkhq/bulwark/notify"
 	"github.com/bulwarkhq/bulwark/pipeline"
 	"github.com/bulwarkhq/bulwark/rules"
 	"github.com/bulwarkhq/bulwark/server/auth"
@@ -38,6 +39,7 @@ type Server struct {
 
 	reloadMu sync.Mutex // one rule reload at a time
 	triageMu sync.Mutex // one triage run at a time
+	notify   []notify.Notifier
 	rules    atomic.Pointer[RuleStatus]
 
 	handler  http.Handler
@@ -95,6 +97,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	s.reg.MustRegister(metrics.Collectors()...)
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.reg.MustRegister(s.gauges()...)
+	s.notify = s.notifiers()
 	s.handler = s.routes()
 	return s, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bulwarkhq/bulwark/alert"
 	"github.com/bulwarkhq/bulwark/event"
 	"github.com/bulwarkhq/bulwark/store"
 )
@@ -298,5 +300,43 @@ func TestTriageIntoCases(t *testing.T) {
 	cases, _ = s.st.ListCases(ctx, store.CaseFilter{})
 	if len(cases) != 2 {
 		t.Errorf("after new alerts on a closed case: %d cases, want 2", len(cases))
+	}
+}
+
+// TestNotifyNewCase checks that a new case over the threshold reaches a
+// configured webhook.
+func TestNotifyNewCase(t *testing.T) {
+	got := make(chan map[string]any, 4)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]any
+		json.NewDecoder(r.Body).Decode(&m)
+		got <- m
+	}))
+	defer hook.Close()
+	cfg := Config{DataDir: t.TempDir()}
+	cfg.Notify.MinScore = 1
+	cfg.Notify.BaseURL = "https://bulwark.example/"
+	cfg.Notify.Webhooks = []WebhookConfig{{URL: hook.URL}}
+	t.Setenv("BULWARK_DATA_DIR", t.TempDir())
+	s, err := New(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.st.Close()
+	ctx := context.Background()
+	a := store.StoredAlert{Alert: alert.Alert{Rule: alert.Rule{ID: "r", Title: "LSASS Memory Dumped", Level: "high"}, Time: time.Now().Add(-time.Minute), Host: "ws9"}}
+	if err := s.st.AddAlerts(ctx, []store.StoredAlert{a}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.TriageNow(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case m := <-got:
+		if !strings.Contains(m["title"].(string), "LSASS") || !strings.HasPrefix(m["url"].(string), "https://bulwark.example/cases/") {
+			t.Errorf("notification: %v", m)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no notification")
 	}
 }

@@ -126,6 +126,9 @@ func (s *Server) TriageNow(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("triage: %w", err)
 		}
+		if match < 0 {
+			s.announce(c, tc.Alerts)
+		}
 	}
 	if created > 0 {
 		s.log.Info("triage opened cases", "cases", created, "alerts", len(alerts))
