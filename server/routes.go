@@ -183,6 +183,7 @@ func (s *Server) routes() http.Handler {
 		}
 		mux.Handle(rt.Method+" "+rt.Path, h)
 	}
+	s.uiRoutes(mux)
 	return s.logRequests(securityHeaders(mux))
 }
 

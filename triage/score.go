@@ -231,6 +231,9 @@ func plural(n int, s string) string {
 	if n == 1 {
 		return "1 " + s
 	}
+	if strings.HasSuffix(s, "s") || strings.HasSuffix(s, "sh") {
+		return thousands(n) + " " + s + "es" // processes, hashes
+	}
 	return thousands(n) + " " + s + "s"
 }
 

@@ -1,0 +1,385 @@
+package server
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bulwarkhq/bulwark/measure"
+	"github.com/bulwarkhq/bulwark/search"
+	"github.com/bulwarkhq/bulwark/server/auth"
+	"github.com/bulwarkhq/bulwark/store"
+)
+
+// The web UI is rendered on the server from the templates in web/, with
+// one stylesheet and no script: every asset is embedded, so the UI works
+// offline and makes no request beyond the server. Forms carry the
+// session's CSRF token.
+
+//go:embed web
+var webFS embed.FS
+
+var pageFuncs = template.FuncMap{
+	"dur": func(d time.Duration) string {
+		if d <= 0 {
+			return "—"
+		}
+		return d.Round(time.Second).String()
+	},
+	"when": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.UTC().Format("2006-01-02 15:04:05")
+	},
+}
+
+// pages are the parsed templates, each with the layout.
+var pages = func() map[string]*template.Template {
+	m := map[string]*template.Template{}
+	for _, name := range []string{"login", "dashboard", "case", "alerts", "search", "event", "error"} {
+		m[name] = template.Must(template.New("").Funcs(pageFuncs).ParseFS(webFS, "web/layout.tmpl", "web/"+name+".tmpl"))
+	}
+	return m
+}()
+
+// view is what every page gets.
+type view struct {
+	Title, User, Role, CSRF, Flash string
+	Data                           any
+}
+
+// render writes a page, buffering it so that a template error becomes a
+// clean 500 rather than half a page.
+func (s *Server) render(w http.ResponseWriter, status int, name string, v view) {
+	var b bytes.Buffer
+	if err := pages[name].ExecuteTemplate(&b, "layout", v); err != nil {
+		s.log.Error("ui: render", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	// Nothing but this server: no script, no frames, no outside requests.
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	w.WriteHeader(status)
+	w.Write(b.Bytes())
+}
+
+// page wraps a UI handler: it needs a session (or sends the browser to
+// the login page) with a role that allows need.
+func (s *Server) page(need store.Role, h func(w http.ResponseWriter, r *http.Request, v view) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.auth.Authenticate(r)
+		if errors.Is(err, auth.ErrNoCredentials) || errors.Is(err, auth.ErrInvalidCredentials) {
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+		}
+		if err != nil {
+			s.auth.WriteError(w, r, err)
+			return
+		}
+		v := view{User: p.Name, Role: string(p.Role)}
+		if p.Session != nil {
+			v.CSRF = p.Session.CSRF
+		}
+		if !p.Allows(need) {
+			v.Title, v.Data = "Not allowed", "Your role ("+string(p.Role)+") cannot see this page."
+			s.render(w, http.StatusForbidden, "error", v)
+			return
+		}
+		r = r.WithContext(auth.NewContext(r.Context(), p))
+		if err := h(w, r, v); err != nil {
+			he := statusFromStore(err)
+			var e *HTTPError
+			if errors.As(err, &e) {
+				he = e
+			}
+			if he.Status >= 500 {
+				s.log.Error("ui", "path", r.URL.Path, "err", err)
+			}
+			v.Title, v.Data = http.StatusText(he.Status), he.Msg
+			s.render(w, he.Status, "error", v)
+		}
+	})
+}
+
+// uiRoutes registers the web UI on mux.
+func (s *Server) uiRoutes(mux *http.ServeMux) {
+	static, _ := fs.Sub(webFS, "web")
+	mux.Handle("GET /static/style.css", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.HandleFunc("GET /login", s.loginPage)
+	mux.Handle("POST /login", limitBody(s.cfg.Limits.APIBodyBytes, http.HandlerFunc(s.loginForm)))
+	mux.Handle("POST /logout", limitBody(s.cfg.Limits.APIBodyBytes, s.page(AnyRole, s.logoutForm)))
+	mux.Handle("GET /{$}", s.page(store.RoleViewer, s.dashboard))
+	mux.Handle("GET /cases/{id}", s.page(store.RoleViewer, s.casePage))
+	mux.Handle("POST /cases/{id}", limitBody(s.cfg.Limits.APIBodyBytes, s.page(store.RoleAnalyst, s.caseForm)))
+	mux.Handle("POST /cases/{id}/comments", limitBody(s.cfg.Limits.APIBodyBytes, s.page(store.RoleAnalyst, s.commentForm)))
+	mux.Handle("GET /alerts", s.page(store.RoleViewer, s.alertsPage))
+	mux.Handle("GET /search", s.page(store.RoleViewer, s.searchPage))
+	mux.Handle("GET /events/{id}", s.page(store.RoleViewer, s.eventPage))
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	s.render(w, http.StatusOK, "login", view{Title: "Log in", Data: map[string]string{"Next": safeNext(r.URL.Query().Get("next"))}})
+}
+
+// safeNext keeps redirects after login on this server.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}
+
+func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	next := safeNext(r.PostFormValue("next"))
+	_, err := s.auth.Login(r.Context(), w, r, r.PostFormValue("user"), r.PostFormValue("password"))
+	if err != nil {
+		msg, status := "Wrong user or password.", http.StatusUnauthorized
+		var rl *auth.RateLimitError
+		if errors.As(err, &rl) {
+			msg, status = fmt.Sprintf("Too many failed logins: try again in %d seconds.", rl.RetryAfterSeconds()), http.StatusTooManyRequests
+		} else if !errors.Is(err, auth.ErrInvalidCredentials) {
+			s.auth.WriteError(w, r, err)
+			return
+		}
+		s.render(w, status, "login", view{Title: "Log in", Data: map[string]string{"Next": next, "Error": msg}})
+		return
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (s *Server) logoutForm(w http.ResponseWriter, r *http.Request, _ view) error {
+	if err := s.auth.Logout(r.Context(), w, r); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, v view) error {
+	ctx := r.Context()
+	all, err := s.st.ListCases(ctx, store.CaseFilter{Limit: 500})
+	if err != nil {
+		return err
+	}
+	var open []store.Case
+	for _, c := range all {
+		if c.Status != "closed" {
+			open = append(open, c)
+		}
+	}
+	events, err := s.st.CountEvents(ctx)
+	if err != nil {
+		return err
+	}
+	alerts, err := s.st.CountAlerts(ctx)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	weeks, err := measure.Weekly(ctx, s.st, now, now)
+	if err != nil {
+		return err
+	}
+	var week measure.Week
+	if len(weeks) > 0 {
+		week = weeks[len(weeks)-1]
+	}
+	v.Title = "Cases"
+	v.Data = map[string]any{"Cases": open, "Open": len(open), "Events": events, "Alerts": alerts, "Week": week}
+	s.render(w, http.StatusOK, "dashboard", v)
+	return nil
+}
+
+type entityLink struct{ Kind, Value, Link string }
+
+func (s *Server) casePage(w http.ResponseWriter, r *http.Request, v view) error {
+	id, err := idParam(r)
+	if err != nil {
+		return err
+	}
+	c, err := s.st.GetCase(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	var alerts []store.StoredAlert
+	for i, aid := range c.AlertIDs {
+		if i == 500 {
+			break // the timeline of a huge case shows its first 500 alerts
+		}
+		if a, err := s.st.GetAlert(r.Context(), aid); err == nil {
+			alerts = append(alerts, a)
+		}
+	}
+	comments, err := s.st.ListCaseComments(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	var ents []entityLink
+	for _, kind := range []string{"host", "user", "src_ip", "dst_ip", "process", "file", "hash"} {
+		for _, val := range strings.Split(c.Entities[kind], ",") {
+			if val == "" {
+				continue
+			}
+			link := "/search?q=" + url.QueryEscape(strconv.Quote(val))
+			if kind == "host" {
+				link = "/alerts?host=" + url.QueryEscape(val)
+			}
+			ents = append(ents, entityLink{kind, val, link})
+		}
+	}
+	v.Title = c.Title
+	v.Data = map[string]any{"Case": c, "Alerts": alerts, "Comments": comments, "Entities": ents,
+		"Statuses": []string{"new", "acknowledged", "in-progress", "closed"},
+		"Verdicts": []string{"true-positive", "false-positive", "benign"}}
+	s.render(w, http.StatusOK, "case", v)
+	return nil
+}
+
+func (s *Server) caseForm(w http.ResponseWriter, r *http.Request, _ view) error {
+	id, err := idParam(r)
+	if err != nil {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return badRequest("bad form")
+	}
+	c, err := s.st.GetCase(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	status, verdict, assignee := r.PostFormValue("status"), r.PostFormValue("verdict"), r.PostFormValue("assignee")
+	p := casePatch{Status: &status, Verdict: &verdict, Assignee: &assignee}
+	if err := p.apply(&c); err != nil {
+		return err
+	}
+	stamp(&c, time.Now().UTC())
+	if err := s.st.UpdateCase(r.Context(), &c); err != nil {
+		return err
+	}
+	s.audit(r, "case.update", strconv.FormatInt(id, 10), "status "+status)
+	http.Redirect(w, r, "/cases/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) commentForm(w http.ResponseWriter, r *http.Request, _ view) error {
+	id, err := idParam(r)
+	if err != nil {
+		return err
+	}
+	text := strings.TrimSpace(r.PostFormValue("text"))
+	if text == "" || len(text) > maxComment {
+		return badRequest("a comment is 1 to %d bytes", maxComment)
+	}
+	p, _ := auth.FromContext(r.Context())
+	if err := s.st.AddCaseComment(r.Context(), &store.CaseComment{CaseID: id, Author: p.Actor(), Text: text}); err != nil {
+		return err
+	}
+	s.audit(r, "case.comment", strconv.FormatInt(id, 10), "")
+	http.Redirect(w, r, "/cases/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) alertsPage(w http.ResponseWriter, r *http.Request, v view) error {
+	q := r.URL.Query()
+	alerts, err := s.st.ListAlerts(r.Context(), store.AlertFilter{Host: q.Get("host"), Level: q.Get("level"), Limit: 200})
+	if err != nil {
+		return err
+	}
+	v.Title = "Alerts"
+	v.Data = map[string]any{"Alerts": alerts, "Host": q.Get("host"), "Level": q.Get("level"),
+		"Levels": []string{"critical", "high", "medium", "low", "informational"}}
+	s.render(w, http.StatusOK, "alerts", v)
+	return nil
+}
+
+type eventRow struct {
+	ID      int64
+	Time    time.Time
+	Summary string
+}
+
+func (s *Server) searchPage(w http.ResponseWriter, r *http.Request, v view) error {
+	qs := r.URL.Query().Get("q")
+	data := map[string]any{"Query": qs}
+	v.Title, v.Data = "Search", data
+	if qs == "" {
+		s.render(w, http.StatusOK, "search", v)
+		return nil
+	}
+	q, err := search.Parse(qs)
+	if err != nil {
+		data["Error"] = err.Error()
+		s.render(w, http.StatusBadRequest, "search", v)
+		return nil
+	}
+	f := q.Filter()
+	f.Desc = true
+	var rows []eventRow
+	scanned := 0
+	err = s.st.ScanEvents(r.Context(), f, func(se *store.StoredEvent) error {
+		if scanned++; scanned > maxSearchScan {
+			return store.ErrStop
+		}
+		if !q.Match(&se.Event) {
+			return nil
+		}
+		var b strings.Builder
+		for i, fld := range se.Fields {
+			if i == 6 {
+				break
+			}
+			fmt.Fprintf(&b, "%s=%s  ", fld.Name, fld.Value.Str)
+		}
+		rows = append(rows, eventRow{se.ID, se.Time, b.String()})
+		if len(rows) == 100 {
+			return store.ErrStop
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	data["Events"] = rows
+	s.render(w, http.StatusOK, "search", v)
+	return nil
+}
+
+func (s *Server) eventPage(w http.ResponseWriter, r *http.Request, v view) error {
+	id, err := idParam(r)
+	if err != nil {
+		return err
+	}
+	var found *store.StoredEvent
+	err = s.st.ScanEvents(r.Context(), store.EventFilter{AfterID: id - 1, Limit: 1}, func(se *store.StoredEvent) error {
+		if se.ID == id {
+			found = &store.StoredEvent{ID: se.ID, Event: *se.Event.Clone()}
+		}
+		return store.ErrStop
+	})
+	if err != nil {
+		return err
+	}
+	if found == nil {
+		return &HTTPError{Status: http.StatusNotFound, Msg: "No such event (never stored, or past retention)."}
+	}
+	v.Title, v.Data = fmt.Sprintf("Event %d", id), found
+	s.render(w, http.StatusOK, "event", v)
+	return nil
+}
