@@ -118,6 +118,8 @@ func (s *Server) page(need store.Role, h func(w http.ResponseWriter, r *http.Req
 func (s *Server) uiRoutes(mux *http.ServeMux) {
 	static, _ := fs.Sub(webFS, "web")
 	mux.Handle("GET /static/style.css", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.Handle("GET /static/icon.svg", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.Handle("GET /favicon.ico", http.RedirectHandler("/static/icon.svg", http.StatusMovedPermanently))
 	mux.HandleFunc("GET /login", s.loginPage)
 	mux.Handle("POST /login", limitBody(s.cfg.Limits.APIBodyBytes, http.HandlerFunc(s.loginForm)))
 	mux.Handle("POST /logout", limitBody(s.cfg.Limits.APIBodyBytes, s.page(AnyRole, s.logoutForm)))
