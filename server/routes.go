@@ -64,6 +64,9 @@ func (s *Server) Routes() []Route {
 		{"DELETE", "/api/v1/cases/{id}", store.RoleAnalyst, 0, "delete a case", s.api(s.deleteCase)},
 		{"GET", "/api/v1/cases/{id}/comments", store.RoleViewer, 0, "a case's comments, oldest first", s.api(s.listCaseComments)},
 		{"POST", "/api/v1/cases/{id}/comments", store.RoleAnalyst, lim.APIBodyBytes, "comment on a case", s.api(s.addCaseComment)},
+		{"GET", "/api/v1/suppressions", store.RoleViewer, 0, "live suppressions (expired=1 for all)", s.api(s.listSuppressions)},
+		{"POST", "/api/v1/suppressions", store.RoleAnalyst, lim.APIBodyBytes, "keep a rule's alerts (on one entity) out of triage for a while", s.api(s.createSuppression)},
+		{"DELETE", "/api/v1/suppressions/{id}", store.RoleAnalyst, 0, "undo a suppression", s.api(s.deleteSuppression)},
 		{"GET", "/api/v1/stats", store.RoleViewer, 0, "counts, queue depth, detection lag", s.api(s.stats)},
 		{"GET", "/api/v1/metrics/response", store.RoleViewer, 0, "time to detect, acknowledge and resolve per week: weeks (default 8)", s.api(s.responseMetrics)},
 

@@ -340,3 +340,50 @@ func TestNotifyNewCase(t *testing.T) {
 		t.Fatal("no notification")
 	}
 }
+
+// TestSuppression checks that a suppressed rule on a host opens no case,
+// and that deleting the suppression undoes it.
+func TestSuppression(t *testing.T) {
+	s, base := newTestServer(t)
+	ctx := context.Background()
+	analyst := tokenFor(t, s, store.RoleAnalyst)
+	rule := alert.Rule{ID: "r-backup", Title: "Shadow Copies Deleted", Level: "high"}
+	add := func(host string) {
+		a := store.StoredAlert{Alert: alert.Alert{Rule: rule, Time: time.Now().Add(-time.Minute), Host: host}}
+		if err := s.st.AddAlerts(ctx, []store.StoredAlert{a}, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	body := `{"rule_id":"r-backup","entity_kind":"host","entity":"backup01","reason":"nightly backup job rotates shadows","for":"30d"}`
+	req, _ := http.NewRequest("POST", base+"/api/v1/suppressions", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+analyst)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sup store.Suppression
+	json.NewDecoder(resp.Body).Decode(&sup)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || sup.Author != "token:t-analyst" || sup.Expires.Sub(sup.Created) != 30*24*time.Hour {
+		t.Fatalf("create: %d %+v", resp.StatusCode, sup)
+	}
+	add("backup01")
+	if err := s.TriageNow(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if cs, _ := s.st.ListCases(ctx, store.CaseFilter{}); len(cs) != 0 {
+		t.Fatalf("suppressed alert opened %d cases", len(cs))
+	}
+	add("ws7") // the same rule elsewhere still counts
+	s.TriageNow(ctx)
+	if cs, _ := s.st.ListCases(ctx, store.CaseFilter{}); len(cs) != 1 || cs[0].Entities["host"] != "ws7" {
+		t.Fatalf("cases: %+v", cs)
+	}
+	if err := s.st.DeleteSuppression(ctx, sup.ID); err != nil {
+		t.Fatal(err)
+	}
+	s.TriageNow(ctx)
+	if cs, _ := s.st.ListCases(ctx, store.CaseFilter{}); len(cs) != 2 {
+		t.Errorf("after undoing the suppression: %d cases, want 2", len(cs))
+	}
+}

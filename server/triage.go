@@ -43,7 +43,8 @@ func (s *Server) triageLoop(ctx context.Context) {
 	}
 }
 
-// TriageNow runs triage over the recent alerts and records its cases: a
+// TriageNow runs triage over the recent alerts, less those that live
+// suppressions cover, and records its cases: a
 // triage case that shares alerts with a case not yet closed updates that
 // case (an analyst's status, assignee and verdict stay); any other becomes
 // a new case.
@@ -53,6 +54,19 @@ func (s *Server) TriageNow(ctx context.Context) error {
 	alerts, err := s.st.ListAlerts(ctx, store.AlertFilter{From: time.Now().Add(-triageWindow), Limit: maxTriageAlerts})
 	if err != nil {
 		return err
+	}
+	sups, err := s.st.ListSuppressions(ctx, time.Now())
+	if err != nil {
+		return err
+	}
+	if len(sups) > 0 {
+		kept := alerts[:0]
+		for i := range alerts {
+			if !suppressed(sups, &alerts[i]) {
+				kept = append(kept, alerts[i])
+			}
+		}
+		alerts = kept
 	}
 	if len(alerts) == 0 {
 		return nil

@@ -127,6 +127,7 @@ func (s *Server) uiRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /cases/{id}", s.page(store.RoleViewer, s.casePage))
 	mux.Handle("POST /cases/{id}", limitBody(s.cfg.Limits.APIBodyBytes, s.page(store.RoleAnalyst, s.caseForm)))
 	mux.Handle("POST /cases/{id}/comments", limitBody(s.cfg.Limits.APIBodyBytes, s.page(store.RoleAnalyst, s.commentForm)))
+	mux.Handle("POST /cases/{id}/suppress", limitBody(s.cfg.Limits.APIBodyBytes, s.page(store.RoleAnalyst, s.suppressForm)))
 	mux.Handle("GET /alerts", s.page(store.RoleViewer, s.alertsPage))
 	mux.Handle("GET /search", s.page(store.RoleViewer, s.searchPage))
 	mux.Handle("GET /events/{id}", s.page(store.RoleViewer, s.eventPage))
@@ -246,8 +247,24 @@ func (s *Server) casePage(w http.ResponseWriter, r *http.Request, v view) error 
 			ents = append(ents, entityLink{kind, val, link})
 		}
 	}
+	type ruleRef struct{ ID, Title string }
+	var rules []ruleRef
+	seenRule := map[string]bool{}
+	for _, a := range alerts {
+		if a.Rule.ID != "" && !seenRule[a.Rule.ID] {
+			seenRule[a.Rule.ID] = true
+			rules = append(rules, ruleRef{a.Rule.ID, a.Rule.Title})
+		}
+	}
+	var hosts []string
+	for _, h := range strings.Split(c.Entities["host"], ",") {
+		if h != "" {
+			hosts = append(hosts, h)
+		}
+	}
 	v.Title = c.Title
 	v.Data = map[string]any{"Case": c, "Alerts": alerts, "Comments": comments, "Entities": ents,
+		"Rules": rules, "Hosts": hosts,
 		"Statuses": []string{"new", "acknowledged", "in-progress", "closed"},
 		"Verdicts": []string{"true-positive", "false-positive", "benign"}}
 	s.render(w, http.StatusOK, "case", v)
@@ -294,6 +311,29 @@ func (s *Server) commentForm(w http.ResponseWriter, r *http.Request, _ view) err
 		return err
 	}
 	s.audit(r, "case.comment", strconv.FormatInt(id, 10), "")
+	http.Redirect(w, r, "/cases/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) suppressForm(w http.ResponseWriter, r *http.Request, _ view) error {
+	id, err := idParam(r)
+	if err != nil {
+		return err
+	}
+	req := suppressionRequest{RuleID: r.PostFormValue("rule_id"), Reason: r.PostFormValue("reason"),
+		CaseID: id, For: r.PostFormValue("for")}
+	if kind, val, ok := strings.Cut(r.PostFormValue("entity"), "="); ok {
+		req.EntityKind, req.Entity = kind, val
+	}
+	p, _ := auth.FromContext(r.Context())
+	sup, err := newSuppression(req, p.Actor(), time.Now().UTC())
+	if err != nil {
+		return err
+	}
+	if err := s.st.CreateSuppression(r.Context(), &sup); err != nil {
+		return err
+	}
+	s.audit(r, "suppression.create", strconv.FormatInt(sup.ID, 10), sup.RuleID+" "+sup.EntityKind+"="+sup.Entity+": "+sup.Reason)
 	http.Redirect(w, r, "/cases/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
 	return nil
 }

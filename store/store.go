@@ -36,6 +36,7 @@ type Store interface {
 	Users
 	Audit
 	Settings
+	Suppressions
 	// Close releases the database. Writes that returned are already durable.
 	Close() error
 }
@@ -256,6 +257,34 @@ type Audit interface {
 	AppendAudit(ctx context.Context, e AuditEntry) error
 	// ListAudit returns entries newest first, at most limit (0: all).
 	ListAudit(ctx context.Context, limit int) ([]AuditEntry, error)
+}
+
+// Suppression keeps alerts of a rule (on one entity, or everywhere) out of
+// triage until it expires: an analyst's "this is known and benign". The
+// alerts are still stored and searchable; deleting the suppression undoes
+// it.
+type Suppression struct {
+	ID     int64  `json:"id"`
+	RuleID string `json:"rule_id"`
+	// EntityKind and Entity narrow it to one host, user, ...; empty means
+	// every alert of the rule.
+	EntityKind string    `json:"entity_kind,omitempty"`
+	Entity     string    `json:"entity,omitempty"`
+	Reason     string    `json:"reason"`
+	CaseID     int64     `json:"case_id,omitempty"` // the case it was learned from
+	Author     string    `json:"author"`
+	Created    time.Time `json:"created"`
+	Expires    time.Time `json:"expires"`
+}
+
+// Suppressions are what analysts taught triage to leave out.
+type Suppressions interface {
+	// CreateSuppression stores s, setting its id and, when zero, Created.
+	CreateSuppression(ctx context.Context, s *Suppression) error
+	// ListSuppressions returns the suppressions that have not expired at
+	// now (all of them when now is zero), newest first.
+	ListSuppressions(ctx context.Context, now time.Time) ([]Suppression, error)
+	DeleteSuppression(ctx context.Context, id int64) error
 }
 
 // Settings is a small key/value table for server state that must survive

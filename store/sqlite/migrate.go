@@ -111,6 +111,19 @@ CREATE TABLE cases (
 	updated   INTEGER NOT NULL
 );
 
+CREATE TABLE suppressions (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	rule_id     TEXT NOT NULL,
+	entity_kind TEXT NOT NULL,
+	entity      TEXT NOT NULL,
+	reason      TEXT NOT NULL,
+	case_id     INTEGER NOT NULL,
+	author      TEXT NOT NULL,
+	created     INTEGER NOT NULL,
+	expires     INTEGER NOT NULL
+);
+CREATE INDEX suppressions_expires ON suppressions (expires);
+
 CREATE TABLE case_comments (
 	id      INTEGER PRIMARY KEY AUTOINCREMENT,
 	case_id INTEGER NOT NULL REFERENCES cases (id) ON DELETE CASCADE,

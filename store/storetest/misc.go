@@ -126,3 +126,27 @@ func testReopenEveryRole(t *testing.T, h *harness) {
 		t.Errorf("setting after reopen: %q, %v, %v", v, ok, err)
 	}
 }
+
+func testSuppressions(t *testing.T, h *harness) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	live := store.Suppression{RuleID: "r1", EntityKind: "host", Entity: "backup01", Reason: "nightly backup job",
+		CaseID: 3, Author: "alice", Created: now.Add(-time.Hour), Expires: now.Add(30 * 24 * time.Hour)}
+	check(t, "CreateSuppression", h.s.CreateSuppression(h.ctx, &live))
+	old := store.Suppression{RuleID: "r2", Reason: "test", Author: "bob", Expires: now.Add(-time.Minute)}
+	check(t, "CreateSuppression", h.s.CreateSuppression(h.ctx, &old))
+	if live.ID <= 0 || old.ID <= live.ID || old.Created.IsZero() {
+		t.Fatalf("ids %d, %d, created %v", live.ID, old.ID, old.Created)
+	}
+	got, err := h.s.ListSuppressions(h.ctx, now)
+	check(t, "ListSuppressions", err)
+	if len(got) != 1 || got[0].ID != live.ID || got[0].Entity != "backup01" || got[0].CaseID != 3 || !got[0].Expires.Equal(live.Expires) {
+		t.Errorf("live suppressions: %+v", got)
+	}
+	all, err := h.s.ListSuppressions(h.ctx, time.Time{})
+	check(t, "ListSuppressions", err)
+	if len(all) != 2 || all[0].ID != old.ID {
+		t.Errorf("all suppressions, newest first: %+v", all)
+	}
+	check(t, "DeleteSuppression", h.s.DeleteSuppression(h.ctx, live.ID))
+	checkIs(t, "DeleteSuppression twice", h.s.DeleteSuppression(h.ctx, live.ID), store.ErrNotFound)
+}

@@ -46,6 +46,7 @@ func Run(t *testing.T, open Opener) {
 		{"Cases/CRUD", testCasesCRUD},
 		{"Cases/List", testListCases},
 		{"Cases/Comments", testCaseComments},
+		{"Suppressions", testSuppressions},
 		{"Users/CRUD", testUsersCRUD},
 		{"Users/Tokens", testTokens},
 		{"Users/Sessions", testSessions},
