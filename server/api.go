@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -257,6 +258,27 @@ func (s *Server) responseMetrics(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"weeks": ws})
+	return nil
+}
+
+func (s *Server) getFeedback(w http.ResponseWriter, r *http.Request) error {
+	cases, err := s.st.ListCases(r.Context(), store.CaseFilter{Status: "closed"})
+	if err != nil {
+		return err
+	}
+	type ruleFeedback struct {
+		RuleID        string  `json:"rule_id"`
+		TruePositive  int     `json:"true_positive"`
+		FalsePositive int     `json:"false_positive"`
+		Benign        int     `json:"benign"`
+		Factor        float64 `json:"score_factor"`
+	}
+	out := []ruleFeedback{}
+	for id, v := range feedbackOf(cases) {
+		out = append(out, ruleFeedback{id, v.truePos, v.falsePos, v.benign, v.factor()})
+	}
+	slices.SortFunc(out, func(a, b ruleFeedback) int { return strings.Compare(a.RuleID, b.RuleID) })
+	writeJSON(w, http.StatusOK, map[string]any{"rules": out})
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -385,5 +386,45 @@ func TestSuppression(t *testing.T) {
 	s.TriageNow(ctx)
 	if cs, _ := s.st.ListCases(ctx, store.CaseFilter{}); len(cs) != 2 {
 		t.Errorf("after undoing the suppression: %d cases, want 2", len(cs))
+	}
+}
+
+// TestVerdictFeedback closes a case as a false positive and checks that a
+// later case of the same rule scores lower and says why, and that
+// reopening the first case undoes it.
+func TestVerdictFeedback(t *testing.T) {
+	s, _ := newTestServer(t)
+	ctx := context.Background()
+	rule := alert.Rule{ID: "r-noisy", Title: "Admin Share Access", Level: "medium"}
+	add := func(host string, ago time.Duration) {
+		a := store.StoredAlert{Alert: alert.Alert{Rule: rule, Time: time.Now().Add(-ago), Host: host}}
+		if err := s.st.AddAlerts(ctx, []store.StoredAlert{a}, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add("ws1", 5*time.Hour)
+	s.TriageNow(ctx)
+	cs, _ := s.st.ListCases(ctx, store.CaseFilter{})
+	if len(cs) != 1 || !slices.Equal(cs[0].RuleIDs, []string{"r-noisy"}) {
+		t.Fatalf("first case: %+v", cs)
+	}
+	first := cs[0]
+	first.Status, first.Verdict = "closed", "false-positive"
+	s.st.UpdateCase(ctx, &first)
+
+	add("ws2", time.Minute)
+	s.TriageNow(ctx)
+	cs, _ = s.st.ListCases(ctx, store.CaseFilter{Status: "new"})
+	if len(cs) != 1 || cs[0].Score >= first.Score || !strings.Contains(strings.Join(cs[0].Reasons, "|"), "1 false positive") {
+		t.Fatalf("case after the verdict (first scored %.1f): %+v", first.Score, cs)
+	}
+	lowered := cs[0].Score
+
+	first.Status, first.Verdict = "in-progress", ""
+	s.st.UpdateCase(ctx, &first)
+	s.TriageNow(ctx)
+	c, _ := s.st.GetCase(ctx, cs[0].ID)
+	if c.Score <= lowered {
+		t.Errorf("after reopening the first case the second scores %.1f, still %.1f or less", c.Score, lowered)
 	}
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -44,7 +45,7 @@ func (s *Server) triageLoop(ctx context.Context) {
 }
 
 // TriageNow runs triage over the recent alerts, less those that live
-// suppressions cover, and records its cases: a
+// suppressions cover and those of closed cases, and records its cases: a
 // triage case that shares alerts with a case not yet closed updates that
 // case (an analyst's status, assignee and verdict stay); any other becomes
 // a new case.
@@ -59,15 +60,26 @@ func (s *Server) TriageNow(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if len(sups) > 0 {
-		kept := alerts[:0]
-		for i := range alerts {
-			if !suppressed(sups, &alerts[i]) {
-				kept = append(kept, alerts[i])
+	existing, err := s.st.ListCases(ctx, store.CaseFilter{})
+	if err != nil {
+		return err
+	}
+	// Alerts of closed cases were dealt with: they open no case again.
+	done := map[int64]bool{}
+	for _, c := range existing {
+		if c.Status == "closed" {
+			for _, id := range c.AlertIDs {
+				done[id] = true
 			}
 		}
-		alerts = kept
 	}
+	kept := alerts[:0]
+	for i := range alerts {
+		if !done[alerts[i].ID] && !suppressed(sups, &alerts[i]) {
+			kept = append(kept, alerts[i])
+		}
+	}
+	alerts = kept
 	if len(alerts) == 0 {
 		return nil
 	}
@@ -84,10 +96,7 @@ func (s *Server) TriageNow(ctx context.Context) error {
 	}
 	res := triage.New(triage.Options{}).Run(in)
 
-	existing, err := s.st.ListCases(ctx, store.CaseFilter{})
-	if err != nil {
-		return err
-	}
+	learned := feedbackOf(existing)
 	byAlert := map[int64]int{} // alert id → index in existing, for cases not closed
 	for i, c := range existing {
 		if c.Status == "closed" {
@@ -121,11 +130,13 @@ func (s *Server) TriageNow(ctx context.Context) error {
 			c = existing[match]
 			ids = mergeIDs(c.AlertIDs, ids)
 		}
-		if match >= 0 && c.Score == tc.Score && slices.Equal(c.AlertIDs, ids) {
+		if match >= 0 && slices.Equal(c.AlertIDs, ids) && c.Score == learned.score(tc, alerts) {
 			continue // nothing new
 		}
+		rules := ruleIDsOf(tc, alerts)
+		score, reasons := learned.adjust(tc.Score, tc.Reasons, rules, alerts, tc)
 		c.Title = caseTitle(tc, alerts)
-		c.Score, c.Reasons, c.Severity, c.AlertIDs = tc.Score, tc.Reasons, severity, ids
+		c.Score, c.Reasons, c.Severity, c.AlertIDs, c.RuleIDs = score, reasons, severity, ids, rules
 		c.FirstSeen, c.LastSeen = tc.FirstSeen, tc.LastSeen
 		c.Entities = map[string]string{}
 		for k, vs := range tc.Entities {
@@ -178,4 +189,93 @@ func caseTitle(tc *triage.Case, alerts []store.StoredAlert) string {
 		title += fmt.Sprintf(" (+%d rules)", tc.Rules-1)
 	}
 	return title
+}
+
+// ruleIDsOf lists the distinct rules of a triage case's alerts.
+func ruleIDsOf(tc *triage.Case, alerts []store.StoredAlert) []string {
+	var ids []string
+	for _, line := range tc.Lines {
+		if id := alerts[line].Rule.ID; id != "" && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// verdicts counts the verdicts analysts gave cases of one rule.
+type verdicts struct{ truePos, falsePos, benign int }
+
+// feedback is what closed cases taught: verdicts per rule. It is derived
+// from the cases each run, so reopening a case or changing its verdict
+// changes it; GET /api/v1/feedback shows it.
+type feedback map[string]verdicts
+
+func feedbackOf(cases []store.Case) feedback {
+	f := feedback{}
+	for _, c := range cases {
+		if c.Status != "closed" {
+			continue
+		}
+		for _, r := range c.RuleIDs {
+			v := f[r]
+			switch c.Verdict {
+			case "true-positive":
+				v.truePos++
+			case "false-positive":
+				v.falsePos++
+			case "benign":
+				v.benign++
+			}
+			f[r] = v
+		}
+	}
+	return f
+}
+
+// factor is how much a rule's past verdicts weigh on a new case: each
+// false positive or benign verdict halves it (down to a tenth), each true
+// positive raises it by a quarter (up to double), so that the same noise
+// sinks and what was real before stays in sight.
+func (v verdicts) factor() float64 {
+	f := 1.0
+	for range v.falsePos + v.benign {
+		f /= 2
+	}
+	for range v.truePos {
+		f *= 1.25
+	}
+	return min(max(f, 0.1), 2)
+}
+
+// score is the case's score after feedback.
+func (f feedback) score(tc *triage.Case, alerts []store.StoredAlert) float64 {
+	s, _ := f.adjust(tc.Score, nil, ruleIDsOf(tc, alerts), alerts, tc)
+	return s
+}
+
+// adjust applies the strongest feedback among the case's rules and says so.
+func (f feedback) adjust(score float64, reasons []string, rules []string, alerts []store.StoredAlert, tc *triage.Case) (float64, []string) {
+	best, which := 1.0, ""
+	for _, r := range rules {
+		if v, ok := f[r]; ok {
+			if k := v.factor(); math.Abs(k-1) > math.Abs(best-1) {
+				best, which = k, r
+			}
+		}
+	}
+	if which == "" {
+		return score, reasons
+	}
+	v := f[which]
+	title := which
+	for _, line := range tc.Lines {
+		if alerts[line].Rule.ID == which {
+			title = alerts[line].Rule.Title
+			break
+		}
+	}
+	reason := fmt.Sprintf("analysts judged earlier cases of rule %q: %d true positive, %d false positive, %d benign (score ×%.2f)",
+		title, v.truePos, v.falsePos, v.benign, best)
+	return score * best, append(slices.Clone(reasons), reason)
 }

@@ -131,6 +131,9 @@ type Case struct {
 	Assignee string   `json:"assignee,omitempty"`
 	Verdict  string   `json:"verdict,omitempty"` // true-positive, false-positive, benign
 	AlertIDs []int64  `json:"alert_ids,omitempty"`
+	// RuleIDs are the rules of the case's alerts: a verdict on the case is
+	// feedback on them.
+	RuleIDs []string `json:"rule_ids,omitempty"`
 	// Entities are what the case is about: host, user, src_ip, ... (each
 	// kind may hold several values, comma-separated).
 	Entities map[string]string `json:"entities,omitempty"`

@@ -11,19 +11,19 @@ import (
 	"github.com/bulwarkhq/bulwark/store"
 )
 
-const caseColumns = `id, title, status, severity, score, reasons, assignee, verdict, alert_ids, entities, first_seen, last_seen, acknowledged, closed, created, updated`
+const caseColumns = `id, title, status, severity, score, reasons, assignee, verdict, alert_ids, rule_ids, entities, first_seen, last_seen, acknowledged, closed, created, updated`
 
 // CreateCase stores c and sets its id, Created and Updated.
 func (db *DB) CreateCase(ctx context.Context, c *store.Case) error {
-	reasons, alertIDs, entities, err := caseLists(c)
+	reasons, alertIDs, ruleIDs, entities, err := caseLists(c)
 	if err != nil {
 		return fmt.Errorf("sqlite: create case: %w", err)
 	}
 	at := now()
 	res, err := db.write.ExecContext(ctx,
-		`INSERT INTO cases (title, status, severity, score, reasons, assignee, verdict, alert_ids, entities, first_seen, last_seen, acknowledged, closed, created, updated)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.Title, c.Status, c.Severity, c.Score, reasons, c.Assignee, c.Verdict, alertIDs, entities,
+		`INSERT INTO cases (title, status, severity, score, reasons, assignee, verdict, alert_ids, rule_ids, entities, first_seen, last_seen, acknowledged, closed, created, updated)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.Title, c.Status, c.Severity, c.Score, reasons, c.Assignee, c.Verdict, alertIDs, ruleIDs, entities,
 		unixNanos(c.FirstSeen), unixNanos(c.LastSeen), unixNanos(c.Acknowledged), unixNanos(c.Closed), unixNanos(at), unixNanos(at))
 	if err != nil {
 		return fmt.Errorf("sqlite: create case: %w", err)
@@ -37,17 +37,18 @@ func (db *DB) CreateCase(ctx context.Context, c *store.Case) error {
 }
 
 // caseLists encodes the case's list and map columns as JSON.
-func caseLists(c *store.Case) (reasons, alertIDs, entities []byte, err error) {
+func caseLists(c *store.Case) (reasons, alertIDs, ruleIDs, entities []byte, err error) {
 	if reasons, err = json.Marshal(c.Reasons); err != nil {
-		return nil, nil, nil, err
+		return
 	}
 	if alertIDs, err = json.Marshal(c.AlertIDs); err != nil {
-		return nil, nil, nil, err
+		return
 	}
-	if entities, err = json.Marshal(c.Entities); err != nil {
-		return nil, nil, nil, err
+	if ruleIDs, err = json.Marshal(c.RuleIDs); err != nil {
+		return
 	}
-	return reasons, alertIDs, entities, nil
+	entities, err = json.Marshal(c.Entities)
+	return
 }
 
 // GetCase returns the case with the given id, or ErrNotFound.
@@ -94,11 +95,14 @@ func (db *DB) ListCases(ctx context.Context, f store.CaseFilter) ([]store.Case, 
 
 func scanCase(row rowScanner) (store.Case, error) {
 	var c store.Case
-	var reasons, alertIDs, entities []byte
+	var reasons, alertIDs, ruleIDs, entities []byte
 	var first, last, acked, closed, created, updated int64
 	if err := row.Scan(&c.ID, &c.Title, &c.Status, &c.Severity, &c.Score, &reasons,
-		&c.Assignee, &c.Verdict, &alertIDs, &entities, &first, &last, &acked, &closed, &created, &updated); err != nil {
+		&c.Assignee, &c.Verdict, &alertIDs, &ruleIDs, &entities, &first, &last, &acked, &closed, &created, &updated); err != nil {
 		return c, err
+	}
+	if err := json.Unmarshal(ruleIDs, &c.RuleIDs); err != nil {
+		return c, fmt.Errorf("case %d: rule ids: %w", c.ID, err)
 	}
 	if err := json.Unmarshal(entities, &c.Entities); err != nil {
 		return c, fmt.Errorf("case %d: entities: %w", c.ID, err)
@@ -118,7 +122,7 @@ func scanCase(row rowScanner) (store.Case, error) {
 // UpdateCase replaces every field but the id and Created, which stay as
 // stored, and sets c.Updated (and c.Created, to the stored value).
 func (db *DB) UpdateCase(ctx context.Context, c *store.Case) error {
-	reasons, alertIDs, entities, err := caseLists(c)
+	reasons, alertIDs, ruleIDs, entities, err := caseLists(c)
 	if err != nil {
 		return fmt.Errorf("sqlite: update case %d: %w", c.ID, err)
 	}
@@ -126,10 +130,10 @@ func (db *DB) UpdateCase(ctx context.Context, c *store.Case) error {
 	var created int64
 	err = db.write.QueryRowContext(ctx,
 		`UPDATE cases SET title = ?, status = ?, severity = ?, score = ?, reasons = ?, assignee = ?, verdict = ?, alert_ids = ?,
-		 entities = ?, first_seen = ?, last_seen = ?, acknowledged = ?, closed = ?, updated = ?
+		 rule_ids = ?, entities = ?, first_seen = ?, last_seen = ?, acknowledged = ?, closed = ?, updated = ?
 		 WHERE id = ? RETURNING created`,
 		c.Title, c.Status, c.Severity, c.Score, reasons, c.Assignee, c.Verdict, alertIDs,
-		entities, unixNanos(c.FirstSeen), unixNanos(c.LastSeen), unixNanos(c.Acknowledged), unixNanos(c.Closed), unixNanos(at), c.ID).Scan(&created)
+		ruleIDs, entities, unixNanos(c.FirstSeen), unixNanos(c.LastSeen), unixNanos(c.Acknowledged), unixNanos(c.Closed), unixNanos(at), c.ID).Scan(&created)
 	if err != nil {
 		return fmt.Errorf("sqlite: update case %d: %w", c.ID, notFound(err))
 	}

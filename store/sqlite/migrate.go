@@ -102,6 +102,7 @@ CREATE TABLE cases (
 	assignee  TEXT NOT NULL,
 	verdict   TEXT NOT NULL,
 	alert_ids TEXT NOT NULL, -- JSON array
+	rule_ids  TEXT NOT NULL, -- JSON array
 	entities  TEXT NOT NULL, -- JSON object
 	first_seen   INTEGER NOT NULL,
 	last_seen    INTEGER NOT NULL,

@@ -29,6 +29,7 @@ func testCasesCRUD(t *testing.T, h *harness) {
 		Score:    87.5,
 		Reasons:  []string{"encoded command", "rare parent"},
 		AlertIDs: []int64{3, 5, 8},
+		RuleIDs:  []string{"r1", "r2"},
 		Entities: map[string]string{"host": "ws1", "user": `CORP\amy`},
 		// Times in UTC: the store returns them so.
 		FirstSeen: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC),
