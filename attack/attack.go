@@ -267,6 +267,20 @@ func (kb *KB) TacticIndex(short string) int {
 	return -1
 }
 
+// TechniquesOf returns the current (not deprecated) parent techniques of a
+// tactic, by id: the cells of the matrix's column.
+func (kb *KB) TechniquesOf(tactic string) []Technique {
+	var out []Technique
+	for _, t := range kb.techniques {
+		if t.Deprecated || strings.Contains(t.ID, ".") || !slices.Contains(t.Tactics, tactic) {
+			continue
+		}
+		out = append(out, *t)
+	}
+	slices.SortFunc(out, func(a, b Technique) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
 // FromTags reads Sigma's ATT&CK tags ("attack.t1059.001",
 // "attack.execution") and returns the techniques and tactic short names
 // they name, each once, in order.

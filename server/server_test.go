@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/alert"
+	"github.com/bulwarkhq/bulwark/attack"
 	"github.com/bulwarkhq/bulwark/event"
+	"github.com/bulwarkhq/bulwark/internal/testdata"
 	"github.com/bulwarkhq/bulwark/store"
 )
 
@@ -426,5 +428,31 @@ func TestVerdictFeedback(t *testing.T) {
 	c, _ := s.st.GetCase(ctx, cs[0].ID)
 	if c.Score <= lowered {
 		t.Errorf("after reopening the first case the second scores %.1f, still %.1f or less", c.Score, lowered)
+	}
+}
+
+// TestCoverage maps the built-in rules onto the ATT&CK matrix.
+func TestCoverage(t *testing.T) {
+	k, err := attack.LoadFile(testdata.Path(t, "stix", "enterprise-attack-18.1.stix21.json.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := newTestServer(t)
+	cols := s.coverage(k)
+	if len(cols) != 14 {
+		t.Fatalf("%d columns", len(cols))
+	}
+	covered := map[string]bool{}
+	for _, c := range cols {
+		for _, tc := range c.Techniques {
+			if tc.Rules > 0 {
+				covered[tc.ID] = true
+			}
+		}
+	}
+	// The built-in rules detect LSASS dumping (T1003) and shadow copy
+	// deletion (T1490), among others.
+	if !covered["T1003"] || !covered["T1490"] || len(covered) < 15 {
+		t.Errorf("covered: %v", covered)
 	}
 }

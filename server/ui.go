@@ -34,6 +34,18 @@ var pageFuncs = template.FuncMap{
 		}
 		return d.Round(time.Second).String()
 	},
+	// heat buckets a count of rules for the coverage cells' shading.
+	"heat": func(n int) int {
+		switch {
+		case n == 0:
+			return 0
+		case n < 3:
+			return 1
+		case n < 10:
+			return 2
+		}
+		return 3
+	},
 	"when": func(t time.Time) string {
 		if t.IsZero() {
 			return "—"
@@ -45,7 +57,7 @@ var pageFuncs = template.FuncMap{
 // pages are the parsed templates, each with the layout.
 var pages = func() map[string]*template.Template {
 	m := map[string]*template.Template{}
-	for _, name := range []string{"login", "dashboard", "case", "alerts", "search", "event", "error"} {
+	for _, name := range []string{"login", "dashboard", "case", "alerts", "search", "event", "error", "coverage"} {
 		m[name] = template.Must(template.New("").Funcs(pageFuncs).ParseFS(webFS, "web/layout.tmpl", "web/"+name+".tmpl"))
 	}
 	return m
@@ -131,6 +143,7 @@ func (s *Server) uiRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /alerts", s.page(store.RoleViewer, s.alertsPage))
 	mux.Handle("GET /search", s.page(store.RoleViewer, s.searchPage))
 	mux.Handle("GET /events/{id}", s.page(store.RoleViewer, s.eventPage))
+	mux.Handle("GET /coverage", s.page(store.RoleViewer, s.coveragePage))
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
