@@ -217,10 +217,50 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, v view) error
 	if len(weeks) > 0 {
 		week = weeks[len(weeks)-1]
 	}
+	recent, err := s.st.ListAlerts(ctx, store.AlertFilter{From: now.Add(-25 * time.Hour), Limit: 100_000})
+	if err != nil {
+		return err
+	}
 	v.Title = "Cases"
-	v.Data = map[string]any{"Cases": open, "Open": len(open), "Events": events, "Alerts": alerts, "Week": week}
+	v.Data = map[string]any{"Cases": open, "Open": len(open), "Events": events, "Alerts": alerts, "Week": week,
+		"Hours": hourlyBars(recent, now)}
 	s.render(w, http.StatusOK, "dashboard", v)
 	return nil
+}
+
+// bar is one column of a chart drawn as SVG on the server.
+type bar struct {
+	X, Y, H int
+	N       int
+	Label   string
+}
+
+// hourlyBars counts the alerts detected in each of the last 24 hours, as
+// bars 100 units high at most.
+func hourlyBars(alerts []store.StoredAlert, now time.Time) []bar {
+	var counts [24]int
+	for _, a := range alerts {
+		t := a.Detected
+		if t.IsZero() {
+			t = a.Time
+		}
+		if h := int(now.Sub(t) / time.Hour); h >= 0 && h < 24 {
+			counts[23-h]++
+		}
+	}
+	peak := 1
+	for _, n := range counts {
+		peak = max(peak, n)
+	}
+	bars := make([]bar, 24)
+	for i, n := range counts {
+		h := n * 100 / peak
+		if n > 0 && h < 2 {
+			h = 2
+		}
+		bars[i] = bar{X: i * 20, Y: 100 - h, H: h, N: n, Label: now.Add(time.Duration(i-23) * time.Hour).UTC().Format("15:00")}
+	}
+	return bars
 }
 
 type entityLink struct{ Kind, Value, Link string }
