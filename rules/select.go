@@ -15,6 +15,8 @@ type Selection struct {
 	Dirs      []string // rule files or directories; none means the downloaded SigmaHQ rules, if any
 	NoBuiltin bool     // leave out the built-in rules
 	Mapping   string   // log source mapping file; "" means the built-in mapping
+	// Disabled lists rule ids to leave out (an analyst turned them off).
+	Disabled map[string]bool
 }
 
 // Source says where some of the loaded rules came from, for summaries.
@@ -55,6 +57,15 @@ func (s Selection) Load() (*sigma.RuleSet, []Source, error) {
 	}
 	if len(docs) == 0 {
 		return nil, nil, ErrNoRules
+	}
+	if len(s.Disabled) > 0 {
+		kept := docs[:0]
+		for _, d := range docs {
+			if d.Meta.ID == "" || !s.Disabled[d.Meta.ID] {
+				kept = append(kept, d)
+			}
+		}
+		docs = kept
 	}
 	opts := sigma.Options{}
 	if s.Mapping != "" {

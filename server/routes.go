@@ -72,6 +72,8 @@ func (s *Server) Routes() []Route {
 		{"GET", "/api/v1/metrics/response", store.RoleViewer, 0, "time to detect, acknowledge and resolve per week: weeks (default 8)", s.api(s.responseMetrics)},
 
 		{"GET", "/api/v1/rules", store.RoleViewer, 0, "the running rule set and its failures", s.api(s.getRules)},
+		{"POST", "/api/v1/rules/{rule}/disable", store.RoleAdmin, lim.APIBodyBytes, "turn a rule off (by id) and reload", s.api(s.toggleRule(false))},
+		{"POST", "/api/v1/rules/{rule}/enable", store.RoleAdmin, lim.APIBodyBytes, "turn a rule back on and reload", s.api(s.toggleRule(true))},
 		{"POST", "/api/v1/rules/reload", store.RoleAdmin, lim.APIBodyBytes, "reload rules; a broken set keeps the running one", s.api(s.reloadRules)},
 		{"GET", "/api/v1/users", store.RoleAdmin, 0, "users", s.api(s.listUsers)},
 		{"POST", "/api/v1/users", store.RoleAdmin, lim.APIBodyBytes, "create a user", s.api(s.createUser)},

@@ -53,7 +53,7 @@ func tokenFor(t *testing.T, s *Server, role store.Role) string {
 // concrete fills the path's wildcards with ids that do not exist, so that
 // the walk deletes nothing (such as its own tokens).
 func concrete(path string) string {
-	r := strings.NewReplacer("{id}", "999999", "{name}", "nobody")
+	r := strings.NewReplacer("{id}", "999999", "{name}", "nobody", "{rule}", "no-such-rule")
 	return r.Replace(path)
 }
 

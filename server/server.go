@@ -78,12 +78,18 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rules min_level: %w", err)
 	}
-	engine, status, err := loadRules(cfg)
+	st, err := sqlite.Open(ctx, cfg.DataDir, sqlite.Options{})
 	if err != nil {
 		return nil, err
 	}
-	st, err := sqlite.Open(ctx, cfg.DataDir, sqlite.Options{})
+	disabled, err := disabledRules(ctx, st)
 	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	engine, status, err := loadRules(cfg, disabled)
+	if err != nil {
+		st.Close()
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, st: st, reg: prometheus.NewRegistry(),
@@ -103,8 +109,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 }
 
 // loadRules compiles the configured rules into an engine.
-func loadRules(cfg Config) (*detect.Engine, *RuleStatus, error) {
-	sel := rules.Selection{Dirs: cfg.Rules.Dirs, NoBuiltin: cfg.Rules.NoBuiltin, Mapping: cfg.Rules.Mapping}
+func loadRules(cfg Config, disabled map[string]bool) (*detect.Engine, *RuleStatus, error) {
+	sel := rules.Selection{Dirs: cfg.Rules.Dirs, NoBuiltin: cfg.Rules.NoBuiltin, Mapping: cfg.Rules.Mapping, Disabled: disabled}
 	rs, sources, err := sel.Load()
 	if err != nil {
 		return nil, nil, fmt.Errorf("rules: %w", err)
@@ -133,7 +139,11 @@ func loadRules(cfg Config) (*detect.Engine, *RuleStatus, error) {
 func (s *Server) ReloadRules() (*RuleStatus, error) {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
-	engine, status, err := loadRules(s.cfg)
+	disabled, err := disabledRules(context.Background(), s.st)
+	if err != nil {
+		return nil, err
+	}
+	engine, status, err := loadRules(s.cfg, disabled)
 	if err != nil {
 		s.log.Error("rule reload failed; keeping the running rules", "err", err)
 		return nil, err

@@ -456,3 +456,31 @@ func TestCoverage(t *testing.T) {
 		t.Errorf("covered: %v", covered)
 	}
 }
+
+// TestDisableRule turns a built-in rule off and on through the API path.
+func TestDisableRule(t *testing.T) {
+	s, _ := newTestServer(t)
+	ctx := context.Background()
+	has := func(id string) bool {
+		for _, r := range s.pipe.Engine().RuleSet().Rules {
+			if r.ID == id {
+				return true
+			}
+		}
+		return false
+	}
+	id := s.pipe.Engine().RuleSet().Rules[0].ID
+	before := s.rules.Load().Rules
+	if err := s.setRuleEnabled(ctx, id, false); err != nil {
+		t.Fatal(err)
+	}
+	if has(id) || s.rules.Load().Rules != before-1 {
+		t.Fatalf("rule %s still runs after disabling (%d rules)", id, s.rules.Load().Rules)
+	}
+	if err := s.setRuleEnabled(ctx, id, true); err != nil {
+		t.Fatal(err)
+	}
+	if !has(id) {
+		t.Fatalf("rule %s does not run after enabling", id)
+	}
+}

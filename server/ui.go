@@ -57,7 +57,7 @@ var pageFuncs = template.FuncMap{
 // pages are the parsed templates, each with the layout.
 var pages = func() map[string]*template.Template {
 	m := map[string]*template.Template{}
-	for _, name := range []string{"login", "dashboard", "case", "alerts", "search", "event", "error", "coverage"} {
+	for _, name := range []string{"login", "dashboard", "case", "alerts", "search", "event", "error", "coverage", "rules"} {
 		m[name] = template.Must(template.New("").Funcs(pageFuncs).ParseFS(webFS, "web/layout.tmpl", "web/"+name+".tmpl"))
 	}
 	return m
@@ -144,6 +144,9 @@ func (s *Server) uiRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /search", s.page(store.RoleViewer, s.searchPage))
 	mux.Handle("GET /events/{id}", s.page(store.RoleViewer, s.eventPage))
 	mux.Handle("GET /coverage", s.page(store.RoleViewer, s.coveragePage))
+	mux.Handle("GET /rules", s.page(store.RoleViewer, s.rulesPage))
+	mux.Handle("POST /rules/{rule}/toggle", limitBody(s.cfg.Limits.APIBodyBytes, s.page(store.RoleAdmin, s.ruleToggleForm)))
+	mux.Handle("POST /suppressions/{id}/delete", limitBody(s.cfg.Limits.APIBodyBytes, s.page(store.RoleAnalyst, s.unsuppressForm)))
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
