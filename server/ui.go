@@ -57,7 +57,7 @@ var pageFuncs = template.FuncMap{
 // pages are the parsed templates, each with the layout.
 var pages = func() map[string]*template.Template {
 	m := map[string]*template.Template{}
-	for _, name := range []string{"login", "dashboard", "case", "alerts", "search", "event", "error", "coverage", "rules"} {
+	for _, name := range []string{"login", "dashboard", "case", "alerts", "search", "event", "error", "coverage", "rules", "admin"} {
 		m[name] = template.Must(template.New("").Funcs(pageFuncs).ParseFS(webFS, "web/layout.tmpl", "web/"+name+".tmpl"))
 	}
 	return m
@@ -145,6 +145,11 @@ func (s *Server) uiRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /events/{id}", s.page(store.RoleViewer, s.eventPage))
 	mux.Handle("GET /coverage", s.page(store.RoleViewer, s.coveragePage))
 	mux.Handle("GET /rules", s.page(store.RoleViewer, s.rulesPage))
+	mux.Handle("GET /admin", s.page(store.RoleAdmin, s.adminPage))
+	mux.Handle("POST /admin/users", limitBody(s.cfg.Limits.APIBodyBytes, s.page(store.RoleAdmin, s.addUserForm)))
+	mux.Handle("POST /admin/users/{name}/delete", limitBody(s.cfg.Limits.APIBodyBytes, s.page(store.RoleAdmin, s.deleteUserForm)))
+	mux.Handle("POST /admin/tokens", limitBody(s.cfg.Limits.APIBodyBytes, s.page(store.RoleAdmin, s.addTokenForm)))
+	mux.Handle("POST /admin/tokens/{id}/delete", limitBody(s.cfg.Limits.APIBodyBytes, s.page(store.RoleAdmin, s.deleteTokenForm)))
 	mux.Handle("POST /rules/{rule}/toggle", limitBody(s.cfg.Limits.APIBodyBytes, s.page(store.RoleAdmin, s.ruleToggleForm)))
 	mux.Handle("POST /suppressions/{id}/delete", limitBody(s.cfg.Limits.APIBodyBytes, s.page(store.RoleAnalyst, s.unsuppressForm)))
 }
