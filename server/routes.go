@@ -53,6 +53,9 @@ func (s *Server) Routes() []Route {
 		{"GET", "/api/v1/me", AnyRole, 0, "who the caller is", s.api(s.me)},
 
 		{"GET", "/api/v1/events", store.RoleViewer, 0, "search events: q (docs/search.md), limit", s.api(s.searchEvents)},
+		{"GET", "/api/v1/hunts", store.RoleViewer, 0, "saved hunts (searches the team keeps)", s.api(s.listHunts)},
+		{"POST", "/api/v1/hunts", store.RoleAnalyst, lim.APIBodyBytes, "save a hunt: name and query", s.api(s.createHunt)},
+		{"DELETE", "/api/v1/hunts/{name}", store.RoleAnalyst, 0, "delete a saved hunt", s.api(s.deleteHunt)},
 		{"GET", "/api/v1/events/{id}", store.RoleViewer, 0, "one event", s.api(s.getEvent)},
 		{"GET", "/api/v1/alerts", store.RoleViewer, 0, "alerts, newest first: rule, host, level, from, to, limit", s.api(s.listAlerts)},
 		{"GET", "/api/v1/alerts/{id}", store.RoleViewer, 0, "one alert", s.api(s.getAlert)},

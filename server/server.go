@@ -39,6 +39,7 @@ type Server struct {
 
 	reloadMu sync.Mutex // one rule reload at a time
 	triageMu sync.Mutex // one triage run at a time
+	huntsMu  sync.Mutex // one saved-hunt change at a time
 	notify   []notify.Notifier
 	rules    atomic.Pointer[RuleStatus]
 

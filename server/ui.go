@@ -142,6 +142,7 @@ func (s *Server) uiRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /cases/{id}/suppress", limitBody(s.cfg.Limits.APIBodyBytes, s.page(store.RoleAnalyst, s.suppressForm)))
 	mux.Handle("GET /alerts", s.page(store.RoleViewer, s.alertsPage))
 	mux.Handle("GET /search", s.page(store.RoleViewer, s.searchPage))
+	mux.Handle("POST /hunts", limitBody(s.cfg.Limits.APIBodyBytes, s.page(store.RoleAnalyst, s.saveHuntForm)))
 	mux.Handle("GET /events/{id}", s.page(store.RoleViewer, s.eventPage))
 	mux.Handle("GET /coverage", s.page(store.RoleViewer, s.coveragePage))
 	mux.Handle("GET /rules", s.page(store.RoleViewer, s.rulesPage))
@@ -420,15 +421,19 @@ type eventRow struct {
 
 func (s *Server) searchPage(w http.ResponseWriter, r *http.Request, v view) error {
 	qs := r.URL.Query().Get("q")
-	data := map[string]any{"Query": qs}
+	hunts, err := s.loadHunts(r.Context())
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"Query": qs, "Hunts": hunts}
 	v.Title, v.Data = "Search", data
 	if qs == "" {
 		s.render(w, http.StatusOK, "search", v)
 		return nil
 	}
-	q, err := search.Parse(qs)
-	if err != nil {
-		data["Error"] = err.Error()
+	q, perr := search.Parse(qs)
+	if perr != nil {
+		data["Error"] = perr.Error()
 		s.render(w, http.StatusBadRequest, "search", v)
 		return nil
 	}

@@ -101,3 +101,34 @@ func TestUIRolesAndForms(t *testing.T) {
 		t.Errorf("tokens: %+v", ts)
 	}
 }
+
+func TestHunts(t *testing.T) {
+	s, base := newTestServer(t)
+	analyst := tokenFor(t, s, store.RoleAnalyst)
+	call := func(method, path, body string) int {
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+analyst)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := call("POST", "/api/v1/hunts", `{"name":"lsass dumps","query":"CommandLine:*comsvcs* AND CommandLine:*minidump*"}`); code != http.StatusCreated {
+		t.Fatalf("save: %d", code)
+	}
+	if code := call("POST", "/api/v1/hunts", `{"name":"broken","query":"Image:("}`); code != http.StatusBadRequest {
+		t.Errorf("a query that does not parse: %d, want 400", code)
+	}
+	hs, _ := s.loadHunts(context.Background())
+	if len(hs) != 1 || hs[0].Author != "token:t-analyst" {
+		t.Fatalf("hunts: %+v", hs)
+	}
+	if code := call("DELETE", "/api/v1/hunts/lsass%20dumps", ""); code != http.StatusNoContent {
+		t.Errorf("delete: %d", code)
+	}
+	if hs, _ := s.loadHunts(context.Background()); len(hs) != 0 {
+		t.Errorf("after delete: %+v", hs)
+	}
+}
