@@ -67,6 +67,8 @@ func (s *Server) Routes() []Route {
 		{"DELETE", "/api/v1/cases/{id}", store.RoleAnalyst, 0, "delete a case", s.api(s.deleteCase)},
 		{"GET", "/api/v1/cases/{id}/comments", store.RoleViewer, 0, "a case's comments, oldest first", s.api(s.listCaseComments)},
 		{"POST", "/api/v1/cases/{id}/comments", store.RoleAnalyst, lim.APIBodyBytes, "comment on a case", s.api(s.addCaseComment)},
+		{"GET", "/api/v1/assets", store.RoleViewer, 0, "the asset list: hosts (or patterns) and their criticality", s.api(s.getAssets)},
+		{"PUT", "/api/v1/assets", store.RoleAnalyst, lim.APIBodyBytes, "replace the asset list; cases on critical assets rank higher", s.api(s.putAssets)},
 		{"GET", "/api/v1/feedback", store.RoleViewer, 0, "what verdicts taught triage: per rule, the verdicts and the score factor (reopen a case or change its verdict to change it)", s.api(s.getFeedback)},
 		{"GET", "/api/v1/suppressions", store.RoleViewer, 0, "live suppressions (expired=1 for all)", s.api(s.listSuppressions)},
 		{"POST", "/api/v1/suppressions", store.RoleAnalyst, lim.APIBodyBytes, "keep a rule's alerts (on one entity) out of triage for a while", s.api(s.createSuppression)},

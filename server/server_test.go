@@ -484,3 +484,41 @@ func TestDisableRule(t *testing.T) {
 		t.Fatalf("rule %s does not run after enabling", id)
 	}
 }
+
+// TestAssetCriticality checks that a case on a critical asset outranks
+// the same case elsewhere, and says why.
+func TestAssetCriticality(t *testing.T) {
+	s, base := newTestServer(t)
+	ctx := context.Background()
+	analyst := tokenFor(t, s, store.RoleAnalyst)
+	req, _ := http.NewRequest("PUT", base+"/api/v1/assets", strings.NewReader(`{"assets":[{"host":"dc*","criticality":"critical","note":"domain controllers"},{"host":"kiosk*","criticality":"low"}]}`))
+	req.Header.Set("Authorization", "Bearer "+analyst)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("put assets: %d", resp.StatusCode)
+	}
+	bad, _ := http.NewRequest("PUT", base+"/api/v1/assets", strings.NewReader(`{"assets":[{"host":"x","criticality":"vital"}]}`))
+	bad.Header.Set("Authorization", "Bearer "+analyst)
+	if resp, _ := http.DefaultClient.Do(bad); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("unknown criticality: %d, want 400", resp.StatusCode)
+	}
+	rule := alert.Rule{ID: "r-x", Title: "Suspicious Service Install", Level: "high"}
+	for _, h := range []string{"dc01.corp.example", "ws5"} {
+		a := store.StoredAlert{Alert: alert.Alert{Rule: rule, Time: time.Now().Add(-time.Minute), Host: h}}
+		if err := s.st.AddAlerts(ctx, []store.StoredAlert{a}, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.TriageNow(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cs, _ := s.st.ListCases(ctx, store.CaseFilter{})
+	if len(cs) != 2 || cs[0].Entities["host"] != "dc01.corp.example" || cs[0].Score <= cs[1].Score ||
+		!strings.Contains(strings.Join(cs[0].Reasons, "|"), "critical asset (domain controllers)") {
+		t.Fatalf("cases: %+v", cs)
+	}
+}

@@ -97,6 +97,10 @@ func (s *Server) TriageNow(ctx context.Context) error {
 	res := triage.New(triage.Options{}).Run(in)
 
 	learned := feedbackOf(existing)
+	assets, err := s.loadAssets(ctx)
+	if err != nil {
+		return err
+	}
 	byAlert := map[int64]int{} // alert id → index in existing, for cases not closed
 	for i, c := range existing {
 		if c.Status == "closed" {
@@ -130,11 +134,12 @@ func (s *Server) TriageNow(ctx context.Context) error {
 			c = existing[match]
 			ids = mergeIDs(c.AlertIDs, ids)
 		}
-		if match >= 0 && slices.Equal(c.AlertIDs, ids) && c.Score == learned.score(tc, alerts) {
-			continue // nothing new
-		}
 		rules := ruleIDsOf(tc, alerts)
 		score, reasons := learned.adjust(tc.Score, tc.Reasons, rules, alerts, tc)
+		score, reasons = assetAdjust(assets, tc.Entities[triage.Host], score, reasons)
+		if match >= 0 && slices.Equal(c.AlertIDs, ids) && c.Score == score {
+			continue // nothing new
+		}
 		c.Title = caseTitle(tc, alerts)
 		c.Score, c.Reasons, c.Severity, c.AlertIDs, c.RuleIDs = score, reasons, severity, ids, rules
 		c.FirstSeen, c.LastSeen = tc.FirstSeen, tc.LastSeen
@@ -246,12 +251,6 @@ func (v verdicts) factor() float64 {
 		f *= 1.25
 	}
 	return min(max(f, 0.1), 2)
-}
-
-// score is the case's score after feedback.
-func (f feedback) score(tc *triage.Case, alerts []store.StoredAlert) float64 {
-	s, _ := f.adjust(tc.Score, nil, ruleIDsOf(tc, alerts), alerts, tc)
-	return s
 }
 
 // adjust applies the strongest feedback among the case's rules and says so.

@@ -57,7 +57,7 @@ var pageFuncs = template.FuncMap{
 // pages are the parsed templates, each with the layout.
 var pages = func() map[string]*template.Template {
 	m := map[string]*template.Template{}
-	for _, name := range []string{"login", "dashboard", "case", "alerts", "search", "event", "error", "coverage", "rules", "admin"} {
+	for _, name := range []string{"login", "dashboard", "case", "alerts", "search", "event", "error", "coverage", "rules", "admin", "assets"} {
 		m[name] = template.Must(template.New("").Funcs(pageFuncs).ParseFS(webFS, "web/layout.tmpl", "web/"+name+".tmpl"))
 	}
 	return m
@@ -147,6 +147,8 @@ func (s *Server) uiRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /coverage", s.page(store.RoleViewer, s.coveragePage))
 	mux.Handle("GET /rules", s.page(store.RoleViewer, s.rulesPage))
 	mux.Handle("GET /admin", s.page(store.RoleAdmin, s.adminPage))
+	mux.Handle("GET /assets", s.page(store.RoleViewer, s.assetsPage))
+	mux.Handle("POST /assets", limitBody(s.cfg.Limits.APIBodyBytes, s.page(store.RoleAnalyst, s.assetsForm)))
 	mux.Handle("POST /admin/users", limitBody(s.cfg.Limits.APIBodyBytes, s.page(store.RoleAdmin, s.addUserForm)))
 	mux.Handle("POST /admin/users/{name}/delete", limitBody(s.cfg.Limits.APIBodyBytes, s.page(store.RoleAdmin, s.deleteUserForm)))
 	mux.Handle("POST /admin/tokens", limitBody(s.cfg.Limits.APIBodyBytes, s.page(store.RoleAdmin, s.addTokenForm)))

@@ -76,7 +76,7 @@ func TestUIRolesAndForms(t *testing.T) {
 		t.Errorf("wrong password: %d", code)
 	}
 	viewer := login("vic")
-	for _, page := range []string{"/", "/alerts", "/search?q=x", "/rules", "/coverage"} {
+	for _, page := range []string{"/", "/alerts", "/search?q=x", "/rules", "/coverage", "/assets"} {
 		if code, _ := get(t, viewer, base+page); code != http.StatusOK {
 			t.Errorf("viewer %s: %d", page, code)
 		}
@@ -96,6 +96,15 @@ func TestUIRolesAndForms(t *testing.T) {
 	code, body = postForm(t, admin, base, "/admin/tokens", url.Values{"csrf_token": {m[1]}, "name": {"shipper"}, "role": {"ingest"}, "expires": {"30d"}})
 	if code != http.StatusOK || !strings.Contains(body, "shown only now: <code>bwk_") {
 		t.Errorf("create token: %d", code)
+	}
+	if code, _ := postForm(t, admin, base, "/assets", url.Values{"csrf_token": {m[1]}, "assets": {"dc*, critical, domain controllers\nkiosk1, low"}}); code != http.StatusSeeOther {
+		t.Errorf("save assets: %d", code)
+	}
+	if as, _ := s.loadAssets(ctx); len(as) != 2 || as[0].Note != "domain controllers" {
+		t.Errorf("assets: %+v", as)
+	}
+	if code, _ := postForm(t, admin, base, "/assets", url.Values{"csrf_token": {m[1]}, "assets": {"dc*, vital"}}); code != http.StatusBadRequest {
+		t.Errorf("bad criticality: %d, want 400", code)
 	}
 	if ts, _ := s.st.ListTokens(ctx); len(ts) != 1 || ts[0].Owner != "user:ada" || ts[0].Expires.IsZero() {
 		t.Errorf("tokens: %+v", ts)
