@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -20,6 +21,7 @@ import (
 	"github.com/bulwarkhq/bulwark/event"
 	"github.com/bulwarkhq/bulwark/internal/testdata"
 	"github.com/bulwarkhq/bulwark/store"
+	"github.com/bulwarkhq/bulwark/triage"
 )
 
 func TestConfigPrecedence(t *testing.T) {
@@ -520,5 +522,21 @@ func TestAssetCriticality(t *testing.T) {
 	if len(cs) != 2 || cs[0].Entities["host"] != "dc01.corp.example" || cs[0].Score <= cs[1].Score ||
 		!strings.Contains(strings.Join(cs[0].Reasons, "|"), "critical asset (domain controllers)") {
 		t.Fatalf("cases: %+v", cs)
+	}
+}
+
+func TestStatusAdjust(t *testing.T) {
+	alerts := []store.StoredAlert{
+		{Alert: alert.Alert{Rule: alert.Rule{ID: "a", Status: "experimental"}}},
+		{Alert: alert.Alert{Rule: alert.Rule{ID: "b", Status: "stable"}}},
+	}
+	for _, tc := range []struct {
+		lines  []int
+		factor float64
+	}{{[]int{0}, 0.8}, {[]int{0, 1}, 1.1}} {
+		got, reasons := statusAdjust(&triage.Case{Lines: tc.lines}, alerts, 10, nil)
+		if math.Abs(got-10*tc.factor) > 1e-9 || len(reasons) != 1 {
+			t.Errorf("lines %v: %v %v, want ×%v", tc.lines, got, reasons, tc.factor)
+		}
 	}
 }

@@ -137,6 +137,7 @@ func (s *Server) TriageNow(ctx context.Context) error {
 		rules := ruleIDsOf(tc, alerts)
 		score, reasons := learned.adjust(tc.Score, tc.Reasons, rules, alerts, tc)
 		score, reasons = assetAdjust(assets, tc.Entities[triage.Host], score, reasons)
+		score, reasons = statusAdjust(tc, alerts, score, reasons)
 		if match >= 0 && slices.Equal(c.AlertIDs, ids) && c.Score == score {
 			continue // nothing new
 		}
@@ -277,4 +278,27 @@ func (f feedback) adjust(score float64, reasons []string, rules []string, alerts
 	reason := fmt.Sprintf("analysts judged earlier cases of rule %q: %d true positive, %d false positive, %d benign (score ×%.2f)",
 		title, v.truePos, v.falsePos, v.benign, best)
 	return score * best, append(slices.Clone(reasons), reason)
+}
+
+// statusWeight is how much a rule's maturity is trusted: SigmaHQ marks
+// rules experimental until they have proven themselves in the field.
+var statusWeight = map[string]float64{"stable": 1.1, "test": 1, "experimental": 0.8, "deprecated": 0.6, "unsupported": 0.6}
+
+// statusAdjust weighs a case by the most mature of its rules: a case that
+// only experimental rules raise ranks lower than the same with a stable one.
+func statusAdjust(tc *triage.Case, alerts []store.StoredAlert, score float64, reasons []string) (float64, []string) {
+	best, status := 0.0, ""
+	for _, line := range tc.Lines {
+		st := alerts[line].Rule.Status
+		if w, ok := statusWeight[st]; ok && w > best {
+			best, status = w, st
+		}
+	}
+	if status == "" || best == 1 {
+		return score, reasons
+	}
+	if best > 1 {
+		return score * best, append(reasons, fmt.Sprintf("a stable rule fired: score ×%.1f", best))
+	}
+	return score * best, append(reasons, fmt.Sprintf("only %s rules fired: score ×%.1f", status, best))
 }
