@@ -57,7 +57,7 @@ var pageFuncs = template.FuncMap{
 // pages are the parsed templates, each with the layout.
 var pages = func() map[string]*template.Template {
 	m := map[string]*template.Template{}
-	for _, name := range []string{"login", "dashboard", "case", "alerts", "search", "event", "error", "coverage", "rules", "admin", "assets"} {
+	for _, name := range []string{"login", "dashboard", "case", "alerts", "search", "event", "error", "coverage", "rules", "admin", "assets", "entity"} {
 		m[name] = template.Must(template.New("").Funcs(pageFuncs).ParseFS(webFS, "web/layout.tmpl", "web/"+name+".tmpl"))
 	}
 	return m
@@ -148,6 +148,7 @@ func (s *Server) uiRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /rules", s.page(store.RoleViewer, s.rulesPage))
 	mux.Handle("GET /admin", s.page(store.RoleAdmin, s.adminPage))
 	mux.Handle("GET /assets", s.page(store.RoleViewer, s.assetsPage))
+	mux.Handle("GET /entities/{kind}", s.page(store.RoleViewer, s.entityPage))
 	mux.Handle("POST /assets", limitBody(s.cfg.Limits.APIBodyBytes, s.page(store.RoleAnalyst, s.assetsForm)))
 	mux.Handle("POST /admin/users", limitBody(s.cfg.Limits.APIBodyBytes, s.page(store.RoleAdmin, s.addUserForm)))
 	mux.Handle("POST /admin/users/{name}/delete", limitBody(s.cfg.Limits.APIBodyBytes, s.page(store.RoleAdmin, s.deleteUserForm)))
@@ -304,11 +305,7 @@ func (s *Server) casePage(w http.ResponseWriter, r *http.Request, v view) error 
 			if val == "" {
 				continue
 			}
-			link := "/search?q=" + url.QueryEscape(strconv.Quote(val))
-			if kind == "host" {
-				link = "/alerts?host=" + url.QueryEscape(val)
-			}
-			ents = append(ents, entityLink{kind, val, link})
+			ents = append(ents, entityLink{kind, val, entityURL(kind, val)})
 		}
 	}
 	type ruleRef struct{ ID, Title string }

@@ -76,7 +76,7 @@ func TestUIRolesAndForms(t *testing.T) {
 		t.Errorf("wrong password: %d", code)
 	}
 	viewer := login("vic")
-	for _, page := range []string{"/", "/alerts", "/search?q=x", "/rules", "/coverage", "/assets"} {
+	for _, page := range []string{"/", "/alerts", "/search?q=x", "/rules", "/coverage", "/assets", "/entities/host?v=ws1", "/entities/user?v=amy"} {
 		if code, _ := get(t, viewer, base+page); code != http.StatusOK {
 			t.Errorf("viewer %s: %d", page, code)
 		}

@@ -143,9 +143,9 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	shot("3-case")
-	do(chromedp.Click(`a.entity`), chromedp.WaitVisible(`form.filters`))
+	do(chromedp.Click(`a.entity`), chromedp.WaitVisible(`table.list`))
 	alertsTitle := text(`h1`)
-	shot("4-entity-alerts")
+	shot("4-entity")
 	do(chromedp.Navigate(caseURL), chromedp.WaitVisible(`form.work`),
 		chromedp.SetValue(`select[name=status]`, "closed"),
 		chromedp.SetValue(`select[name=verdict]`, "true-positive"),
@@ -157,8 +157,8 @@ func TestBrowser(t *testing.T) {
 	if !strings.Contains(caseText, "Why it ranks here") || !strings.Contains(caseText, "Timeline") {
 		t.Errorf("case page:\n%s", caseText)
 	}
-	if !strings.HasPrefix(alertsTitle, "Alerts on ") {
-		t.Errorf("entity page title %q, want the host's alerts", alertsTitle)
+	if !strings.HasPrefix(alertsTitle, "host ") {
+		t.Errorf("entity page title %q, want the host's page", alertsTitle)
 	}
 	if !strings.Contains(closedText, "closed (true-positive)") {
 		t.Errorf("after closing: %q", closedText)
