@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/bulwarkhq/bulwark/server/auth"
@@ -136,19 +135,6 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.audit(r, "token.create", t.Name, "role "+string(t.Role))
 	writeJSON(w, http.StatusCreated, map[string]any{"token": t, "secret": secret})
-	return nil
-}
-
-func (s *Server) deleteToken(w http.ResponseWriter, r *http.Request) error {
-	id, err := idParam(r)
-	if err != nil {
-		return err
-	}
-	if err := s.st.DeleteToken(r.Context(), id); err != nil {
-		return err
-	}
-	s.audit(r, "token.delete", strconv.FormatInt(id, 10), "")
-	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 

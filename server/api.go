@@ -199,19 +199,6 @@ func (s *Server) getAlert(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) deleteAlert(w http.ResponseWriter, r *http.Request) error {
-	id, err := idParam(r)
-	if err != nil {
-		return err
-	}
-	if err := s.st.DeleteAlert(r.Context(), id); err != nil {
-		return err
-	}
-	s.audit(r, "alert.delete", strconv.FormatInt(id, 10), "")
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
 // --- stats and rules ---
 
 func (s *Server) stats(w http.ResponseWriter, r *http.Request) error {

@@ -145,19 +145,6 @@ func (s *Server) updateCase(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) deleteCase(w http.ResponseWriter, r *http.Request) error {
-	id, err := idParam(r)
-	if err != nil {
-		return err
-	}
-	if err := s.st.DeleteCase(r.Context(), id); err != nil {
-		return err
-	}
-	s.audit(r, "case.delete", strconv.FormatInt(id, 10), "")
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
 func (s *Server) listCaseComments(w http.ResponseWriter, r *http.Request) error {
 	id, err := idParam(r)
 	if err != nil {

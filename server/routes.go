@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -59,12 +60,12 @@ func (s *Server) Routes() []Route {
 		{"GET", "/api/v1/events/{id}", store.RoleViewer, 0, "one event", s.api(s.getEvent)},
 		{"GET", "/api/v1/alerts", store.RoleViewer, 0, "alerts, newest first: rule, host, level, from, to, limit", s.api(s.listAlerts)},
 		{"GET", "/api/v1/alerts/{id}", store.RoleViewer, 0, "one alert", s.api(s.getAlert)},
-		{"DELETE", "/api/v1/alerts/{id}", store.RoleAnalyst, 0, "delete an alert", s.api(s.deleteAlert)},
+		{"DELETE", "/api/v1/alerts/{id}", store.RoleAnalyst, 0, "delete an alert", s.api(s.deleter("alert.delete", s.st.DeleteAlert))},
 		{"GET", "/api/v1/cases", store.RoleViewer, 0, "cases, highest score first", s.api(s.listCases)},
 		{"POST", "/api/v1/cases", store.RoleAnalyst, lim.APIBodyBytes, "open a case (status new)", s.api(s.createCase)},
 		{"GET", "/api/v1/cases/{id}", store.RoleViewer, 0, "one case", s.api(s.getCase)},
 		{"PATCH", "/api/v1/cases/{id}", store.RoleAnalyst, lim.APIBodyBytes, "update a case: status new, acknowledged, in-progress, closed (with a verdict)", s.api(s.updateCase)},
-		{"DELETE", "/api/v1/cases/{id}", store.RoleAnalyst, 0, "delete a case", s.api(s.deleteCase)},
+		{"DELETE", "/api/v1/cases/{id}", store.RoleAnalyst, 0, "delete a case", s.api(s.deleter("case.delete", s.st.DeleteCase))},
 		{"GET", "/api/v1/cases/{id}/comments", store.RoleViewer, 0, "a case's comments, oldest first", s.api(s.listCaseComments)},
 		{"POST", "/api/v1/cases/{id}/comments", store.RoleAnalyst, lim.APIBodyBytes, "comment on a case", s.api(s.addCaseComment)},
 		{"GET", "/api/v1/assets", store.RoleViewer, 0, "the asset list: hosts (or patterns) and their criticality", s.api(s.getAssets)},
@@ -72,7 +73,7 @@ func (s *Server) Routes() []Route {
 		{"GET", "/api/v1/feedback", store.RoleViewer, 0, "what verdicts taught triage: per rule, the verdicts and the score factor (reopen a case or change its verdict to change it)", s.api(s.getFeedback)},
 		{"GET", "/api/v1/suppressions", store.RoleViewer, 0, "live suppressions (expired=1 for all)", s.api(s.listSuppressions)},
 		{"POST", "/api/v1/suppressions", store.RoleAnalyst, lim.APIBodyBytes, "keep a rule's alerts (on one entity) out of triage for a while", s.api(s.createSuppression)},
-		{"DELETE", "/api/v1/suppressions/{id}", store.RoleAnalyst, 0, "undo a suppression", s.api(s.deleteSuppression)},
+		{"DELETE", "/api/v1/suppressions/{id}", store.RoleAnalyst, 0, "undo a suppression", s.api(s.deleter("suppression.delete", s.st.DeleteSuppression))},
 		{"GET", "/api/v1/stats", store.RoleViewer, 0, "counts, queue depth, detection lag", s.api(s.stats)},
 		{"GET", "/api/v1/metrics/response", store.RoleViewer, 0, "time to detect, acknowledge and resolve per week: weeks (default 8)", s.api(s.responseMetrics)},
 
@@ -85,7 +86,7 @@ func (s *Server) Routes() []Route {
 		{"DELETE", "/api/v1/users/{name}", store.RoleAdmin, 0, "delete a user", s.api(s.deleteUser)},
 		{"GET", "/api/v1/tokens", store.RoleAdmin, 0, "API tokens", s.api(s.listTokens)},
 		{"POST", "/api/v1/tokens", store.RoleAdmin, lim.APIBodyBytes, "create an API token; the secret is shown once", s.api(s.createToken)},
-		{"DELETE", "/api/v1/tokens/{id}", store.RoleAdmin, 0, "revoke an API token", s.api(s.deleteToken)},
+		{"DELETE", "/api/v1/tokens/{id}", store.RoleAdmin, 0, "revoke an API token", s.api(s.deleter("token.delete", s.st.DeleteToken))},
 		{"GET", "/api/v1/audit", store.RoleAdmin, 0, "audit log, newest first", s.api(s.listAudit)},
 
 		{"POST", "/api/v1/ingest", store.RoleIngest, lim.UploadBodyBytes, "upload a log file (format and name query parameters)", up},
@@ -298,6 +299,23 @@ func (e *HTTPError) Unwrap() error { return e.Err }
 
 func badRequest(format string, args ...any) error {
 	return &HTTPError{Status: http.StatusBadRequest, Msg: fmt.Sprintf(format, args...)}
+}
+
+// deleter answers DELETE …/{id}: it deletes through del and audits the
+// action.
+func (s *Server) deleter(action string, del func(context.Context, int64) error) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := idParam(r)
+		if err != nil {
+			return err
+		}
+		if err := del(r.Context(), id); err != nil {
+			return err
+		}
+		s.audit(r, action, strconv.FormatInt(id, 10), "")
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
 }
 
 // api adapts a handler that returns an error.

@@ -73,19 +73,6 @@ func (s *Server) createSuppression(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-func (s *Server) deleteSuppression(w http.ResponseWriter, r *http.Request) error {
-	id, err := idParam(r)
-	if err != nil {
-		return err
-	}
-	if err := s.st.DeleteSuppression(r.Context(), id); err != nil {
-		return err
-	}
-	s.audit(r, "suppression.delete", strconv.FormatInt(id, 10), "")
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
 // suppressed reports whether a live suppression covers the alert.
 func suppressed(sups []store.Suppression, a *store.StoredAlert) bool {
 	for i := range sups {
