@@ -69,7 +69,7 @@ func replayDemo(ctx context.Context, e *env, srv *server.Server, base string, fo
 	if err := st.SetSetting(ctx, demoReplayedKey, time.Now().UTC().Format(time.RFC3339)); err != nil {
 		log.Warn("demo replay not recorded", "err", err)
 	}
-	fmt.Fprintf(e.stderr, "Replayed the simulated intrusion: %d events sent over HEC. Alerts: %s/api/v1/alerts\n", n, base)
+	fmt.Fprintf(e.stderr, "Replayed the simulated intrusion: %d events sent over HEC. Open %s and log in as admin: its cases appear within seconds.\n", n, base)
 }
 
 func sendDemo(ctx context.Context, st store.Store, base string) (int, error) {
