@@ -57,7 +57,7 @@ func (s *Server) entityPage(w http.ResponseWriter, r *http.Request, v view) erro
 	asset := ""
 	if kind == "host" {
 		if as, err := s.loadAssets(ctx); err == nil {
-			if a, ok := assetOf(as, value); ok {
+			if a, ok := as.Lookup(value); ok {
 				asset = a.Criticality
 			}
 		}

@@ -136,7 +136,7 @@ func (s *Server) TriageNow(ctx context.Context) error {
 		}
 		rules := ruleIDsOf(tc, alerts)
 		score, reasons := learned.adjust(tc.Score, tc.Reasons, rules, alerts, tc)
-		score, reasons = assetAdjust(assets, tc.Entities[triage.Host], score, reasons)
+		score, reasons = assets.Weigh(tc.Entities[triage.Host], score, reasons)
 		score, reasons = statusAdjust(tc, alerts, score, reasons)
 		if match >= 0 && slices.Equal(c.AlertIDs, ids) && c.Score == score {
 			continue // nothing new

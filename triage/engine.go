@@ -103,6 +103,13 @@ func (e *Engine) Run(alerts []Alert) *Result {
 		st.score(c)
 	}
 	campaign(cases, st, e.opts)
+	sortCases(cases)
+	return &Result{Alerts: len(alerts), Cases: cases}
+}
+
+// sortCases orders cases best first; ties go to the earlier case, then the
+// lower id, so that the order never depends on the input's order.
+func sortCases(cases []*Case) {
 	sort.SliceStable(cases, func(i, j int) bool {
 		a, b := cases[i], cases[j]
 		if a.Score != b.Score {
@@ -113,7 +120,6 @@ func (e *Engine) Run(alerts []Alert) *Result {
 		}
 		return a.ID < b.ID
 	})
-	return &Result{Alerts: len(alerts), Cases: cases}
 }
 
 // dedup collapses repeats of one rule on the same entities. A repeat extends

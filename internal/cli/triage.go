@@ -16,6 +16,7 @@ type triageOptions struct {
 	mapping string
 	format  string
 	top     int
+	assets  string
 }
 
 func newTriageCmd(e *env) *cobra.Command {
@@ -57,6 +58,9 @@ Exit status: 0 on success, 1 on error (bad input names the file and line),
   bulwark triage --map time=ts,name=rule,src_ip=src,dst_ip=dst,user=account,severity=level \
       --format json export.csv > cases.json
 
+  # Cases on domain controllers first (assets.txt: "dc*, critical, domain controllers")
+  bulwark triage --assets assets.txt alerts.json
+
   # Wazuh-like NDJSON with nested fields
   bulwark triage --map time=timestamp,name=rule.description,rule=rule.id,severity=rule.level,host=agent.name alerts.ndjson`,
 		Args: cobra.MinimumNArgs(1),
@@ -67,6 +71,7 @@ Exit status: 0 on success, 1 on error (bad input names the file and line),
 	f := cmd.Flags()
 	f.StringVar(&o.mapping, "map", "", "map fields to columns: field=column,... (default: columns named like fields)")
 	f.StringVar(&o.format, "format", "table", "output format: table or json")
+	f.StringVar(&o.assets, "assets", "", "asset list file: lines of host (or pattern such as dc*), criticality (low, medium, high, critical), note")
 	f.IntVar(&o.top, "top", -1, "print the N best cases (default: 20 for table, all for json; 0: all)")
 	_ = cmd.RegisterFlagCompletionFunc("format", fixedCompletion("table", "json"))
 	return cmd
@@ -95,6 +100,13 @@ func runTriage(e *env, o *triageOptions, files []string) error {
 		alerts = append(alerts, a...)
 	}
 	res := triage.New(triage.Options{}).Run(alerts)
+	if o.assets != "" {
+		as, err := triage.ReadAssets(o.assets)
+		if err != nil {
+			return usagef("--assets: %v", err)
+		}
+		res.WeighCases(as)
+	}
 	cases := res.Cases
 	top := o.top
 	if top == -1 && o.format == "table" {
