@@ -18,8 +18,10 @@ import (
 const (
 	triageEvery  = 10 * time.Second
 	triageWindow = 24 * time.Hour
-	// maxTriageAlerts bounds one run's input (the newest are kept).
-	maxTriageAlerts = 200_000
+	// maxTriageAlerts bounds one run's input (the newest are kept): each
+	// alert is read and decoded every run, so the bound keeps a day of a
+	// noisy network within the memory budget of a small box.
+	maxTriageAlerts = 50_000
 )
 
 // triageLoop keeps the cases up to date with the alerts.
