@@ -234,8 +234,15 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, v view) error
 		return err
 	}
 	v.Title = "Cases"
+	// Events by the hour their batch was written in, from 23 hours before
+	// the current hour on.
+	hourStart := now.Truncate(time.Hour)
+	perHour, err := s.st.EventsPerHour(ctx, hourStart.Add(-23*time.Hour), 24)
+	if err != nil {
+		return err
+	}
 	v.Data = map[string]any{"Cases": open, "Open": len(open), "Events": events, "Alerts": alerts, "Week": week,
-		"Hours": hourlyBars(recent, now)}
+		"Hours": bars(alertsPerHour(recent, now), now), "Ingest": bars(perHour, now)}
 	s.render(w, http.StatusOK, "dashboard", v)
 	return nil
 }
@@ -247,10 +254,9 @@ type bar struct {
 	Label   string
 }
 
-// hourlyBars counts the alerts detected in each of the last 24 hours, as
-// bars 100 units high at most.
-func hourlyBars(alerts []store.StoredAlert, now time.Time) []bar {
-	var counts [24]int
+// alertsPerHour counts the alerts detected in each of the last 24 hours.
+func alertsPerHour(alerts []store.StoredAlert, now time.Time) []int64 {
+	counts := make([]int64, 24)
 	for _, a := range alerts {
 		t := a.Detected
 		if t.IsZero() {
@@ -260,19 +266,25 @@ func hourlyBars(alerts []store.StoredAlert, now time.Time) []bar {
 			counts[23-h]++
 		}
 	}
-	peak := 1
+	return counts
+}
+
+// bars draws hourly counts as bars 100 units high at most, the last hour
+// on the right.
+func bars(counts []int64, now time.Time) []bar {
+	peak := int64(1)
 	for _, n := range counts {
 		peak = max(peak, n)
 	}
-	bars := make([]bar, 24)
+	out := make([]bar, len(counts))
 	for i, n := range counts {
-		h := n * 100 / peak
+		h := int(n * 100 / peak)
 		if n > 0 && h < 2 {
 			h = 2
 		}
-		bars[i] = bar{X: i * 20, Y: 100 - h, H: h, N: n, Label: now.Add(time.Duration(i-23) * time.Hour).UTC().Format("15:00")}
+		out[i] = bar{X: i * 20, Y: 100 - h, H: h, N: int(n), Label: now.Add(time.Duration(i-len(counts)+1) * time.Hour).UTC().Format("15:00")}
 	}
-	return bars
+	return out
 }
 
 type entityLink struct{ Kind, Value, Link string }

@@ -74,6 +74,11 @@ type Events interface {
 	DeleteEventsBefore(ctx context.Context, t time.Time) (int64, error)
 	// CountEvents returns how many events are stored.
 	CountEvents(ctx context.Context) (int64, error)
+	// EventsPerHour counts the stored events of each hour from since (by
+	// event time, hour i of the result starting at since + i hours) up to
+	// now. Stores may count a batch of events in the hour its earliest
+	// event falls in.
+	EventsPerHour(ctx context.Context, since time.Time, hours int) ([]int64, error)
 }
 
 // ErrStop ends a scan early without an error.

@@ -450,3 +450,33 @@ func (db *DB) CountEvents(ctx context.Context) (int64, error) {
 	}
 	return n, nil
 }
+
+// EventsPerHour counts by block: a block's events go to the hour of its
+// earliest event (blocks span the moments one write gathered).
+func (db *DB) EventsPerHour(ctx context.Context, since time.Time, hours int) ([]int64, error) {
+	out := make([]int64, max(hours, 0))
+	if hours <= 0 {
+		return out, nil
+	}
+	from := unixNanos(since)
+	rows, err := db.eread.QueryContext(ctx,
+		`SELECT (min_time - ?) / 3600000000000, sum(count) FROM event_blocks WHERE min_time >= ? AND min_time < ? GROUP BY 1`,
+		from, from, from+int64(hours)*int64(time.Hour))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: events per hour: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var h, n int64
+		if err := rows.Scan(&h, &n); err != nil {
+			return nil, fmt.Errorf("sqlite: events per hour: %w", err)
+		}
+		if h >= 0 && h < int64(hours) {
+			out[h] = n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: events per hour: %w", err)
+	}
+	return out, nil
+}

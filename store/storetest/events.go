@@ -415,3 +415,21 @@ func testConcurrentAppend(t *testing.T, h *harness) {
 		}
 	}
 }
+
+func testEventsPerHour(t *testing.T, h *harness) {
+	base := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
+	var evs []event.Event
+	for i, at := range []time.Duration{10 * time.Minute, 20 * time.Minute, 2*time.Hour + time.Minute} {
+		evs = append(evs, WindowsEvent(i, base.Add(at)))
+	}
+	// Separate appends, so that each event is its own write.
+	for i := range evs {
+		_, err := h.s.AppendEvents(h.ctx, evs[i:i+1])
+		check(t, "AppendEvents", err)
+	}
+	got, err := h.s.EventsPerHour(h.ctx, base, 4)
+	check(t, "EventsPerHour", err)
+	if len(got) != 4 || got[0] != 2 || got[1] != 0 || got[2] != 1 || got[3] != 0 {
+		t.Errorf("EventsPerHour = %v, want [2 0 1 0]", got)
+	}
+}

@@ -47,6 +47,7 @@ func Run(t *testing.T, open Opener) {
 		{"Cases/List", testListCases},
 		{"Cases/Comments", testCaseComments},
 		{"Suppressions", testSuppressions},
+		{"Events/PerHour", testEventsPerHour},
 		{"Users/CRUD", testUsersCRUD},
 		{"Users/Tokens", testTokens},
 		{"Users/Sessions", testSessions},
