@@ -165,7 +165,8 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f := store.AlertFilter{RuleID: qs.Get("rule"), Host: qs.Get("host"), Level: qs.Get("level"), Limit: limit}
+	f := store.AlertFilter{RuleID: qs.Get("rule"), Host: qs.Get("host"), Level: qs.Get("level"), Limit: limit,
+		Stored: qs.Get("order") == "stored"}
 	if f.From, err = timeParam(qs.Get("from")); err != nil {
 		return err
 	}

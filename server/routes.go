@@ -58,7 +58,7 @@ func (s *Server) Routes() []Route {
 		{"POST", "/api/v1/hunts", store.RoleAnalyst, lim.APIBodyBytes, "save a hunt: name and query", s.api(s.createHunt)},
 		{"DELETE", "/api/v1/hunts/{name}", store.RoleAnalyst, 0, "delete a saved hunt", s.api(s.deleteHunt)},
 		{"GET", "/api/v1/events/{id}", store.RoleViewer, 0, "one event", s.api(s.getEvent)},
-		{"GET", "/api/v1/alerts", store.RoleViewer, 0, "alerts, newest first: rule, host, level, from, to, limit", s.api(s.listAlerts)},
+		{"GET", "/api/v1/alerts", store.RoleViewer, 0, "alerts, newest first (order=stored with after=ID pages forward through new ones): rule, host, level, from, to, after, limit", s.api(s.listAlerts)},
 		{"GET", "/api/v1/alerts/{id}", store.RoleViewer, 0, "one alert", s.api(s.getAlert)},
 		{"DELETE", "/api/v1/alerts/{id}", store.RoleAnalyst, 0, "delete an alert", s.api(s.deleter("alert.delete", s.st.DeleteAlert))},
 		{"GET", "/api/v1/cases", store.RoleViewer, 0, "cases, highest score first", s.api(s.listCases)},

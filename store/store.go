@@ -105,6 +105,10 @@ type AlertFilter struct {
 	Level    string // exact level: "high", "critical", ...
 	AfterID  int64
 	Limit    int
+	// Stored lists in the order the alerts were stored (by id, oldest
+	// first) instead of newest alert time first: with AfterID, a client
+	// pages forward through new alerts without missing any.
+	Stored bool
 }
 
 // Alerts are kept until deleted. They are written together with how far

@@ -190,7 +190,11 @@ func (db *DB) ListAlerts(ctx context.Context, f store.AlertFilter) ([]store.Stor
 	if len(where) > 0 {
 		q.WriteString(" WHERE " + strings.Join(where, " AND "))
 	}
-	q.WriteString(" ORDER BY a.time DESC, a.id DESC")
+	if f.Stored {
+		q.WriteString(" ORDER BY a.id")
+	} else {
+		q.WriteString(" ORDER BY a.time DESC, a.id DESC")
+	}
 	if f.Limit > 0 {
 		q.WriteString(" LIMIT " + strconv.Itoa(f.Limit))
 	}

@@ -209,6 +209,8 @@ func testListAlerts(t *testing.T, h *harness) {
 		{"unknown level", store.AlertFilter{Level: "High"}, nil},
 		{"after id", store.AlertFilter{AfterID: alerts[2].ID}, []int{4, 5, 3}},
 		{"limit", store.AlertFilter{Limit: 2}, []int{4, 2}},
+		{"stored order", store.AlertFilter{Stored: true}, []int{0, 1, 2, 3, 4, 5}},
+		{"paging forward", store.AlertFilter{Stored: true, AfterID: alerts[1].ID, Limit: 2}, []int{2, 3}},
 		{"everything at once", store.AlertFilter{From: at(1), To: at(5), RuleID: "r1", Host: "ws1", Level: "high", AfterID: alerts[0].ID - 1, Limit: 5}, []int{0}},
 	}
 	for _, tt := range tests {
