@@ -97,9 +97,18 @@ func (s *Server) Routes() []Route {
 		if strings.Contains(p, "/health") {
 			method = "GET"
 		}
-		h := hecH
-		if method == "POST" {
-			h = s.shed(hecBusy, hecH)
+		h := s.shed(hecBusy, hecH)
+		if method == "GET" {
+			// Health says busy while the queue is full, as Splunk's does,
+			// so that shippers that check it hold back.
+			h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if s.pipe.Full() {
+					w.Header().Set("Retry-After", strconv.Itoa(ingest.RetryAfterSeconds))
+					hecBusy(w)
+					return
+				}
+				hecH.ServeHTTP(w, r)
+			})
 		}
 		r = append(r, Route{method, p, store.RoleIngest, ingestBody, "Splunk HEC", h})
 	}
