@@ -2,16 +2,10 @@ package syslog
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"strings"
 	"sync"
@@ -21,6 +15,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark/event"
 	"github.com/bulwarkhq/bulwark/ingest"
+	"github.com/bulwarkhq/bulwark/internal/testcert"
 )
 
 // testSink records what it is given. With busy set it refuses batches
@@ -136,39 +131,9 @@ func TestTCPMixedFraming(t *testing.T) {
 	}
 }
 
-// selfSigned makes a certificate for 127.0.0.1 and a pool trusting it.
-func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "bulwark syslog test"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(leaf)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
-}
-
 func TestTLS(t *testing.T) {
-	cert, pool := selfSigned(t)
+	tc := testcert.New(t)
+	cert, pool := tc.TLS, tc.Pool
 	sink := &testSink{}
 	s := start(t, sink, Options{TLS: "127.0.0.1:0", TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}}})
 	c, err := tls.Dial("tcp", s.Addrs().TLS.String(), &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"})
@@ -198,7 +163,7 @@ func TestTLS(t *testing.T) {
 }
 
 func TestTLSRejectsPlaintext(t *testing.T) {
-	cert, _ := selfSigned(t)
+	cert := testcert.New(t).TLS
 	sink := &testSink{}
 	s := start(t, sink, Options{TLS: "127.0.0.1:0", TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}}})
 	c, err := net.Dial("tcp", s.Addrs().TLS.String())
@@ -478,7 +443,7 @@ func TestStartErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	cert, _ := selfSigned(t)
+	cert := testcert.New(t).TLS
 	tests := []struct {
 		name string
 		o    Options
