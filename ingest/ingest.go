@@ -40,3 +40,41 @@ type SinkFunc func(ctx context.Context, evs []event.Event, wait bool) error
 func (f SinkFunc) Submit(ctx context.Context, evs []event.Event, wait bool) error {
 	return f(ctx, evs, wait)
 }
+
+// Limits bound what one HTTP ingest request may cost (HEC, OTLP). Zero
+// fields mean the defaults.
+type Limits struct {
+	// MaxBodyBytes bounds the body as sent, compressed or not. Shippers
+	// send up to 1 MiB (Vector, the OpenTelemetry Collector) or a few MiB
+	// (Fluent Bit) per request.
+	MaxBodyBytes int64
+	// MaxDecodedBytes bounds the body after gzip decoding, against
+	// compression bombs.
+	MaxDecodedBytes int64
+	// MaxValues bounds the values (messages, fields) a request may turn
+	// into: a body of many tiny values costs much more memory as events
+	// than as bytes. The default admits some 8000 Windows events of 60
+	// fields and bounds decoding to some 200 MiB.
+	MaxValues int
+}
+
+// Defaults of Limits.
+const (
+	DefaultMaxBodyBytes    = 8 << 20
+	DefaultMaxDecodedBytes = 32 << 20
+	DefaultMaxValues       = 1 << 20
+)
+
+// WithDefaults fills the zero fields.
+func (l Limits) WithDefaults() Limits {
+	if l.MaxBodyBytes <= 0 {
+		l.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if l.MaxDecodedBytes <= 0 {
+		l.MaxDecodedBytes = DefaultMaxDecodedBytes
+	}
+	if l.MaxValues <= 0 {
+		l.MaxValues = DefaultMaxValues
+	}
+	return l
+}

@@ -40,8 +40,8 @@ type Route struct {
 func (s *Server) Routes() []Route {
 	lim := s.cfg.Limits
 	ingestBody := lim.IngestBodyBytes
-	hecH := hec.New(s.pipe, hec.Options{MaxBodyBytes: ingestBody})
-	otlpH := otlp.New(s.pipe, otlp.Options{MaxBodyBytes: ingestBody})
+	hecH := hec.New(s.pipe, hec.Options{Limits: ingest.Limits{MaxBodyBytes: ingestBody}})
+	otlpH := otlp.New(s.pipe, otlp.Options{Limits: ingest.Limits{MaxBodyBytes: ingestBody}})
 	up := upload.New(s.pipe, upload.Options{MaxBodyBytes: lim.UploadBodyBytes})
 
 	r := []Route{

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/bulwarkhq/bulwark/ingest"
 	"github.com/bulwarkhq/bulwark/logs/jsonl"
 )
 
@@ -27,7 +28,7 @@ func FuzzEnvelopes(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	opt := Options{MaxValues: 1 << 14}.withDefaults()
+	opt := Options{Limits: ingest.Limits{MaxValues: 1 << 14}}.withDefaults()
 	p := jsonl.NewParser()
 	f.Fuzz(func(t *testing.T, body []byte) {
 		d := newDecoder(p, opt, nil)
@@ -59,7 +60,7 @@ func FuzzRaw(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte("{\"a\":1}\r\n<34>Oct 11 22:14:15 mymachine su: 'su root' failed\n\n{broken"))
-	opt := Options{MaxValues: 1 << 14}.withDefaults()
+	opt := Options{Limits: ingest.Limits{MaxValues: 1 << 14}}.withDefaults()
 	p := jsonl.NewParser()
 	f.Fuzz(func(t *testing.T, body []byte) {
 		evs, err := newDecoder(p, opt, nil).raw(body)

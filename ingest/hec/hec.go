@@ -63,27 +63,13 @@ import (
 // Name is the value of Source.Path and Source.Format of the events.
 const Name = "hec"
 
-// Defaults of Options.
-const (
-	DefaultMaxBodyBytes    = 8 << 20
-	DefaultMaxDecodedBytes = 32 << 20
-	DefaultMaxValues       = 1 << 20
-	DefaultSource          = "hec"
-)
+// DefaultSource is Options.Source when unset.
+const DefaultSource = "hec"
 
 // Options configure the handler. Zero values mean the defaults.
 type Options struct {
-	// MaxBodyBytes bounds the body as sent, compressed or not. Splunk's
-	// shippers send up to 1 MiB (Vector, the OpenTelemetry Collector) or a
-	// few MiB (Fluent Bit) per request.
-	MaxBodyBytes int64
-	// MaxDecodedBytes bounds the body after gzip decoding, against
-	// compression bombs.
-	MaxDecodedBytes int64
-	// MaxValues bounds the values a request may turn into (see
-	// httpin.Cost): a body of many tiny values costs much more memory as
-	// events than as bytes. The default allows some 100 MiB of events.
-	MaxValues int
+	// Limits bound one request (see ingest.Limits for the defaults).
+	ingest.Limits
 	// Source is the "source" field of events whose envelope and request
 	// name none. Splunk's default is "http:" and the token's name.
 	Source string
@@ -100,15 +86,7 @@ type Options struct {
 }
 
 func (o Options) withDefaults() Options {
-	if o.MaxBodyBytes <= 0 {
-		o.MaxBodyBytes = DefaultMaxBodyBytes
-	}
-	if o.MaxDecodedBytes <= 0 {
-		o.MaxDecodedBytes = DefaultMaxDecodedBytes
-	}
-	if o.MaxValues <= 0 {
-		o.MaxValues = DefaultMaxValues
-	}
+	o.Limits = o.Limits.WithDefaults()
 	if o.Source == "" {
 		o.Source = DefaultSource
 	}

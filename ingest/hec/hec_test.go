@@ -220,14 +220,14 @@ func TestLimits(t *testing.T) {
 		length bool // send Content-Length
 		status int
 	}{
-		{"within", Options{MaxBodyBytes: 30000}, big, false, true, 200},
-		{"wire, Content-Length", Options{MaxBodyBytes: 20000}, big, false, true, 413},
-		{"wire, chunked", Options{MaxBodyBytes: 20000}, big, false, false, 413},
-		{"bomb", Options{MaxDecodedBytes: 20000}, big, true, true, 413},
-		{"bomb just fits", Options{MaxDecodedBytes: 22000}, big, true, true, 200},
-		{"values", Options{MaxValues: 2999}, big, false, true, 413}, // 3 a event: itself, message, source
-		{"values just fit", Options{MaxValues: 3000}, big, false, true, 200},
-		{"raw values", Options{MaxValues: 10}, []byte(strings.Repeat("x\n", 4)), false, true, 413},
+		{"within", Options{Limits: ingest.Limits{MaxBodyBytes: 30000}}, big, false, true, 200},
+		{"wire, Content-Length", Options{Limits: ingest.Limits{MaxBodyBytes: 20000}}, big, false, true, 413},
+		{"wire, chunked", Options{Limits: ingest.Limits{MaxBodyBytes: 20000}}, big, false, false, 413},
+		{"bomb", Options{Limits: ingest.Limits{MaxDecodedBytes: 20000}}, big, true, true, 413},
+		{"bomb just fits", Options{Limits: ingest.Limits{MaxDecodedBytes: 22000}}, big, true, true, 200},
+		{"values", Options{Limits: ingest.Limits{MaxValues: 2999}}, big, false, true, 413}, // 3 a event: itself, message, source
+		{"values just fit", Options{Limits: ingest.Limits{MaxValues: 3000}}, big, false, true, 200},
+		{"raw values", Options{Limits: ingest.Limits{MaxValues: 10}}, []byte(strings.Repeat("x\n", 4)), false, true, 413},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -26,26 +26,12 @@ const Name = "otlp"
 // LogsPath is the path of the logs endpoint.
 const LogsPath = "/v1/logs"
 
-// Defaults of Options.
-const (
-	DefaultMaxBodyBytes    = 8 << 20
-	DefaultMaxDecodedBytes = 32 << 20
-	DefaultMaxValues       = 1 << 20
-)
-
 // Options configure the handler. Zero values mean the defaults.
 type Options struct {
-	// MaxBodyBytes bounds the body as sent, compressed or not.
-	MaxBodyBytes int64
-	// MaxDecodedBytes bounds the body after gzip decoding, against
-	// compression bombs.
-	MaxDecodedBytes int64
-	// MaxValues bounds both the messages (or JSON objects and arrays) of a
-	// request and the values of the events it becomes (see
-	// ingest/internal/httpin.Cost). The default admits some 8000 Windows
-	// events of 60 fields sent as maps, about the OpenTelemetry
-	// Collector's usual batch of 8192, and bounds decoding to some 200 MiB.
-	MaxValues int
+	// Limits bound one request (see ingest.Limits for the defaults).
+	// MaxValues counts both the messages (or JSON objects and arrays) of
+	// a request and the values of the events it becomes.
+	ingest.Limits
 	// Location is the zone of syslog timestamps that carry none (RFC
 	// 3164's); nil means time.Local, as for syslog files.
 	Location *time.Location
@@ -58,15 +44,7 @@ type Options struct {
 }
 
 func (o Options) withDefaults() Options {
-	if o.MaxBodyBytes <= 0 {
-		o.MaxBodyBytes = DefaultMaxBodyBytes
-	}
-	if o.MaxDecodedBytes <= 0 {
-		o.MaxDecodedBytes = DefaultMaxDecodedBytes
-	}
-	if o.MaxValues <= 0 {
-		o.MaxValues = DefaultMaxValues
-	}
+	o.Limits = o.Limits.WithDefaults()
 	if o.Now == nil {
 		o.Now = time.Now
 	}

@@ -307,8 +307,8 @@ func TestAnswers(t *testing.T) {
 		{name: "bad protobuf", body: []byte{0x0a, 0x05, 0x01}, status: 400, code: codeInvalidArgument, msg: "byte 2"},
 		{name: "bad JSON", ctype: typeJSON, body: []byte(`{"resourceLogs":[{]}`), status: 400, code: codeInvalidArgument},
 		{name: "bad gzip", hdr: map[string]string{"Content-Encoding": "gzip"}, body: proto, status: 400, code: codeInvalidArgument, msg: "gzip"},
-		{name: "too large", opt: Options{MaxBodyBytes: int64(len(proto) - 1)}, body: proto, status: 413, code: codeResourceExhausted},
-		{name: "too many messages", opt: Options{MaxValues: 10}, body: proto, status: 413, code: codeResourceExhausted, msg: "send smaller batches"},
+		{name: "too large", opt: Options{Limits: ingest.Limits{MaxBodyBytes: int64(len(proto) - 1)}}, body: proto, status: 413, code: codeResourceExhausted},
+		{name: "too many messages", opt: Options{Limits: ingest.Limits{MaxValues: 10}}, body: proto, status: 413, code: codeResourceExhausted, msg: "send smaller batches"},
 		{name: "busy", body: proto, sinkErr: ingest.ErrBusy, status: 503, code: codeUnavailable, msg: "retry later", calls: 1},
 		{name: "sink fails", body: proto, sinkErr: errors.New("disk full"), status: 503, code: codeUnavailable, msg: "retry later", calls: 1},
 	}
