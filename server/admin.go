@@ -105,10 +105,7 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if ts == nil {
-		ts = []store.Token{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"tokens": ts})
+	writeList(w, "tokens", ts)
 	return nil
 }
 

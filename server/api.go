@@ -180,10 +180,7 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if alerts == nil {
-		alerts = []store.StoredAlert{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"alerts": alerts})
+	writeList(w, "alerts", alerts)
 	return nil
 }
 

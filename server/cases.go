@@ -24,10 +24,7 @@ func (s *Server) listCases(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if cs == nil {
-		cs = []store.Case{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"cases": cs})
+	writeList(w, "cases", cs)
 	return nil
 }
 
@@ -157,10 +154,7 @@ func (s *Server) listCaseComments(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if cs == nil {
-		cs = []store.CaseComment{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"comments": cs})
+	writeList(w, "comments", cs)
 	return nil
 }
 

@@ -369,6 +369,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
+// writeList answers {"key": [...]}, an empty list rather than null when
+// there is nothing, so clients need not tell the two apart.
+func writeList[T any](w http.ResponseWriter, key string, items []T) {
+	if items == nil {
+		items = []T{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{key: items})
+}
+
 // decodeJSON reads a JSON request body into v, refusing unknown fields.
 func decodeJSON(r *http.Request, v any) error {
 	dec := json.NewDecoder(r.Body)

@@ -48,10 +48,7 @@ func (s *Server) listSuppressions(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if ss == nil {
-		ss = []store.Suppression{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"suppressions": ss})
+	writeList(w, "suppressions", ss)
 	return nil
 }
 
