@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+	"golang.org/x/time/rate"
 )
 
 // Key is a client API key the proxy accepts. Only its SHA-256 is kept, so a
@@ -88,28 +89,23 @@ func clientKey(r *http.Request) string {
 	return r.Header.Get("api-key")
 }
 
-// limiter is a token bucket per key name: rate requests per second on
-// average, up to burst at once. There is one bucket per configured key, so
-// the map stays as small as the keys file.
+// limiter keeps a token bucket per key name: rate requests per second on
+// average, up to burst at once. There is one bucket per configured key (one
+// in open mode), so the map stays as small as the keys file.
 type limiter struct {
-	rate  float64
-	burst float64
+	rate  rate.Limit
+	burst int
 	now   func() time.Time
 
 	mu      sync.Mutex
-	buckets map[string]*bucket
+	buckets map[string]*rate.Limiter
 }
 
-type bucket struct {
-	tokens float64
-	last   time.Time
-}
-
-func newLimiter(rate float64, burst int) *limiter {
+func newLimiter(perSecond float64, burst int) *limiter {
 	if burst < 1 {
-		burst = max(1, int(rate))
+		burst = max(1, int(perSecond))
 	}
-	return &limiter{rate: rate, burst: float64(burst), now: time.Now, buckets: map[string]*bucket{}}
+	return &limiter{rate: rate.Limit(perSecond), burst: burst, now: time.Now, buckets: map[string]*rate.Limiter{}}
 }
 
 // allow takes a token for name, or says how long until one is free.
@@ -117,20 +113,18 @@ func (l *limiter) allow(name string) (bool, time.Duration) {
 	if l == nil || l.rate <= 0 {
 		return true, 0
 	}
-	now := l.now()
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	b := l.buckets[name]
 	if b == nil {
-		b = &bucket{tokens: l.burst, last: now}
+		b = rate.NewLimiter(l.rate, l.burst)
 		l.buckets[name] = b
 	}
-	b.tokens = min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.rate)
-	b.last = now
-	if b.tokens >= 1 {
-		b.tokens--
-		return true, 0
+	l.mu.Unlock()
+	now := l.now()
+	r := b.ReserveN(now, 1)
+	if wait := r.DelayFrom(now); wait > 0 {
+		r.CancelAt(now) // a refused request does not use up the next token
+		return false, wait
 	}
-	wait := time.Duration((1 - b.tokens) / l.rate * float64(time.Second))
-	return false, wait
+	return true, 0
 }

@@ -44,29 +44,32 @@ func readEvent(br *bufio.Reader, limit int) (sseEvent, error) {
 	for {
 		line, err := readLine(br, limit-len(ev.raw))
 		ev.raw = append(ev.raw, line...)
-		if err != nil {
-			if errors.Is(err, io.EOF) && len(bytes.TrimSpace(ev.raw)) > 0 {
-				return ev, nil
-			}
-			return ev, err
-		}
 		text := bytes.TrimRight(line, "\r\n")
-		if len(text) == 0 {
+		switch {
+		case len(text) == 0 && err == nil:
 			if len(bytes.TrimSpace(ev.raw)) == 0 {
 				ev.raw = ev.raw[:0] // blank lines between events
 				continue
 			}
 			return ev, nil
-		}
-		if v, ok := bytes.CutPrefix(text, []byte("data:")); ok {
+		case bytes.HasPrefix(text, []byte("data:")):
 			if ev.hasData {
 				ev.data = append(ev.data, '\n')
 			}
-			ev.data = append(ev.data, bytes.TrimPrefix(v, []byte(" "))...)
+			ev.data = append(ev.data, bytes.TrimPrefix(text[len("data:"):], []byte(" "))...)
 			ev.hasData = true
-			continue
+		case len(text) > 0:
+			ev.other = append(ev.other, text)
 		}
-		ev.other = append(ev.other, text)
+		if err != nil {
+			if errors.Is(err, io.EOF) && len(bytes.TrimSpace(ev.raw)) > 0 {
+				// The stream ended without the blank line: the event is
+				// still whole, and the raw copy gets its terminator.
+				ev.raw = append(ev.raw, "\n\n"...)
+				return ev, nil
+			}
+			return ev, err
+		}
 	}
 }
 
