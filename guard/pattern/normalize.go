@@ -1,0 +1,245 @@
+package pattern
+
+import (
+	"unicode"
+	"unicode/utf8"
+)
+
+// Normalize folds the tricks people use to slip words past filters back to
+// plain ASCII, for the prompt classifier to read:
+//
+//   - homoglyphs: Cyrillic and Greek letters that look Latin, fullwidth
+//     forms, mathematical alphanumerics (bold, italic, script, fraktur,
+//     double-struck, sans-serif, monospace), letterlike symbols and circled
+//     letters become their ASCII letter or digit;
+//   - invisible characters (tag characters, bidi controls, zero-width
+//     characters, BOMs) and combining marks (the "Zalgo" stacks) are
+//     dropped, without splitting the word they sit in;
+//   - leetspeak is undone inside tokens that mix letters with the digits
+//     0 1 3 4 5 7 or the symbols @ $: "1gn0r3" → "ignore", "p@ssw0rd" →
+//     "password". A token is rewritten only when a leet character sits
+//     between letters and the token holds no other digit, so "mp3",
+//     "ipv4", "sha1", "h264" and "x86" are left alone. '1' reads as 'l'
+//     next to another '1' ("a11ow" → "allow") and as 'i' otherwise.
+//
+// Case is kept. Normalize makes one pass with no regular expressions and
+// returns s itself, without allocating, when there is nothing to change.
+func Normalize(s string) string {
+	var out []byte // nil while the output equals s[:i]
+	tok := 0       // output offset where the current token starts
+	var letters, leet int
+	var inner, other bool // a leet char between letters; a digit that is not leet
+	prevLetter, leetRun := false, false
+
+	endToken := func(i int) {
+		if letters >= 2 && inner && !other {
+			if out == nil {
+				out = append(make([]byte, 0, len(s)), s[:i]...)
+			}
+			unleet(out[tok:])
+		}
+		letters, leet, inner, other, prevLetter, leetRun = 0, 0, false, false, false, false
+	}
+	outLen := func(i int) int {
+		if out == nil {
+			return i
+		}
+		return len(out)
+	}
+
+	for i := 0; i < len(s); {
+		c := s[i]
+		size := 1
+		var b byte // the ASCII byte written, or 0 when the raw rune is kept
+		var r rune = rune(c)
+		if c < utf8.RuneSelf {
+			b = c
+		} else {
+			r, size = utf8.DecodeRuneInString(s[i:])
+			if hiddenKind(r) != hidNone || (r >= 0x300 && r <= 0x36F) {
+				if out == nil {
+					out = append(make([]byte, 0, len(s)), s[:i]...)
+				}
+				i += size
+				continue // dropped; the token goes on
+			}
+			if f := fold(r); f != 0 {
+				if out == nil {
+					out = append(make([]byte, 0, len(s)), s[:i]...)
+				}
+				b = f
+			}
+		}
+
+		switch {
+		case b != 0 && isLetter(b), b == 0 && unicode.IsLetter(r):
+			if letters == 0 && leet == 0 && !other {
+				tok = outLen(i)
+			}
+			if leetRun {
+				inner = true // letter, leet..., letter
+			}
+			letters++
+			prevLetter, leetRun = true, false
+		case b != 0 && isLeet(b, letters+leet > 0):
+			if letters == 0 && leet == 0 && !other {
+				tok = outLen(i)
+			}
+			leet++
+			if prevLetter {
+				leetRun = true
+			}
+			prevLetter = false
+		case b != 0 && isDigit(b):
+			other = true
+			prevLetter, leetRun = false, false
+		default:
+			endToken(i)
+		}
+		if out != nil {
+			if b != 0 {
+				out = append(out, b)
+			} else {
+				out = append(out, s[i:i+size]...)
+			}
+		}
+		i += size
+	}
+	endToken(len(s))
+	if out == nil {
+		return s
+	}
+	return string(out)
+}
+
+// isLeet reports whether b stands for a letter in leetspeak. '@' and '$'
+// only count inside a token: "@everyone" and "$HOME" are not leet.
+func isLeet(b byte, inToken bool) bool {
+	switch b {
+	case '0', '1', '3', '4', '5', '7':
+		return true
+	case '@', '$':
+		return inToken
+	}
+	return false
+}
+
+// unleet rewrites the leet characters of one token in place.
+func unleet(t []byte) {
+	for i, c := range t {
+		switch c {
+		case '0':
+			t[i] = 'o'
+		case '1':
+			if i > 0 && (t[i-1] == '1' || t[i-1] == 'l') || i+1 < len(t) && t[i+1] == '1' {
+				t[i] = 'l'
+			} else {
+				t[i] = 'i'
+			}
+		case '3':
+			t[i] = 'e'
+		case '4', '@':
+			t[i] = 'a'
+		case '5', '$':
+			t[i] = 's'
+		case '7':
+			t[i] = 't'
+		}
+	}
+}
+
+// fold maps a look-alike rune to the ASCII letter or digit it imitates,
+// or returns 0.
+func fold(r rune) byte {
+	switch {
+	case r < 0x370:
+		return 0
+	case r >= 0xFF01 && r <= 0xFF5E: // fullwidth ASCII
+		return byte(r - 0xFEE0)
+	case r >= 0x1D400 && r <= 0x1D6A3: // mathematical letters, 52 per style
+		k := (r - 0x1D400) % 52
+		if k < 26 {
+			return byte('A' + k)
+		}
+		return byte('a' + k - 26)
+	case r >= 0x1D7CE && r <= 0x1D7FF: // mathematical digits, 10 per style
+		return byte('0' + (r-0x1D7CE)%10)
+	case r >= 0x24B6 && r <= 0x24CF: // circled capitals
+		return byte('A' + r - 0x24B6)
+	case r >= 0x24D0 && r <= 0x24E9: // circled small letters
+		return byte('a' + r - 0x24D0)
+	}
+	if int(r) < len(confusables) {
+		return confusables[r]
+	}
+	return letterlike(r)
+}
+
+// confusables maps Greek and Cyrillic letters (U+0370..U+052F) that look
+// like Latin ones; the rest are 0.
+var confusables = func() (t [0x530]byte) {
+	pairs := []struct {
+		from string
+		to   string
+	}{
+		// Greek capitals and small letters.
+		{"ΑΒΕΖΗΙΚΜΝΟΡΤΥΧ", "ABEZHIKMNOPTYX"},
+		{"αεικνορτυχω", "aeikvoptuxw"},
+		// Cyrillic capitals and small letters.
+		{"АВЕЅІЈКМНОРСТХУ", "ABESIJKMHOPCTXY"},
+		{"аеѕіјорсхуԁԛԝһӏ", "aesijopcxydqwhl"},
+	}
+	for _, p := range pairs {
+		from := []rune(p.from)
+		for i, r := range from {
+			t[r] = p.to[i]
+		}
+	}
+	return t
+}()
+
+// letterlike maps the Letterlike Symbols block's stand-ins for letters
+// (used by the mathematical alphabets for their gaps).
+func letterlike(r rune) byte {
+	switch r {
+	case 'ℂ':
+		return 'C'
+	case 'ℊ':
+		return 'g'
+	case 'ℋ', 'ℌ', 'ℍ':
+		return 'H'
+	case 'ℎ':
+		return 'h'
+	case 'ℐ', 'ℑ':
+		return 'I'
+	case 'ℒ':
+		return 'L'
+	case 'ℓ':
+		return 'l'
+	case 'ℕ':
+		return 'N'
+	case 'ℙ':
+		return 'P'
+	case 'ℚ':
+		return 'Q'
+	case 'ℛ', 'ℜ', 'ℝ':
+		return 'R'
+	case 'ℤ':
+		return 'Z'
+	case 'ℬ':
+		return 'B'
+	case 'ℭ':
+		return 'C'
+	case 'ℯ':
+		return 'e'
+	case 'ℰ':
+		return 'E'
+	case 'ℱ':
+		return 'F'
+	case 'ℳ':
+		return 'M'
+	case 'ℴ':
+		return 'o'
+	}
+	return 0
+}
