@@ -69,7 +69,11 @@ func (c *collector) add(role guard.Role, where string, obj map[string]any, key s
 	if !ok || s == "" {
 		return
 	}
-	c.segs = append(c.segs, guard.Segment{Role: role, Where: where + "." + key, Text: s})
+	at := key
+	if where != "" {
+		at = where + "." + key
+	}
+	c.segs = append(c.segs, guard.Segment{Role: role, Where: at, Text: s})
 	c.refs = append(c.refs, textRef{obj: obj, key: key})
 }
 

@@ -22,7 +22,7 @@ func splitEvery(s string, n int) []string {
 func TestChatStreamLeakCut(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.Guard = guard.New(blockSecretsPolicy(t), testScanners()...) })
 	intro := strings.Repeat("Here is what you asked for. ", 12)
-	h.up.setAnswer(append(splitEvery(intro+"The key is "+secret+" and more text after it.", 3))...)
+	h.up.setAnswer(splitEvery(intro+"The key is "+secret+" and more text after it.", 3)...)
 	a := h.do("POST", "/v1/chat/completions", aliceKey, chatBody(true, "user", "what is the key?"))
 	if a.status != 200 {
 		t.Fatalf("status %d: %s", a.status, a.body)
