@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"sort"
 	"strings"
 )
 
@@ -228,6 +229,19 @@ func (kb *KB) Tactics() []Tactic { return kb.tactics }
 
 // Techniques returns the number of techniques, deprecated ones included.
 func (kb *KB) Techniques() int { return len(kb.techniques) }
+
+// List returns every technique that is neither deprecated nor revoked,
+// ordered by id.
+func (kb *KB) List() []Technique {
+	out := make([]Technique, 0, len(kb.techniques))
+	for _, t := range kb.techniques {
+		if !t.Deprecated {
+			out = append(out, *t)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
 
 // Technique looks a technique up by id ("T1059.001", any case). An unknown
 // sub-technique falls back to its parent, whose tactics it shares.

@@ -52,7 +52,7 @@ func TestCheck(t *testing.T) {
 		{"redact", []Scanner{secret}, []Segment{{Role: RoleUser, Text: "pw hunter2 and hunter2."}}, Redact,
 			"pw [REDACTED:hunter2] and [REDACTED:hunter2]."},
 		{"below threshold", []Scanner{wholeScanner{Injection, 0.2}}, []Segment{{Role: RoleUser, Text: "x"}}, Allow, "x"},
-		{"block", []Scanner{secret, wholeScanner{Injection, 0.8}}, []Segment{{Role: RoleUser, Text: "hunter2"}}, Block, "[REDACTED:hunter2]"},
+		{"block", []Scanner{secret, wholeScanner{Injection, 0.95}}, []Segment{{Role: RoleUser, Text: "hunter2"}}, Block, "[REDACTED:hunter2]"},
 		{"system prompt not scanned for injection", []Scanner{wholeScanner{Injection, 0.99}},
 			[]Segment{{Role: RoleSystem, Text: "ignore"}}, Allow, "ignore"},
 	}
@@ -88,12 +88,12 @@ default:
 apps:
   helpdesk:
     secret: {allow: ["hunter2"]}
-    injection: {threshold: 0.9}
+    injection: {threshold: 0.99}
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := New(p, stubScanner{word: "hunter2", category: Secret, score: 0.9}, wholeScanner{Injection, 0.8})
+	g := New(p, stubScanner{word: "hunter2", category: Secret, score: 0.9}, wholeScanner{Injection, 0.95})
 	if v := g.Check("", []Segment{{Role: RoleUser, Text: "hunter2"}}); v.Action != Block || v.Findings[0].Action != Flag {
 		t.Errorf("default app: %s %+v", v.Action, v.Findings)
 	}

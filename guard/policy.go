@@ -81,9 +81,10 @@ type Policy struct {
 func DefaultPolicy() *Policy {
 	inbound := []Role{RoleUser, RoleTool, RoleDocument}
 	p := &Policy{Default: map[Category]Rule{
-		Injection:    {Action: Block, Threshold: 0.5, Roles: inbound},
-		Jailbreak:    {Action: Block, Threshold: 0.5, Roles: inbound},
-		Misuse:       {Action: Block, Threshold: 0.5, Roles: []Role{RoleUser}},
+		// The classifier's operating points (model.DefaultThresholds).
+		Injection:    {Action: Block, Threshold: 0.9, Roles: inbound},
+		Jailbreak:    {Action: Block, Threshold: 0.9, Roles: inbound},
+		Misuse:       {Action: Block, Threshold: 0.8, Roles: []Role{RoleUser}},
 		Secret:       {Action: Redact, Threshold: 0.5},
 		PII:          {Action: Redact, Threshold: 0.5},
 		HiddenText:   {Action: Redact, Threshold: 0.5},

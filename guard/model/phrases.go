@@ -1,0 +1,197 @@
+package model
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Phrase rules catch the classic injection idioms ("ignore the previous
+// instructions", "reveal your system prompt", "you are now DAN") in a dozen
+// languages. They complement the classifier: a linear model trained on a
+// few thousand texts can be talked out of an idiom by enough ordinary words
+// around it, and a rule cannot. Each rule needs a verb, a qualifier and an
+// object close together, so harmless uses ("ignore the typos", "the
+// instructions on the box") do not match.
+
+// phraseScore is the probability a matching rule gives its class.
+const phraseScore = 0.95
+
+// phraseSpan is how many words may separate the parts of a rule.
+const phraseSpan = 6
+
+func set(words ...string) map[string]bool {
+	m := make(map[string]bool, len(words))
+	for _, w := range words {
+		m[w] = true
+	}
+	return m
+}
+
+var (
+	// Overriding earlier instructions, by language: verbs and objects.
+	overrideVerbs = set(
+		"ignore", "ignoring", "disregard", "forget", "override", "bypass", "skip", "discard", "abandon", "neglect", "overlook", "drop", "ditch", "dismiss", "erase",
+		"ignora", "ignorar", "olvida", "olvide", "olvidar", "descarta", // es, it, pt
+		"ignorez", "ignorer", "oublie", "oubliez", "oublier", // fr
+		"ignoriere", "ignorieren", "ignoriert", "vergiss", "vergessen", "missachte", // de
+		"dimentica", "dimenticare", // it
+		"esqueça", "esqueca", "esquece", // pt
+		"игнорируй", "игнорируйте", "проигнорируй", "забудь", "забудьте", // ru
+		"abaikan", "lupakan", // id, ms
+		"unut", "yoksay", // tr
+		"negeer", "vergeet", // nl
+		"zignoruj", "zapomnij", // pl
+		"kalimutan", "balewalain", // tl
+		"quên", // vi
+	)
+	overrideQualifiers = set(
+		"previous", "prior", "above", "earlier", "preceding", "all", "any", "initial", "original", "old", "your", "system", "given", "existing", "former", "foregoing", "every", "these", "those", "current",
+		"anteriores", "previas", "todas", "tus", "sus", "las", // es
+		"précédentes", "precedentes", "vos", "tes", "toutes", "les", // fr
+		"vorherigen", "bisherigen", "alle", "deine", "ihre", "obigen", // de
+		"precedenti", "tutte", "le", // it
+		"anteriores", "todas", "as", "suas", // pt
+		"предыдущие", "все", "свои", "прежние", // ru
+		"sebelumnya", "semua", // id
+		"önceki", "tüm", "bütün", // tr
+		"vorige", "alle", // nl
+		"poprzednie", "wszystkie", // pl
+		"naunang", "lahat", "mga", // tl
+		"trước", "các", "những", // vi
+	)
+	overrideObjects = set(
+		"instructions", "instruction", "rules", "directions", "directives", "prompt", "prompts", "guidelines", "commands", "orders", "programming", "constraints", "restrictions", "guardrails", "policies", "context", "task", "tasks",
+		"instrucciones", "reglas", "indicaciones", // es
+		"consignes", "règles", "regles", // fr (instructions shared)
+		"anweisungen", "anweisung", "regeln", "instruktionen", "befehle", "vorgaben", // de
+		"istruzioni", "regole", // it
+		"instruções", "instrucoes", "regras", // pt
+		"инструкции", "инструкций", "правила", "указания", // ru
+		"instruksi", "petunjuk", "aturan", // id
+		"talimatları", "talimatlar", "kuralları", // tr
+		"instructies", "regels", // nl
+		"instrukcje", "polecenia", // pl
+		"tagubilin", "instruksyon", // tl
+		"dẫn", // vi: hướng dẫn, chỉ dẫn
+	)
+	// Asking for the hidden prompt or secret: a verb and a possessive object.
+	revealVerbs = set("reveal", "print", "show", "repeat", "output", "display", "tell", "leak", "dump", "share", "give", "spell", "write", "recite", "disclose", "expose", "echo", "return")
+	revealPairs = set(
+		"your system", "your instructions", "your prompt", "your initial", "your original", "your hidden", "your secret", "your password", "your rules", "your guidelines",
+		"the password", "secret key", "access code", "text above", "words above", "everything above", "prompt above", "instructions above", "pre prompt", "system prompt",
+	)
+	// Taking over the assistant's identity: jailbreak idioms.
+	hijackPairs = set("you are now", "from now on you", "do anything now", "developer mode enabled", "developer mode activated", "no longer bound", "without any restrictions", "no restrictions whatsoever", "jailbroken mode", "stay in character")
+)
+
+// Scripts without spaces: a verb and an object within a few runes.
+var runeRules = []struct{ verbs, objects []string }{
+	{[]string{"忽略", "无视", "忘记", "忘掉", "忽视"}, []string{"指令", "指示", "说明", "规则", "提示"}},       // zh
+	{[]string{"無視", "忘れ"}, []string{"指示", "命令", "ルール", "プロンプト"}},                           // ja
+	{[]string{"무시", "잊어"}, []string{"지시", "명령", "규칙", "지침"}},                               // ko
+	{[]string{"अनदेखा", "भूल", "नज़रअंदाज", "नजरअंदाज"}, []string{"निर्देश", "नियम"}},      // hi
+	{[]string{"উপেক্ষা", "ভুলে", "ভুলে"}, []string{"নির্দেশ", "নিয়ম"}},                    // bn
+	{[]string{"تجاهل", "انس", "إنس", "أهمل"}, []string{"التعليمات", "تعليمات", "القواعد"}}, // ar
+	{[]string{"ละเว้น", "ลืม", "เพิกเฉย"}, []string{"คำสั่ง", "คำแนะนำ", "กฎ"}},            // th
+}
+
+// runeRuleSpan is how many bytes may separate a verb and its object in
+// space-less scripts (about ten CJK characters).
+const runeRuleSpan = 30
+
+// phraseMatch returns the class a phrase rule assigns to text (already
+// normalised), or ClassBenign when none matches.
+func phraseMatch(text string) int {
+	words := lowerWords(text)
+	for i, w := range words {
+		if overrideVerbs[w] {
+			qualified := false
+			for j := i + 1; j < len(words) && j <= i+phraseSpan; j++ {
+				if overrideQualifiers[words[j]] {
+					qualified = true
+				} else if qualified && overrideObjects[words[j]] {
+					return ClassInjection
+				}
+				if qualified && words[j] == "above" {
+					return ClassInjection // "ignore the above"
+				}
+			}
+		}
+		if revealVerbs[w] {
+			for j := i + 1; j+1 < len(words) && j <= i+phraseSpan; j++ {
+				if revealPairs[words[j]+" "+words[j+1]] {
+					return ClassInjection
+				}
+			}
+		}
+		if i+2 < len(words) && (hijackPairs[w+" "+words[i+1]+" "+words[i+2]] ||
+			i+3 < len(words) && hijackPairs[w+" "+words[i+1]+" "+words[i+2]+" "+words[i+3]]) {
+			return ClassJailbreak
+		}
+	}
+	if !hasWideScript(text) {
+		return ClassBenign
+	}
+	for _, r := range runeRules {
+		if nearBoth(text, r.verbs, r.objects) {
+			return ClassInjection
+		}
+	}
+	return ClassBenign
+}
+
+func lowerWords(text string) []string {
+	words := make([]string, 0, len(text)/5)
+	for i := 0; i < len(text); {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		if !isWordRune(r) {
+			i += size
+			continue
+		}
+		start := i
+		for i < len(text) {
+			r, size = utf8.DecodeRuneInString(text[i:])
+			if !isWordRune(r) {
+				break
+			}
+			i += size
+		}
+		words = append(words, strings.ToLower(text[start:i]))
+	}
+	return words
+}
+
+// nearBoth reports whether some verb is followed by some object within
+// runeRuleSpan bytes. It only runs when the text has runes of those
+// scripts at all.
+func nearBoth(text string, verbs, objects []string) bool {
+	for _, v := range verbs {
+		for at := 0; at < len(text); {
+			i := strings.Index(text[at:], v)
+			if i < 0 {
+				break
+			}
+			end := at + i + len(v)
+			window := text[end:min(len(text), end+runeRuleSpan+len(v))]
+			for _, o := range objects {
+				if strings.Contains(window, o) {
+					return true
+				}
+			}
+			at = end
+		}
+	}
+	return false
+}
+
+// hasWideScript reports whether text has any rune outside Latin, Greek and
+// Cyrillic: only then are the space-less rules worth running.
+func hasWideScript(text string) bool {
+	for _, r := range text {
+		if r >= 0x0590 && !unicode.Is(unicode.Latin, r) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,141 @@
+package model
+
+import (
+	"math"
+	"math/rand/v2"
+)
+
+// Example is one labelled training text.
+type Example struct {
+	Text  string
+	Class int // ClassBenign .. ClassMisuse
+}
+
+// TrainConfig sets the training run. Zero values take the defaults.
+type TrainConfig struct {
+	Buckets uint32  // hash buckets, a power of two (default 2^18)
+	Epochs  int     // passes over the data (default 12)
+	Rate    float64 // AdaGrad learning rate (default 0.5)
+	L2      float64 // weight decay per update of a touched weight (default 1e-6)
+	Seed    uint64  // shuffling seed (default 1)
+	// ClassWeight multiplies each class's loss; nil weighs classes so each
+	// contributes equally whatever its count.
+	ClassWeight []float64
+}
+
+func (c *TrainConfig) defaults() {
+	if c.Buckets == 0 {
+		c.Buckets = 1 << 18
+	}
+	if c.Epochs == 0 {
+		c.Epochs = 12
+	}
+	if c.Rate == 0 {
+		c.Rate = 0.5
+	}
+	if c.L2 == 0 {
+		c.L2 = 1e-6
+	}
+	if c.Seed == 0 {
+		c.Seed = 1
+	}
+}
+
+// Train fits a model to the examples: multinomial logistic regression by
+// AdaGrad over the same features Score uses. It is deterministic for a
+// given input order and seed.
+func Train(examples []Example, cfg TrainConfig) *Model {
+	cfg.defaults()
+	m := newModel(cfg.Buckets)
+	type row struct {
+		idx   []uint32
+		scale float64
+		class int
+	}
+	rows := make([]row, 0, len(examples))
+	counts := make([]float64, NumClasses)
+	var buf []feature
+	for _, ex := range examples {
+		buf = featurize(buf[:0], Normalize(ex.Text), cfg.Buckets)
+		if len(buf) == 0 {
+			continue
+		}
+		// Binary features, as Score uses them: each counts once.
+		idx := make([]uint32, 0, len(buf))
+		seen := make(map[uint32]bool, len(buf))
+		for _, f := range buf {
+			if !seen[f.index] {
+				seen[f.index] = true
+				idx = append(idx, f.index)
+			}
+		}
+		rows = append(rows, row{idx, 1 / math.Sqrt(float64(len(idx))), ex.Class})
+		counts[ex.Class]++
+	}
+	weight := cfg.ClassWeight
+	if weight == nil {
+		weight = make([]float64, NumClasses)
+		for c, n := range counts {
+			if n > 0 {
+				weight[c] = float64(len(rows)) / (float64(NumClasses) * n)
+			}
+		}
+	}
+	w := make([]float64, len(m.weights))
+	g2 := make([]float64, len(m.weights))
+	var bias, biasG2 [NumClasses]float64
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0))
+	order := make([]int, len(rows))
+	for i := range order {
+		order[i] = i
+	}
+	for range cfg.Epochs {
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		for _, k := range order {
+			r := rows[k]
+			var logit [NumClasses]float64
+			for _, ix := range r.idx {
+				base := int(ix) * NumClasses
+				for c := range NumClasses {
+					logit[c] += w[base+c]
+				}
+			}
+			top := math.Inf(-1)
+			for c := range NumClasses {
+				logit[c] = logit[c]*r.scale + bias[c]
+				top = max(top, logit[c])
+			}
+			var z float64
+			for c := range NumClasses {
+				logit[c] = math.Exp(logit[c] - top)
+				z += logit[c]
+			}
+			var grad [NumClasses]float64
+			for c := range NumClasses {
+				p := logit[c] / z
+				y := 0.0
+				if c == r.class {
+					y = 1
+				}
+				grad[c] = (p - y) * weight[r.class]
+				biasG2[c] += grad[c] * grad[c]
+				bias[c] -= cfg.Rate * grad[c] / (math.Sqrt(biasG2[c]) + 1e-8)
+			}
+			for _, ix := range r.idx {
+				base := int(ix) * NumClasses
+				for c := range NumClasses {
+					gi := grad[c]*r.scale + cfg.L2*w[base+c]
+					g2[base+c] += gi * gi
+					w[base+c] -= cfg.Rate * gi / (math.Sqrt(g2[base+c]) + 1e-8)
+				}
+			}
+		}
+	}
+	for i, v := range w {
+		m.weights[i] = float32(v)
+	}
+	for c := range NumClasses {
+		m.bias[c] = float32(bias[c])
+	}
+	return m
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+
+	"github.com/bulwarkhq/bulwark/guard/model"
+)
+
+// goDocShare is the share of the standard library's doc paragraphs used.
+const goDocShare = 0.05
+
+// loadGoDocComments samples paragraphs of the Go standard library's doc
+// comments: plain technical English, written to instruct a reader ("Callers
+// should ignore ...", "the instructions are..."), and BSD licensed. They
+// teach the model that ordinary imperative prose is not an attack. The
+// sample depends on the Go release that runs the trainer; the model card
+// names it.
+func loadGoDocComments(string) ([]record, error) {
+	root := filepath.Join(runtime.GOROOT(), "src")
+	var files []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			switch d.Name() {
+			case "testdata", "vendor", "cmd":
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go") {
+			files = append(files, path)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(files)
+	var out []record
+	fset := token.NewFileSet()
+	for _, path := range files {
+		f, err := parser.ParseFile(fset, path, nil, parser.ParseComments|parser.SkipObjectResolution)
+		if err != nil {
+			continue
+		}
+		for _, cg := range f.Comments {
+			for _, para := range strings.Split(cg.Text(), "\n\n") {
+				para = strings.TrimSpace(para)
+				if len(para) < 60 || len(para) > 800 || strings.Contains(para, "Copyright") || strings.HasPrefix(para, "\t") {
+					continue
+				}
+				if float64(stableHash("godoc:"+para)%10000)/10000 >= goDocShare {
+					continue
+				}
+				out = append(out, rec(para, model.ClassBenign))
+			}
+		}
+	}
+	return out, nil
+}

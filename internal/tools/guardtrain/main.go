@@ -1,0 +1,222 @@
+// Command guardtrain trains the guard's prompt classifier from the shared
+// guard data and writes the embedded weights, the validation split and the
+// model card. It is deterministic: the same data gives the same weights.
+//
+//	go run ./internal/tools/guardtrain -data ../shared/data/guard
+//
+// Steps: load every source (sources.go), drop exact repeats and cluster
+// near-duplicates (dedupe.go), split clusters 80/20 by a stable hash,
+// train on the training side of permissively licensed sources only, and
+// evaluate on the validation side plus every evaluation-only source.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/bulwarkhq/bulwark/guard/model"
+)
+
+func main() {
+	data := flag.String("data", "../shared/data/guard", "the shared guard data folder")
+	out := flag.String("out", "guard/model/weights.bin", "where to write the weights")
+	valOut := flag.String("validation", "guard-validation.jsonl", "where to write the validation split (JSON lines for `bulwark guard eval`)")
+	card := flag.String("card", "docs/guard-model.md", "where to write the model card (empty: do not)")
+	buckets := flag.Uint("buckets", 1<<18, "hash buckets (a power of two)")
+	epochs := flag.Int("epochs", 12, "training epochs")
+	rate := flag.Float64("rate", 0.5, "AdaGrad learning rate")
+	l2 := flag.Float64("l2", 1e-6, "L2 weight decay")
+	flag.Parse()
+	if err := run(*data, *out, *valOut, *card, model.TrainConfig{Buckets: uint32(*buckets), Epochs: *epochs, Rate: *rate, L2: *l2}); err != nil {
+		fmt.Fprintln(os.Stderr, "guardtrain:", err)
+		os.Exit(1)
+	}
+}
+
+// split is the outcome of preparing the data.
+type split struct {
+	train, validation []record
+	Loaded, ExactDups int
+	DroppedNearTrain  int // evaluation-only texts too close to training texts
+	perSource         map[string][3]int
+}
+
+func prepare(dir string) (*split, error) {
+	var all []record
+	for _, s := range sources {
+		rs, err := s.load(dir)
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", s.name, err)
+		}
+		for _, r := range rs {
+			r.Source, r.Trainable = s.name, s.trainable
+			all = append(all, r)
+		}
+	}
+	// Attacks are generated from short benign prompts of trainable
+	// sources; each lands in its base's split group.
+	var bases []record
+	for _, r := range all {
+		if r.Trainable && r.Class == model.ClassBenign && len(r.Text) < 600 && r.Group == "" &&
+			(r.Source == "self-instruct" || r.Source == "bulwark-benign" || r.Source == "garak-normal") {
+			bases = append(bases, r)
+		}
+	}
+	for i := range all {
+		if all[i].Group == "" && (all[i].Source == "self-instruct" || all[i].Source == "bulwark-benign" || all[i].Source == "garak-normal") {
+			all[i].Group = "gen:" + all[i].Text
+		}
+	}
+	all = append(all, generateInjections(bases)...)
+	sp := &split{Loaded: len(all), perSource: map[string][3]int{}}
+	kept, cluster, dropped := dedupe(all)
+	sp.ExactDups = dropped
+	trainable := map[int]bool{}
+	for i, r := range kept {
+		if r.Trainable {
+			trainable[cluster[i]] = true
+		}
+	}
+	for i, r := range kept {
+		root := cluster[i]
+		c := sp.perSource[r.Source]
+		switch {
+		case !trainable[root]:
+			sp.validation = append(sp.validation, r)
+			c[1]++
+		case inValidation(normKey(kept[root].Text)):
+			sp.validation = append(sp.validation, r)
+			c[1]++
+		case r.Trainable:
+			sp.train = append(sp.train, r)
+			c[0]++
+		default:
+			sp.DroppedNearTrain++
+			c[2]++
+		}
+		sp.perSource[r.Source] = c
+	}
+	return sp, nil
+}
+
+func run(dir, out, valOut, card string, cfg model.TrainConfig) error {
+	start := time.Now()
+	sp, err := prepare(dir)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "loaded %d texts, %d exact repeats dropped, %d evaluation-only texts dropped as near-duplicates of training texts\n",
+		sp.Loaded, sp.ExactDups, sp.DroppedNearTrain)
+	fmt.Fprintf(os.Stderr, "train %d, validation %d\n", len(sp.train), len(sp.validation))
+	examples := make([]model.Example, 0, len(sp.train))
+	for _, r := range sp.train {
+		text := r.Text
+		if r.TrainText != "" {
+			text = r.TrainText
+		}
+		examples = append(examples, model.Example{Text: text, Class: r.Class})
+	}
+	m := model.Train(examples, cfg)
+	fmt.Fprintf(os.Stderr, "trained in %s\n", time.Since(start).Round(time.Millisecond))
+	f, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	if _, err := m.WriteTo(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	// Evaluate the weights as shipped (quantised), not the float ones.
+	data, err := os.ReadFile(out)
+	if err != nil {
+		return err
+	}
+	if m, err = model.Read(data); err != nil {
+		return err
+	}
+	val := make([]model.Labelled, len(sp.validation))
+	var heldOut, evalOnly []model.Labelled
+	for i, r := range sp.validation {
+		val[i] = model.Labelled{Text: r.Text, Label: r.Label, Source: r.Source}
+		if r.Trainable {
+			heldOut = append(heldOut, val[i])
+		} else {
+			evalOnly = append(evalOnly, val[i])
+		}
+	}
+	if err := writeJSONL(valOut, val); err != nil {
+		return err
+	}
+	reps := []namedReport{
+		{"whole validation split", model.Evaluate(m, val, model.DefaultThresholds)},
+		{"held-out part of the training sources", model.Evaluate(m, heldOut, model.DefaultThresholds)},
+		{"evaluation-only sources (never trained on)", model.Evaluate(m, evalOnly, model.DefaultThresholds)},
+	}
+	for _, r := range reps {
+		fmt.Fprintf(os.Stderr, "\n%s:\n", r.Name)
+		printReport(os.Stderr, r.Report)
+	}
+	var sweep []sweepRow
+	for _, t := range []float64{0.5, 0.6, 0.7, 0.8, 0.9, 0.95} {
+		th := model.Thresholds{Injection: t, Jailbreak: t, Misuse: t}
+		r := model.Evaluate(m, val, th)
+		sweep = append(sweep, sweepRow{t, r})
+		fmt.Fprintf(os.Stderr, "threshold %.2f: injection+jailbreak balanced accuracy %.4f, misuse %.4f, over-defense %.4f\n", t,
+			r.InjectionJailbreak.BalancedAccuracy, r.Misuse.BalancedAccuracy, r.OverDefense.Passed)
+	}
+	if card != "" {
+		return writeCard(card, sp, reps, sweep, cfg, len(data))
+	}
+	return nil
+}
+
+type namedReport struct {
+	Name string
+	model.Report
+}
+
+type sweepRow struct {
+	Threshold float64
+	model.Report
+}
+
+func writeJSONL(path string, xs []model.Labelled) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	enc := json.NewEncoder(w)
+	for _, x := range xs {
+		if err := enc.Encode(x); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func printReport(w *os.File, r model.Report) {
+	fmt.Fprintf(w, "injection+jailbreak vs benign: balanced accuracy %.4f, recall at 1%% FPR %.4f (%d+, %d-)\n",
+		r.InjectionJailbreak.BalancedAccuracy, r.InjectionJailbreak.RecallAt1FPR, r.InjectionJailbreak.Positives, r.InjectionJailbreak.Negatives)
+	fmt.Fprintf(w, "misuse vs hard benign: balanced accuracy %.4f, recall at 1%% FPR %.4f (%d+, %d-)\n",
+		r.Misuse.BalancedAccuracy, r.Misuse.RecallAt1FPR, r.Misuse.Positives, r.Misuse.Negatives)
+	fmt.Fprintf(w, "over-defense: %.4f of %d benign texts with trigger words pass\n", r.OverDefense.Passed, r.OverDefense.N)
+	srcs := append([]model.SourceFigures(nil), r.Sources...)
+	sort.Slice(srcs, func(i, j int) bool { return srcs[i].Source < srcs[j].Source })
+	for _, s := range srcs {
+		fmt.Fprintf(w, "  %-38s %-10s %5d  %.4f\n", s.Source, s.Label, s.N, s.Correct)
+	}
+}
