@@ -82,3 +82,5 @@ func describe(fs []guard.Finding) string {
 	}
 	return b.String()
 }
+
+func stringsReader(s string) *strings.Reader { return strings.NewReader(s) }

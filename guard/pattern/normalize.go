@@ -11,90 +11,79 @@ import (
 //   - homoglyphs: Cyrillic and Greek letters that look Latin, fullwidth
 //     forms, mathematical alphanumerics (bold, italic, script, fraktur,
 //     double-struck, sans-serif, monospace), letterlike symbols and circled
-//     letters become their ASCII letter or digit;
+//     letters become their ASCII letter or digit. Cyrillic and Greek are
+//     folded only in words with no other letters of their script or in
+//     words mixed with Latin, so Russian and Greek text is left as it is;
 //   - invisible characters (tag characters, bidi controls, zero-width
-//     characters, BOMs) and combining marks (the "Zalgo" stacks) are
+//     characters, BOMs) and combining diacritics (the "Zalgo" stacks) are
 //     dropped, without splitting the word they sit in;
 //   - leetspeak is undone inside tokens that mix letters with the digits
 //     0 1 3 4 5 7 or the symbols @ $: "1gn0r3" → "ignore", "p@ssw0rd" →
 //     "password". A token is rewritten only when a leet character sits
-//     between letters and the token holds no other digit, so "mp3",
-//     "ipv4", "sha1", "h264" and "x86" are left alone. '1' reads as 'l'
-//     next to another '1' ("a11ow" → "allow") and as 'i' otherwise.
+//     between letters or leads into them, the token holds no other digit
+//     and it is no ordinal, so "mp3", "ipv4", "sha1", "h264", "x86" and
+//     "3rd" are left alone. '1' reads as 'l' next to another '1' ("a11ow"
+//     → "allow") and as 'i' otherwise. Inside an email address '@' reads
+//     as 'a' too; the classifier does not care.
 //
 // Case is kept. Normalize makes one pass with no regular expressions and
 // returns s itself, without allocating, when there is nothing to change.
 func Normalize(s string) string {
 	var out []byte // nil while the output equals s[:i]
-	tok := 0       // output offset where the current token starts
-	var letters, leet int
-	var inner, other bool // a leet char between letters; a digit that is not leet
-	prevLetter, leetRun := false, false
-
-	endToken := func(i int) {
-		if letters >= 2 && inner && !other {
-			if out == nil {
-				out = append(make([]byte, 0, len(s)), s[:i]...)
-			}
-			unleet(out[tok:])
-		}
-		letters, leet, inner, other, prevLetter, leetRun = 0, 0, false, false, false, false
-	}
-	outLen := func(i int) int {
+	materialize := func(i int) {
 		if out == nil {
-			return i
+			out = append(make([]byte, 0, len(s)+8), s[:i]...)
 		}
-		return len(out)
+	}
+	var tk normToken
+	endToken := func(i int) {
+		switch {
+		case tk.n == 0:
+		case tk.foreign > 0 && tk.native > 0 && tk.latin == 0:
+			// A real Cyrillic or Greek word: undo the folds.
+			out = appendClean(out[:tk.out], s[tk.in:i])
+		case tk.letters >= 2 && !tk.other && (tk.inner || tk.leadLeet):
+			materialize(i)
+			if t := out[tk.out:]; !ordinal(t) {
+				unleet(t)
+			}
+		}
+		tk = normToken{}
 	}
 
 	for i := 0; i < len(s); {
 		c := s[i]
 		size := 1
 		var b byte // the ASCII byte written, or 0 when the raw rune is kept
-		var r rune = rune(c)
+		r := rune(c)
+		folded := false
 		if c < utf8.RuneSelf {
 			b = c
 		} else {
 			r, size = utf8.DecodeRuneInString(s[i:])
 			if hiddenKind(r) != hidNone || (r >= 0x300 && r <= 0x36F) {
-				if out == nil {
-					out = append(make([]byte, 0, len(s)), s[:i]...)
-				}
+				materialize(i)
 				i += size
 				continue // dropped; the token goes on
 			}
 			if f := fold(r); f != 0 {
-				if out == nil {
-					out = append(make([]byte, 0, len(s)), s[:i]...)
-				}
-				b = f
+				materialize(i)
+				b, folded = f, true
 			}
 		}
-
-		switch {
-		case b != 0 && isLetter(b), b == 0 && unicode.IsLetter(r):
-			if letters == 0 && leet == 0 && !other {
-				tok = outLen(i)
-			}
-			if leetRun {
-				inner = true // letter, leet..., letter
-			}
-			letters++
-			prevLetter, leetRun = true, false
-		case b != 0 && isLeet(b, letters+leet > 0):
-			if letters == 0 && leet == 0 && !other {
-				tok = outLen(i)
-			}
-			leet++
-			if prevLetter {
-				leetRun = true
-			}
-			prevLetter = false
-		case b != 0 && isDigit(b):
-			other = true
-			prevLetter, leetRun = false, false
-		default:
+		letter := b != 0 && isLetter(b) || b == 0 && unicode.IsLetter(r)
+		leet := !letter && b != 0 && isLeet(b, tk.n > 0)
+		digit := !letter && !leet && b != 0 && isDigit(b)
+		if !letter && !leet && !digit {
 			endToken(i)
+		} else {
+			if tk.n == 0 {
+				tk.in, tk.out = i, i
+				if out != nil {
+					tk.out = len(out)
+				}
+			}
+			tk.add(r, letter, leet, folded)
 		}
 		if out != nil {
 			if b != 0 {
@@ -110,6 +99,83 @@ func Normalize(s string) string {
 		return s
 	}
 	return string(out)
+}
+
+// normToken is what Normalize knows about the token it is in.
+type normToken struct {
+	out, in int // where the token starts in the output and the input
+	n       int // runes so far
+	letters int
+	latin   int // ASCII letters and styled forms folded to them
+	foreign int // Cyrillic and Greek letters folded to Latin
+	native  int // other non-ASCII letters (Cyrillic that looks like nothing Latin, é, ...)
+
+	leadLeet, inner, other bool // leet leading into letters, leet between letters, non-leet digit
+	firstLeet, prevLetter  bool
+	leetRun                bool // in leet characters that follow a letter
+}
+
+func (t *normToken) add(r rune, letter, leet, folded bool) {
+	switch {
+	case letter:
+		t.letters++
+		switch {
+		case r < utf8.RuneSelf || folded && r >= 0x2000:
+			t.latin++
+		case folded:
+			t.foreign++
+		default:
+			t.native++
+		}
+		if t.leetRun {
+			t.inner = true // letter, leet..., letter
+		}
+		if t.n == 1 && t.firstLeet {
+			t.leadLeet = true
+		}
+		t.prevLetter, t.leetRun = true, false
+	case leet:
+		if t.n == 0 {
+			t.firstLeet = true
+		}
+		if t.prevLetter {
+			t.leetRun = true
+		}
+		t.prevLetter = false
+	default:
+		t.other = true
+		t.prevLetter, t.leetRun = false, false
+	}
+	t.n++
+}
+
+// ordinal reports whether t is digits followed by st, nd, rd or th.
+func ordinal(t []byte) bool {
+	i := 0
+	for i < len(t) && isDigit(t[i]) {
+		i++
+	}
+	if i == 0 || len(t)-i != 2 {
+		return false
+	}
+	switch string([]byte{lower(t[i]), lower(t[i+1])}) {
+	case "st", "nd", "rd", "th":
+		return true
+	}
+	return false
+}
+
+// appendClean appends src to dst without hidden characters and combining
+// marks.
+func appendClean(dst []byte, src string) []byte {
+	for i := 0; i < len(src); {
+		r, n := utf8.DecodeRuneInString(src[i:])
+		if hiddenKind(r) == hidNone && !(r >= 0x300 && r <= 0x36F) {
+			dst = append(dst, src[i:i+n]...)
+		}
+		i += n
+	}
+	return dst
 }
 
 // isLeet reports whether b stands for a letter in leetspeak. '@' and '$'

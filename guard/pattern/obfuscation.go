@@ -119,14 +119,12 @@ func encodedRuns(s string) []encoded {
 	var runs []encoded
 	total := 0
 	for i := 0; i < len(s) && len(runs) < maxRuns && total < maxDecoded; {
-		if !in(s[i], setAnyB64) {
+		if !in(s[i], setB64|cDash|cUnder) {
 			i++
 			continue
 		}
 		start := i
-		for i < len(s) && in(s[i], setAnyB64) {
-			i++
-		}
+		i = b64Run(s, i)
 		tok := s[start:i]
 		if len(tok) < minEncoded || (strings.HasPrefix(tok, "eyJ") && (i < len(s) && s[i] == '.' || start > 0 && s[start-1] == '.')) {
 			continue
@@ -158,7 +156,7 @@ func decodeRun(tok string) (kind, text string) {
 	raw := strings.TrimRight(tok, "=")
 	std := strings.ContainsAny(raw, "+/")
 	url := strings.ContainsAny(raw, "-_")
-	if std && url || strings.Contains(raw, "=") {
+	if std && url {
 		return "", ""
 	}
 	enc := base64.RawStdEncoding

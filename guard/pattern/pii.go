@@ -162,14 +162,16 @@ func numberStart(s string, i int) bool {
 		return true
 	}
 	switch p := s[i-1]; {
-	case isAlnum(p), isDigit(p):
+	case isAlnum(p):
 		return false
-	case strings.IndexByte("._-+/,$#€£¥\\", p) >= 0:
+	case strings.IndexByte("._-+/,$#\\", p) >= 0:
 		return false
-	case p >= 0x80: // inside a multi-byte character such as €
+	case p >= 0x80: // after a multi-byte character such as € or £
 		return false
 	}
-	return true
+	// A group after "digit space" continues a number the scan has already
+	// judged (or an IBAN, or a long digit run); it is not a number of its own.
+	return !(i >= 2 && s[i-1] == ' ' && isDigit(s[i-2]))
 }
 
 // scanNumber reads digit groups separated by up to two of " -./()" (one
@@ -350,7 +352,7 @@ func letterID(s string, i int) (kind, what string, score float64, end int, ok bo
 	if i+2 >= len(s) {
 		return
 	}
-	if isUpper(s[i+1]) && isDigit(s[i+2]) {
+	if isUpper(s[i+1]) && (isDigit(s[i+2]) || s[i+2] == ' ') {
 		if end, ok = iban(s, i); ok {
 			return "iban", "IBAN", 0.95, end, true
 		}
@@ -407,12 +409,15 @@ func nino(s string, i int) (int, bool) {
 		return 0, false
 	}
 	j, digits := i+2, 0
+	if j+1 < len(s) && s[j] == ' ' && isDigit(s[j+1]) {
+		j++
+	}
 	for j < len(s) && digits < 6 {
 		switch {
 		case isDigit(s[j]):
 			digits++
 			j++
-		case s[j] == ' ' && digits%2 == 0 && j+1 < len(s) && isDigit(s[j+1]):
+		case s[j] == ' ' && digits%2 == 0 && digits > 0 && j+1 < len(s) && isDigit(s[j+1]):
 			j++
 		default:
 			return 0, false

@@ -274,14 +274,12 @@ func entropyScan(t string, fs, skips []guard.Finding) []guard.Finding {
 	next, nextSkip := 0, 0 // index of the first finding that may overlap later tokens
 	n := len(fs)
 	for i := 0; i < len(t); {
-		if !in(t[i], setAnyB64) {
+		if !in(t[i], setB64|cDash|cUnder) {
 			i++
 			continue
 		}
 		start := i
-		for i < len(t) && in(t[i], setAnyB64) {
-			i++
-		}
+		i = b64Run(t, i)
 		end := i
 		if end-start < 20 || end-start > 512 {
 			continue

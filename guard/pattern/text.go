@@ -224,3 +224,17 @@ func finding(scanner string, cat guard.Category, kind string, score float64, tex
 		Detail:   detail,
 	}
 }
+
+// b64Run returns the end of the base64-like run starting at s[i]: base64
+// or base64url characters followed by at most two '=' of padding. An '='
+// inside a run is an assignment (key=value), not base64, so it ends the run.
+func b64Run(s string, i int) int {
+	j := i
+	for j < len(s) && in(s[j], setB64|cDash|cUnder) {
+		j++
+	}
+	for k := 0; k < 2 && j < len(s) && s[j] == '='; k++ {
+		j++
+	}
+	return j
+}
