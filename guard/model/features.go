@@ -87,11 +87,10 @@ func featurize(dst []feature, text string, buckets uint32) []feature {
 			continue // a word of one or two letters is fully described by itself
 		}
 		for j := 0; j+charGramN <= n; j++ {
-			h := seedChar
-			for _, c := range runes[j : j+charGramN] {
-				h = mix(h ^ uint64(c))
-			}
-			dst = append(dst, feature{uint32(h & mask), pos})
+			g := runes[j : j+charGramN]
+			h := seedChar ^ uint64(g[0])<<48 ^ uint64(g[1])<<32 ^ uint64(g[2])<<16 ^ uint64(g[3])
+			h ^= uint64(g[0]) >> 16 << 40 // keep the high bits of wide runes
+			dst = append(dst, feature{uint32(mix(h) & mask), pos})
 		}
 	}
 	return dst

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -77,13 +78,35 @@ var (
 	)
 	// Asking for the hidden prompt or secret: a verb and a possessive object.
 	revealVerbs = set("reveal", "print", "show", "repeat", "output", "display", "tell", "leak", "dump", "share", "give", "spell", "write", "recite", "disclose", "expose", "echo", "return")
-	revealPairs = set(
+	revealPairs = sequences(
 		"your system", "your instructions", "your prompt", "your initial", "your original", "your hidden", "your secret", "your password", "your rules", "your guidelines",
 		"the password", "secret key", "access code", "text above", "words above", "everything above", "prompt above", "instructions above", "pre prompt", "system prompt",
 	)
 	// Taking over the assistant's identity: jailbreak idioms.
-	hijackPairs = set("you are now", "from now on you", "do anything now", "developer mode enabled", "developer mode activated", "no longer bound", "without any restrictions", "no restrictions whatsoever", "jailbroken mode", "stay in character")
+	hijackSeqs = sequences("you are now", "from now on you", "do anything now", "developer mode enabled", "developer mode activated", "no longer bound", "without any restrictions", "no restrictions whatsoever", "jailbroken mode", "stay in character")
 )
+
+// sequences indexes word sequences by their first word, so matching costs
+// one map lookup per word of the text.
+func sequences(phrases ...string) map[string][][]string {
+	m := map[string][][]string{}
+	for _, p := range phrases {
+		ws := strings.Fields(p)
+		m[ws[0]] = append(m[ws[0]], ws[1:])
+	}
+	return m
+}
+
+// startsSequence reports whether words begin with one of the sequences
+// indexed under words[0].
+func startsSequence(seqs map[string][][]string, words []string) bool {
+	for _, rest := range seqs[words[0]] {
+		if len(words) > len(rest) && slices.Equal(words[1:1+len(rest)], rest) {
+			return true
+		}
+	}
+	return false
+}
 
 // Scripts without spaces: a verb and an object within a few runes.
 var runeRules = []struct{ verbs, objects []string }{
@@ -119,14 +142,13 @@ func phraseMatch(text string) int {
 			}
 		}
 		if revealVerbs[w] {
-			for j := i + 1; j+1 < len(words) && j <= i+phraseSpan; j++ {
-				if revealPairs[words[j]+" "+words[j+1]] {
+			for j := i + 1; j < len(words) && j <= i+phraseSpan; j++ {
+				if startsSequence(revealPairs, words[j:]) {
 					return ClassInjection
 				}
 			}
 		}
-		if i+2 < len(words) && (hijackPairs[w+" "+words[i+1]+" "+words[i+2]] ||
-			i+3 < len(words) && hijackPairs[w+" "+words[i+1]+" "+words[i+2]+" "+words[i+3]]) {
+		if startsSequence(hijackSeqs, words[i:]) {
 			return ClassJailbreak
 		}
 	}
@@ -157,7 +179,7 @@ func lowerWords(text string) []string {
 			}
 			i += size
 		}
-		words = append(words, strings.ToLower(text[start:i]))
+		words = append(words, lowerASCII(text[start:i]))
 	}
 	return words
 }
@@ -194,4 +216,16 @@ func hasWideScript(text string) bool {
 		}
 	}
 	return false
+}
+
+// lowerASCII lower-cases a word without allocating when it is already
+// lower case (most words are).
+func lowerASCII(w string) string {
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= 'A' && c <= 'Z' || c >= utf8.RuneSelf {
+			return strings.ToLower(w)
+		}
+	}
+	return w
 }

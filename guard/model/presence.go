@@ -30,7 +30,7 @@ func (p *presence) reset(n int) {
 func (p *presence) slot(index uint32) int {
 	mask := len(p.keys) - 1
 	key := index + 1
-	i := int(mix(uint64(key))) & mask
+	i := int(key) & mask // indices are hashes already
 	for p.keys[i] != 0 && p.keys[i] != key {
 		i = (i + 1) & mask
 	}
