@@ -210,3 +210,47 @@ func TestReadEvent(t *testing.T) {
 		t.Errorf("oversized event: %v", err)
 	}
 }
+
+// FuzzStreamEvents runs any upstream stream through the event reader and
+// both rewriters: a hostile or broken upstream must not panic the proxy.
+func FuzzStreamEvents(f *testing.F) {
+	seeds := []string{
+		"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"sk-test-AbCdEf0123456789\"},\"finish_reason\":null}]}\n\ndata: [DONE]\n\n",
+		"data: {\"choices\":[{\"index\":3,\"delta\":{\"tool_calls\":[{\"index\":2,\"function\":{\"arguments\":\"x\"}}]},\"finish_reason\":\"stop\"}]}\n\n",
+		"data: {\"choices\":[{\"index\":0,\"text\":\"evil.example\",\"finish_reason\":null}]}\n\n",
+		"event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"item_id\":\"m\",\"output_index\":0,\"content_index\":0,\"delta\":\"hi\",\"sequence_number\":4}\n\n" +
+			"event: response.output_text.done\ndata: {\"type\":\"response.output_text.done\",\"item_id\":\"m\",\"output_index\":0,\"content_index\":0,\"text\":\"hi\",\"sequence_number\":5}\n\n",
+		"data: {\"type\":\"response.completed\",\"response\":{\"output\":[{\"type\":\"message\",\"content\":[{\"type\":\"output_text\",\"text\":\"x\"}]}]}}\n\n",
+		": ping\n\ndata: {\"choices\":null}\n\ndata: not json\n\n", "data", "\n\n\n", "data: {\"choices\":[1,{\"index\":-1}]}",
+	}
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	g := guard.New(nil, testScanners()...)
+	p, err := New(Config{Upstream: "http://127.0.0.1:1/v1", Guard: g})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, stream []byte) {
+		for _, ep := range []endpoint{chatCompletions, completions, responses} {
+			x := &exchange{p: p, ep: ep}
+			var s streamer
+			if ep == responses {
+				s = &responsesStreamer{p: p, x: x, streams: map[string]*guard.Stream{}, lastDelta: map[string]map[string]any{}}
+			} else {
+				s = &choiceStreamer{p: p, x: x, text: ep == completions, choices: map[int]*choiceState{}}
+			}
+			br := bufio.NewReader(strings.NewReader(string(stream)))
+			for {
+				ev, err := readEvent(br, 1<<16)
+				if err != nil {
+					s.end()
+					break
+				}
+				if _, cut := s.event(ev); cut {
+					break
+				}
+			}
+		}
+	})
+}
