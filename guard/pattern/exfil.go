@@ -59,20 +59,28 @@ func (e *Exfil) Scan(seg guard.Segment) []guard.Finding {
 	t := seg.Text
 	var fs []guard.Finding
 	for i := 0; i < len(t); i++ {
-		switch t[i] {
-		case ']':
-			if i+1 < len(t) && t[i+1] == '(' {
-				if f, end, ok := e.markdown(t, i); ok {
-					fs = append(fs, f)
-					i = end - 1
-				}
+		k := strings.IndexByte(t[i:], ']')
+		if k < 0 {
+			break
+		}
+		i += k
+		if i+1 < len(t) && t[i+1] == '(' {
+			if f, end, ok := e.markdown(t, i); ok {
+				fs = append(fs, f)
+				i = end - 1
 			}
-		case '<':
-			if hasPrefixFold(t[i:], "<img") && i+4 < len(t) && !isAlnum(t[i+4]) {
-				if f, end, ok := e.htmlImage(t, i); ok {
-					fs = append(fs, f)
-					i = end - 1
-				}
+		}
+	}
+	for i := 0; i < len(t); i++ {
+		k := strings.IndexByte(t[i:], '<')
+		if k < 0 {
+			break
+		}
+		i += k
+		if hasPrefixFold(t[i:], "<img") && i+4 < len(t) && !isAlnum(t[i+4]) {
+			if f, end, ok := e.htmlImage(t, i); ok {
+				fs = append(fs, f)
+				i = end - 1
 			}
 		}
 	}

@@ -50,6 +50,9 @@ func hiddenKind(r rune) int {
 // run of invisible characters of one kind, so redaction removes the run.
 func (h *Hidden) Scan(seg guard.Segment) []guard.Finding {
 	t := seg.Text
+	if !mayHide(t) {
+		return nil
+	}
 	var fs []guard.Finding
 	for i := 0; i < len(t); {
 		if t[i] < 0x80 {
@@ -119,6 +122,14 @@ func hiddenFinding(t string, k, start, end, count int, decoded string, overrides
 	}
 	return finding(HiddenName, guard.HiddenText, "zero_width", score, t, start, end,
 		fmt.Sprintf("%d zero-width characters", count)), true
+}
+
+// mayHide reports whether t holds a lead byte of any invisible character
+// (E1 for U+180E, E2 for U+2000..U+2FFF, EF for U+FEFF, F3 for the tags).
+// IndexByte is vectorised, so clean text costs a few fast passes.
+func mayHide(t string) bool {
+	return strings.IndexByte(t, 0xE2) >= 0 || strings.IndexByte(t, 0xF3) >= 0 ||
+		strings.IndexByte(t, 0xEF) >= 0 || strings.IndexByte(t, 0xE1) >= 0
 }
 
 // emojiFlagTags reports whether a tag run is the tail of a subdivision flag

@@ -53,6 +53,28 @@ func Normalize(s string) string {
 
 	for i := 0; i < len(s); {
 		c := s[i]
+		if tk.n == 0 && c < utf8.RuneSelf {
+			// Fast path, between tokens: ASCII punctuation and spaces are
+			// copied, and a token that is ASCII to its end is judged whole.
+			if class[c]&setAlnum == 0 {
+				if out != nil {
+					out = append(out, c)
+				}
+				i++
+				continue
+			}
+			if j, ok := asciiToken(s, i); ok {
+				if out != nil {
+					out = append(out, s[i:j]...)
+				}
+				if asciiLeet(s[i:j]) {
+					materialize(j)
+					unleet(out[len(out)-(j-i):])
+				}
+				i = j
+				continue
+			}
+		}
 		size := 1
 		var b byte // the ASCII byte written, or 0 when the raw rune is kept
 		r := rune(c)
@@ -99,6 +121,47 @@ func Normalize(s string) string {
 		return s
 	}
 	return string(out)
+}
+
+// asciiToken returns the end of the token of letters, digits and inner
+// '@' or '$' at s[i], and false when a non-ASCII character continues it
+// (the slow path then handles the token rune by rune).
+func asciiToken(s string, i int) (int, bool) {
+	j := i
+	for j < len(s) {
+		c := s[j]
+		if class[c]&setAlnum != 0 || (c == '@' || c == '$') && j > i {
+			j++
+			continue
+		}
+		return j, c < utf8.RuneSelf
+	}
+	return j, true
+}
+
+// asciiLeet applies Normalize's leet rule to an ASCII token.
+func asciiLeet(tok string) bool {
+	if len(tok) > 2 && tok[0] == '0' && (tok[1] == 'x' || tok[1] == 'X') {
+		return false // a hex literal
+	}
+	letters, inner, lead := 0, false, false
+	prevLetter, leetRun := false, false
+	for k := 0; k < len(tok); k++ {
+		c := tok[k]
+		switch {
+		case isLetter(c):
+			letters++
+			inner = inner || leetRun
+			lead = lead || k == 1 && isLeet(tok[0], false)
+			prevLetter, leetRun = true, false
+		case isLeet(c, k > 0):
+			leetRun = leetRun || prevLetter
+			prevLetter = false
+		default:
+			return false // a digit that is no leet: a number or an identifier
+		}
+	}
+	return letters >= 2 && (inner || lead) && !ordinal([]byte(tok))
 }
 
 // normToken is what Normalize knows about the token it is in.

@@ -191,6 +191,9 @@ const (
 // entirely in look-alikes in a text that is otherwise Latin. Pure ASCII
 // text costs one compare per byte.
 func mixedScript(t string) []guard.Finding {
+	if ascii(t) {
+		return nil
+	}
 	var fs []guard.Finding
 	var lookalike []int // start/end pairs of words wholly in look-alikes
 	latinWords, foreignWords := 0, 0

@@ -31,6 +31,9 @@ func (p *PII) Scan(seg guard.Segment) []guard.Finding {
 	}
 	for i := 0; i < len(t); i++ {
 		c := t[i]
+		if piiAnchor[c] == 0 {
+			continue // lower-case letters, spaces, most punctuation
+		}
 		switch {
 		case c == '@':
 			if start, end, ok := email(t, i); ok && (len(fs) == 0 || fs[len(fs)-1].End <= start) {
@@ -49,15 +52,31 @@ func (p *PII) Scan(seg guard.Segment) []guard.Finding {
 				add(kind, what, score, n.start, end)
 				i = end - 1
 			}
-		case isUpper(c) && wordStart(t, i):
+		case isUpper(c):
+			if !wordStart(t, i) {
+				continue
+			}
 			if kind, what, score, end, ok := letterID(t, i); ok {
 				add(kind, what, score, i, end)
 				i = end - 1
+			} else {
+				i = skipWord(t, i)
 			}
 		}
 	}
 	return fs
 }
+
+// piiAnchor marks the bytes a personal-data match can start at (or, for
+// '@', be anchored on).
+var piiAnchor = func() (t [256]uint8) {
+	for c := range 256 {
+		if isDigit(byte(c)) || isUpper(byte(c)) || c == '@' || c == '+' || c == '(' {
+			t[c] = 1
+		}
+	}
+	return t
+}()
 
 // email matches an address around the '@' at s[at]: a local part of up to
 // 64 bytes before and a domain of dot-separated labels after whose last
@@ -271,6 +290,9 @@ func anyFold(ctx string, words []string) bool {
 func classifyNumber(s string, n *num) (kind, what string, score float64, end int, ok bool) {
 	end = n.end
 	d := n.digits()
+	if len(d) < 8 {
+		return // shorter than anything below; the checks index up to d[3]
+	}
 	// DNI: eight digits and the check letter, perhaps after a dash.
 	if !n.plus && !n.paren && n.ng == 1 && n.nd == 8 {
 		j := end
@@ -303,28 +325,29 @@ func classifyNumber(s string, n *num) (kind, what string, score float64, end int
 	if n.seps&sepSlash != 0 {
 		return "", "", 0, 0, false
 	}
+	score = 0
 	switch {
 	case n.plus:
 		if n.nd >= 8 && n.nd <= 15 && d[0] != '0' {
 			return "phone", "phone number", 0.85, end, true
 		}
-		return "", "", 0, 0, false
-	case anyFold(ctx, negativeContext):
-		return "", "", 0, 0, false
 	case n.nd >= 11 && n.nd <= 17 && d[0] == '0' && d[1] == '0' && n.ng >= 2:
-		return "phone", "phone number", 0.7, end, true
+		score = 0.7
 	case n.paren && n.groups(3, 3, 4) && nanp(d):
-		return "phone", "phone number", 0.8, end, true
+		score = 0.8
 	case plain && (n.groups(3, 3, 4) && nanp(d) || n.groups(1, 3, 3, 4) && d[0] == '1' && nanp(d[1:])) &&
 		n.oneSep(sepSpace|sepDash|sepDot):
-		return "phone", "phone number", 0.75, end, true
+		score = 0.75
 	case plain && d[0] == '0' && d[1] != '0' && (n.nd == 10 || n.nd == 11) && n.ng >= 2 && n.ng <= 4 &&
 		n.seps&^(sepSpace|sepDash) == 0 && minGroup(n) >= 2:
-		return "phone", "phone number", 0.7, end, true
+		score = 0.7
 	case plain && n.ng == 1 && (n.nd == 10 || n.nd == 11) && anyFold(ctx, phoneContext):
-		return "phone", "phone number", 0.7, end, true
+		score = 0.7
 	}
-	return "", "", 0, 0, false
+	if score == 0 || anyFold(ctx, negativeContext) {
+		return "", "", 0, 0, false
+	}
+	return "phone", "phone number", score, end, true
 }
 
 func minGroup(n *num) uint8 {

@@ -71,7 +71,13 @@ func (s *Secrets) Scan(seg guard.Segment) []guard.Finding {
 				continue
 			}
 		}
-		if byFirst[c] == nil {
+		if byFirst[c] == nil || !wordStart(t, i) {
+			continue
+		}
+		// Every token format is at least 20 bytes of token characters;
+		// ordinary words fail this after a few bytes, before any rule runs.
+		if run(t, i, setTokenish, minToken) < i+minToken {
+			i = skipWord(t, i)
 			continue
 		}
 		r, end := matchToken(t, i)
@@ -86,6 +92,22 @@ func (s *Secrets) Scan(seg guard.Segment) []guard.Finding {
 		i = end - 1
 	}
 	return entropyScan(t, fs, skips)
+}
+
+// minToken is the length of the shortest token any rule matches.
+const minToken = 20
+
+// setTokenish is the bytes any token rule's token is made of.
+const setTokenish = setB64URL | cDot | cSlash | cColon | cPlus | cEq
+
+// skipWord returns the index of the last letter or digit of the word
+// starting at s[i], so the caller's i++ lands after it: no word start lies
+// inside a word.
+func skipWord(s string, i int) int {
+	for i+1 < len(s) && isAlnum(s[i+1]) {
+		i++
+	}
+	return i
 }
 
 // schemeStart widens a URL match at s[i] to take in "https://" before it.

@@ -23,6 +23,7 @@ const (
 	cEq
 	cDot
 	cSpace // space, tab, CR, LF
+	cColon
 )
 
 // Charsets used by the matchers.
@@ -59,6 +60,7 @@ var class = func() (t [256]uint16) {
 	t['/'] |= cSlash
 	t['='] |= cEq
 	t['.'] |= cDot
+	t[':'] |= cColon
 	for _, c := range " \t\r\n" {
 		t[c] |= cSpace
 	}
@@ -237,4 +239,20 @@ func b64Run(s string, i int) int {
 		j++
 	}
 	return j
+}
+
+// ascii reports whether s is all ASCII, eight bytes at a time.
+func ascii(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if (s[i]|s[i+1]|s[i+2]|s[i+3]|s[i+4]|s[i+5]|s[i+6]|s[i+7])&0x80 != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i]&0x80 != 0 {
+			return false
+		}
+	}
+	return true
 }
