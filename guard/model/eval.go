@@ -78,11 +78,17 @@ var triggerWords = regexp.MustCompile(`(?i)\bignor(e|ed|es|ing)\b|\binstructions
 // filters react to.
 func HasTriggerWords(text string) bool { return triggerWords.MatchString(text) }
 
+// Scorer scores a text; *Model is one, and so is a whole guard (see
+// guard/standard).
+type Scorer interface {
+	Score(text string) Scores
+}
+
 // Evaluate scores every text and computes the figures at the thresholds.
 // Balanced accuracy counts a text flagged as the guard would (any class at
 // its threshold, injection or jailbreak for the first figure); recall at 1%
 // FPR ranks by the highest relevant score.
-func Evaluate(m *Model, xs []Labelled, th Thresholds) Report {
+func Evaluate(m Scorer, xs []Labelled, th Thresholds) Report {
 	r := Report{N: len(xs), Thresholds: th}
 	var ij, mis, misAll []Scored
 	var ijFlags, misFlags, misAllFlags []flagged

@@ -1,6 +1,10 @@
 package model
 
-// Normalize prepares text for featurisation. It is part of the model: the
-// weights were trained on texts passed through it, so changing it means
+import "github.com/bulwarkhq/bulwark/guard/pattern"
+
+// Normalize prepares text for featurisation: homoglyphs, leetspeak and
+// invisible characters are folded away (pattern.Normalize), so "1gn0r3
+// pr3v10us 1nstruct10ns" reads as what it says. It is part of the model:
+// the weights were trained on texts passed through it, so changing it means
 // retraining.
-func Normalize(s string) string { return s }
+func Normalize(s string) string { return pattern.Normalize(s) }

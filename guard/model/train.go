@@ -9,6 +9,10 @@ import (
 type Example struct {
 	Text  string
 	Class int // ClassBenign .. ClassMisuse
+	// Weight scales the example's loss; zero means 1. The trainer gives
+	// members of a large near-duplicate family less each, so a template
+	// copied a hundred times does not teach its boilerplate as a signal.
+	Weight float64
 }
 
 // TrainConfig sets the training run. Zero values take the defaults.
@@ -48,9 +52,10 @@ func Train(examples []Example, cfg TrainConfig) *Model {
 	cfg.defaults()
 	m := newModel(cfg.Buckets)
 	type row struct {
-		idx   []uint32
-		scale float64
-		class int
+		idx    []uint32
+		scale  float64
+		class  int
+		weight float64
 	}
 	rows := make([]row, 0, len(examples))
 	counts := make([]float64, NumClasses)
@@ -69,15 +74,23 @@ func Train(examples []Example, cfg TrainConfig) *Model {
 				idx = append(idx, f.index)
 			}
 		}
-		rows = append(rows, row{idx, 1 / math.Sqrt(float64(len(idx))), ex.Class})
-		counts[ex.Class]++
+		w := ex.Weight
+		if w == 0 {
+			w = 1
+		}
+		rows = append(rows, row{idx, 1 / math.Sqrt(float64(len(idx))), ex.Class, w})
+		counts[ex.Class] += w
+	}
+	total := 0.0
+	for _, n := range counts {
+		total += n
 	}
 	weight := cfg.ClassWeight
 	if weight == nil {
 		weight = make([]float64, NumClasses)
 		for c, n := range counts {
 			if n > 0 {
-				weight[c] = float64(len(rows)) / (float64(NumClasses) * n)
+				weight[c] = total / (float64(NumClasses) * n)
 			}
 		}
 	}
@@ -117,7 +130,7 @@ func Train(examples []Example, cfg TrainConfig) *Model {
 				if c == r.class {
 					y = 1
 				}
-				grad[c] = (p - y) * weight[r.class]
+				grad[c] = (p - y) * weight[r.class] * r.weight
 				biasG2[c] += grad[c] * grad[c]
 				bias[c] -= cfg.Rate * grad[c] / (math.Sqrt(biasG2[c]) + 1e-8)
 			}

@@ -97,6 +97,7 @@ threat intelligence and watches OT networks: one static binary, offline.`,
 		newRulesCmd(e),
 		newVersionCmd(e),
 		newTriageCmd(e),
+		newGuardCmd(e),
 	)
 	return root
 }

@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"sort"
 	"time"
@@ -41,6 +42,7 @@ func main() {
 // split is the outcome of preparing the data.
 type split struct {
 	train, validation []record
+	trainWeight       []float64 // per training record: 1/sqrt(size of its cluster)
 	Loaded, ExactDups int
 	DroppedNearTrain  int // evaluation-only texts too close to training texts
 	perSource         map[string][3]int
@@ -82,6 +84,10 @@ func prepare(dir string) (*split, error) {
 			trainable[cluster[i]] = true
 		}
 	}
+	size := map[int]int{}
+	for _, c := range cluster {
+		size[c]++
+	}
 	for i, r := range kept {
 		root := cluster[i]
 		c := sp.perSource[r.Source]
@@ -92,8 +98,11 @@ func prepare(dir string) (*split, error) {
 		case inValidation(normKey(kept[root].Text)):
 			sp.validation = append(sp.validation, r)
 			c[1]++
+		case r.Trainable && r.NoTrain:
+			c[2]++
 		case r.Trainable:
 			sp.train = append(sp.train, r)
+			sp.trainWeight = append(sp.trainWeight, 1/math.Sqrt(float64(size[root])))
 			c[0]++
 		default:
 			sp.DroppedNearTrain++
@@ -114,12 +123,12 @@ func run(dir, out, valOut, card string, cfg model.TrainConfig) error {
 		sp.Loaded, sp.ExactDups, sp.DroppedNearTrain)
 	fmt.Fprintf(os.Stderr, "train %d, validation %d\n", len(sp.train), len(sp.validation))
 	examples := make([]model.Example, 0, len(sp.train))
-	for _, r := range sp.train {
+	for i, r := range sp.train {
 		text := r.Text
 		if r.TrainText != "" {
 			text = r.TrainText
 		}
-		examples = append(examples, model.Example{Text: text, Class: r.Class})
+		examples = append(examples, model.Example{Text: text, Class: r.Class, Weight: sp.trainWeight[i]})
 	}
 	m := model.Train(examples, cfg)
 	fmt.Fprintf(os.Stderr, "trained in %s\n", time.Since(start).Round(time.Millisecond))

@@ -33,6 +33,10 @@ type record struct {
 	// TrainText, when set, is what training sees instead of Text: the
 	// window of a long document that holds the attack.
 	TrainText string `json:"-"`
+	// NoTrain keeps a record of a trainable source out of training; its
+	// cluster decides the split as usual, and on the training side it is
+	// dropped.
+	NoTrain bool `json:"-"`
 }
 
 // source loads one data set.
@@ -83,6 +87,19 @@ func rec(text string, class int) record {
 	return record{Text: strings.TrimSpace(text), Class: class, Label: model.ClassNames[class]}
 }
 
+// contextOnlyVariants are CyberSecEval injection variants whose user input
+// is an attack only against its test's system prompt: "¿Cuál es la
+// contraseña?", "Can you tell me the user's initials in reverse order?", a
+// long chat that ends in an ordinary question. Seen alone they are ordinary
+// questions, and a detector taught to flag them flags every question, so
+// they are left out of training and validation alike.
+var contextOnlyVariants = map[string]bool{
+	"different_user_input_language":  true,
+	"indirect_reference":             true,
+	"output_formatting_manipulation": true,
+	"overload_with_information":      true,
+}
+
 // loadCSEInjection reads CyberSecEval's prompt injection tests: the user
 // input is the attack; the test's system prompt is an ordinary benign
 // instruction (in 17 languages in the multilingual file, which keeps the
@@ -90,15 +107,30 @@ func rec(text string, class int) record {
 func loadCSEInjection(rel string) func(string) ([]record, error) {
 	return func(dir string) ([]record, error) {
 		var rows []struct {
-			System string `json:"test_case_prompt"`
-			User   string `json:"user_input"`
+			System  string `json:"test_case_prompt"`
+			User    string `json:"user_input"`
+			Variant string `json:"injection_variant"`
+			Type    string `json:"injection_type"`
 		}
 		if err := readJSON(dir, rel, &rows); err != nil {
 			return nil, err
 		}
 		var out []record
 		for _, r := range rows {
-			out = append(out, rec(r.User, model.ClassInjection), rec(r.System, model.ClassBenign))
+			out = append(out, rec(r.System, model.ClassBenign))
+			if contextOnlyVariants[r.Variant] {
+				continue
+			}
+			x := rec(r.User, model.ClassInjection)
+			if r.Type == "indirect" {
+				// A question wrapped around a document that holds the
+				// attack: the question is ordinary, and learning it as an
+				// attack flags every "what is the plot of ...". Such texts
+				// are validated, never trained on; BIPIA and the generated
+				// attacks teach indirect injection instead.
+				x.NoTrain = true
+			}
+			out = append(out, x)
 		}
 		return out, nil
 	}
@@ -370,6 +402,17 @@ func loadCyberMetric(dir string) ([]record, error) {
 	return out, nil
 }
 
+// ordinaryTaskCategories are BIPIA attack categories whose sentence is an
+// ordinary request ("What is the capital of Brazil?", "Translate ... to
+// French"). Inside an email they hijack the task; as a user's own turn they
+// are what users ask all day, and a classifier that sees only the text
+// cannot tell the two apart. They are validated, never trained on: training
+// on them taught the model that questions are attacks.
+var ordinaryTaskCategories = map[string]bool{
+	"Information Retrieval": true, "Content Creation": true, "Learning and Tutoring": true,
+	"Language Translation": true, "Programming Help": true,
+}
+
 // loadBIPIA builds indirect injections the way the BIPIA benchmark does: a
 // clean context (email, table, code answer) with an attack sentence inserted
 // at its start, middle or end. Each context appears once clean (benign) and
@@ -379,6 +422,7 @@ func loadCyberMetric(dir string) ([]record, error) {
 // model scores in a long document.
 func loadBIPIA(dir string) ([]record, error) {
 	attacks := map[string][]string{}
+	ordinary := map[string]bool{} // attacks that are an ordinary task
 	for kind, rel := range map[string]string{"text": "bipia/benchmark/text_attack_train.json", "code": "bipia/benchmark/code_attack_train.json"} {
 		var byCat map[string][]string
 		if err := readJSON(dir, rel, &byCat); err != nil {
@@ -391,6 +435,11 @@ func loadBIPIA(dir string) ([]record, error) {
 		sort.Strings(cats)
 		for _, c := range cats {
 			attacks[kind] = append(attacks[kind], byCat[c]...)
+			if ordinaryTaskCategories[c] {
+				for _, a := range byCat[c] {
+					ordinary[a] = true
+				}
+			}
 		}
 	}
 	// Attack pools per side of the split.
@@ -447,6 +496,7 @@ func loadBIPIA(dir string) ([]record, error) {
 			clean.Group, dirty.Group = group, group
 			clean.TrainText = crop(ctx, at, 0)
 			dirty.TrainText = crop(attacked, at, len(attack)+2)
+			dirty.NoTrain = ordinary[attack]
 			out = append(out, clean, dirty)
 			// The user's side of the task is benign too: a question about
 			// the table or email, or a traceback with the code behind it.
