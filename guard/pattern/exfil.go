@@ -58,6 +58,7 @@ func (e *Exfil) allowed(host string) bool {
 func (e *Exfil) Scan(seg guard.Segment) []guard.Finding {
 	t := seg.Text
 	var fs []guard.Finding
+	floor := 0 // no '[' search goes back past the previous link
 	for i := 0; i < len(t); i++ {
 		k := strings.IndexByte(t[i:], ']')
 		if k < 0 {
@@ -65,10 +66,15 @@ func (e *Exfil) Scan(seg guard.Segment) []guard.Finding {
 		}
 		i += k
 		if i+1 < len(t) && t[i+1] == '(' {
-			if f, end, ok := e.markdown(t, i); ok {
+			f, end, ok := e.markdown(t, i, floor)
+			if ok {
 				fs = append(fs, f)
-				i = end - 1
 			}
+			// The URL is skipped whether or not it was reported: anchors
+			// inside it are not links, and rescanning it from each would
+			// make "](](](" quadratic.
+			i = max(i+1, end-1)
+			floor = i + 1
 		}
 	}
 	for i := 0; i < len(t); i++ {
@@ -78,10 +84,11 @@ func (e *Exfil) Scan(seg guard.Segment) []guard.Finding {
 		}
 		i += k
 		if hasPrefixFold(t[i:], "<img") && i+4 < len(t) && !isAlnum(t[i+4]) {
-			if f, end, ok := e.htmlImage(t, i); ok {
+			f, end, ok := e.htmlImage(t, i)
+			if ok {
 				fs = append(fs, f)
-				i = end - 1
 			}
+			i = max(i, end-1)
 		}
 	}
 	return fs
@@ -91,9 +98,9 @@ func (e *Exfil) Scan(seg guard.Segment) []guard.Finding {
 // The opening bracket is looked for at most 512 bytes back and not across
 // a blank line; a missing closing parenthesis (output cut off mid-stream)
 // still counts, since a streaming client may render it.
-func (e *Exfil) markdown(s string, i int) (guard.Finding, int, bool) {
+func (e *Exfil) markdown(s string, i, floor int) (guard.Finding, int, bool) {
 	open := -1
-	for j := i - 1; j >= 0 && i-j <= 512; j-- {
+	for j := i - 1; j >= floor && i-j <= 512; j-- {
 		if s[j] == '[' {
 			open = j
 			break
@@ -140,7 +147,8 @@ func (e *Exfil) markdown(s string, i int) (guard.Finding, int, bool) {
 	if image {
 		kind = "markdown_image"
 	}
-	return e.judge(s, kind, image, raw, start, end)
+	f, ok := e.judge(kind, image, raw, start, end)
+	return f, j, ok
 }
 
 // htmlImage handles <img ... src="url" ...> with s[i] the '<'.
@@ -175,28 +183,29 @@ func (e *Exfil) htmlImage(s string, i int) (guard.Finding, int, bool) {
 		for j < len(tag) && tag[j] != q && tag[j] != '>' && !(q == ' ' && (tag[j] == '\n' || tag[j] == '\t')) {
 			j++
 		}
-		return e.judge(s, "html_image", true, tag[us:j], i, end)
+		f, ok := e.judge("html_image", true, tag[us:j], i, end)
+		return f, end, ok
 	}
-	return guard.Finding{}, 0, false
+	return guard.Finding{}, end, false
 }
 
 // judge decides whether a URL in an image or link sends data to a host
 // that is not allowed.
-func (e *Exfil) judge(s, kind string, image bool, raw string, start, end int) (guard.Finding, int, bool) {
+func (e *Exfil) judge(kind string, image bool, raw string, start, end int) (guard.Finding, bool) {
 	raw = strings.TrimSpace(raw)
 	if strings.HasPrefix(raw, "//") {
 		raw = "https:" + raw
 	}
 	if !hasPrefixFold(raw, "http://") && !hasPrefixFold(raw, "https://") {
-		return guard.Finding{}, 0, false // relative, data: and mailto: URLs fetch nothing elsewhere
+		return guard.Finding{}, false // relative, data: and mailto: URLs fetch nothing elsewhere
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return guard.Finding{}, 0, false
+		return guard.Finding{}, false
 	}
 	host := strings.ToLower(u.Hostname())
 	if host == "" || e.allowed(host) {
-		return guard.Finding{}, 0, false
+		return guard.Finding{}, false
 	}
 	where := carriesData(u)
 	var score float64
@@ -209,13 +218,13 @@ func (e *Exfil) judge(s, kind string, image bool, raw string, start, end int) (g
 	case image:
 		score, detail = 0.6, "image loads from a host not on the allow-list"
 	default:
-		return guard.Finding{}, 0, false
+		return guard.Finding{}, false
 	}
 	f := guard.Finding{
 		Scanner: ExfilName, Category: guard.Exfiltration, Kind: kind, Score: score,
 		Start: start, End: end, Match: host, Detail: detail,
 	}
-	return f, end, true
+	return f, true
 }
 
 // carriesData names the part of u that carries data, or "". A value

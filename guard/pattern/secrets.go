@@ -28,6 +28,7 @@ func (*Secrets) Name() string { return SecretsName }
 func (s *Secrets) Scan(seg guard.Segment) []guard.Finding {
 	t := seg.Text
 	var fs, skips []guard.Finding
+	var ahead nextIndex // next "-----END " and "Private-MAC:", searched once
 	add := func(kind, what string, score float64, start, end int) {
 		fs = append(fs, finding(SecretsName, guard.Secret, kind, score, t, start, end, what))
 	}
@@ -49,7 +50,7 @@ func (s *Secrets) Scan(seg guard.Segment) []guard.Finding {
 			continue
 		case '-':
 			if strings.HasPrefix(t[i:], "-----BEGIN ") {
-				kind, score, end := privateKey(t, i)
+				kind, score, end := privateKey(t, i, &ahead)
 				switch {
 				case kind != "":
 					add(kind, "private key block", score, i, end)
@@ -65,7 +66,7 @@ func (s *Secrets) Scan(seg guard.Segment) []guard.Finding {
 			}
 		case 'P':
 			if strings.HasPrefix(t[i:], "PuTTY-User-Key-File-") {
-				end := puttyKey(t, i)
+				end := puttyKey(t, i, &ahead)
 				add("ssh_private_key", "PuTTY private key file", 0.95, i, end)
 				i = end - 1
 				continue
@@ -82,6 +83,13 @@ func (s *Secrets) Scan(seg guard.Segment) []guard.Finding {
 		}
 		r, end := matchToken(t, i)
 		if r == nil {
+			// In a long run of token characters (a base64 blob full of '-'
+			// and '_' word starts) each start would rescan the run; skip
+			// it instead, which keeps the scan linear. Real tokens are
+			// preceded by a space, a quote or an operator.
+			if e := run(t, i, setTokenish, 1<<30); e-i > 256 {
+				i = e - 1
+			}
 			continue
 		}
 		start := i
@@ -127,7 +135,7 @@ func schemeStart(s string, i int) int {
 // JSON string, as in a GCP service-account file) count as body. Other PEM
 // blocks (certificates, public keys) return no kind but their end, so the
 // caller can skip them.
-func privateKey(s string, i int) (kind string, score float64, end int) {
+func privateKey(s string, i int, ahead *nextIndex) (kind string, score float64, end int) {
 	const maxBlock = 16 << 10
 	j := i + len("-----BEGIN ")
 	labelEnd := strings.Index(s[j:min(len(s), j+64)], "-----")
@@ -149,9 +157,9 @@ func privateKey(s string, i int) (kind string, score float64, end int) {
 		kind = "private_key"
 	}
 	limit := min(len(s), j+maxBlock)
-	if k := strings.Index(s[j:limit], "-----END "); k >= 0 {
-		bodyLen := k
-		end = j + k + len("-----END ")
+	if k := ahead.find(s, j, "-----END ", &ahead.end); k >= 0 && k < limit {
+		bodyLen := k - j
+		end = k + len("-----END ")
 		if e := strings.Index(s[end:min(len(s), end+64)], "-----"); e >= 0 {
 			end += e + len("-----")
 		}
@@ -184,13 +192,38 @@ func privateKey(s string, i int) (kind string, score float64, end int) {
 
 // puttyKey spans a PuTTY key file from its header to the end of its
 // Private-MAC line, or just the header line when the file is cut short.
-func puttyKey(s string, i int) int {
+func puttyKey(s string, i int, ahead *nextIndex) int {
 	limit := min(len(s), i+16<<10)
 	end := lineEnd(s, i, limit)
-	if k := strings.Index(s[i:limit], "Private-MAC:"); k >= 0 {
-		end = lineEnd(s, i+k, limit)
+	if k := ahead.find(s, i, "Private-MAC:", &ahead.mac); k >= 0 && k < limit {
+		end = lineEnd(s, k, limit)
 	}
 	return end
+}
+
+// nextIndex remembers where the next occurrence of a marker is, so that
+// many anchors looking for the same far-away (or missing) marker search
+// the text once between them instead of once each.
+type nextIndex struct {
+	end, mac int // see find
+}
+
+// find returns the index of the first sep at or after from, or -1. pos
+// caches the last answer: 0 for none yet, p+1 for a match at p, -(f+1)
+// for no match from f onwards.
+func (n *nextIndex) find(s string, from int, sep string, pos *int) int {
+	if *pos > 0 && *pos-1 >= from {
+		return *pos - 1
+	}
+	if *pos < 0 && -*pos-1 <= from {
+		return -1 // searched from an earlier point and found none
+	}
+	if k := strings.Index(s[from:], sep); k >= 0 {
+		*pos = from + k + 1
+		return from + k
+	}
+	*pos = -(from + 1)
+	return -1
 }
 
 func lineEnd(s string, i, limit int) int {
