@@ -72,10 +72,31 @@ type Config struct {
 		BaseURL string `yaml:"base_url"`
 	} `yaml:"notify"`
 
+	// Guard serves the LLM guard proxy at /guard/v1/... when Upstream is
+	// set: apps call it with an ingest token instead of the provider.
+	Guard GuardConfig `yaml:"guard"`
+
 	Log struct {
 		Level  string `yaml:"level"`  // debug, info, warn, error
 		Format string `yaml:"format"` // text or json
 	} `yaml:"log"`
+}
+
+// GuardConfig configures the guard proxy inside the server.
+type GuardConfig struct {
+	// Upstream is the OpenAI-compatible API to guard
+	// (https://api.openai.com/v1, http://127.0.0.1:11434/v1 for Ollama).
+	Upstream string `yaml:"upstream"`
+	// UpstreamKeyEnv names the environment variable holding the
+	// provider's API key; callers' tokens never go upstream.
+	UpstreamKeyEnv string `yaml:"upstream_key_env"`
+	// Policy is a guard policy file (YAML); empty: the default policy.
+	Policy string `yaml:"policy"`
+	// AllowedHosts may receive data in links and images of model output.
+	AllowedHosts []string `yaml:"allowed_hosts"`
+	// Rate and Burst limit requests per token (per second); 0: no limit.
+	Rate  float64 `yaml:"rate"`
+	Burst int     `yaml:"burst"`
 }
 
 // WebhookConfig is a webhook to notify.

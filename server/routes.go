@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/bulwarkhq/bulwark/guard/proxy"
 	"github.com/bulwarkhq/bulwark/ingest"
 	"github.com/bulwarkhq/bulwark/ingest/hec"
 	"github.com/bulwarkhq/bulwark/ingest/otlp"
@@ -112,6 +113,15 @@ func (s *Server) Routes() []Route {
 		}
 		r = append(r, Route{method, p, store.RoleIngest, ingestBody, "Splunk HEC", h})
 	}
+	for _, g := range guardPaths {
+		// The proxy bounds request bodies itself (4 MiB by default) and
+		// answers in OpenAI's error shape.
+		body := int64(0)
+		if g.method == "POST" {
+			body = proxy.DefaultMaxRequestBytes
+		}
+		r = append(r, Route{g.method, guardPrefix + g.path, store.RoleIngest, body, g.summary, s.guard})
+	}
 	return r
 }
 
@@ -186,6 +196,7 @@ var hecPaths = []string{
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	hecAuth := s.auth.WithErrorWriter(hecError)
+	guardAuth := s.auth.WithErrorWriter(guardAuthError)
 	for _, rt := range s.Routes() {
 		h := rt.handler
 		switch {
@@ -194,6 +205,8 @@ func (s *Server) routes() http.Handler {
 			h = s.requireAny(h)
 		case strings.HasPrefix(rt.Path, "/services/collector"):
 			h = hecAuth.Require(rt.Role, h)
+		case strings.HasPrefix(rt.Path, guardPrefix+"/"):
+			h = guardAuth.Require(rt.Role, h)
 		default:
 			h = s.auth.Require(rt.Role, h)
 		}
@@ -238,6 +251,19 @@ func limitBody(n int64, next http.Handler) http.Handler {
 
 // hecError answers authentication failures on the HEC endpoints the way
 // Splunk does, so shippers log an error they recognise.
+// guardAuthError answers authentication failures on the guard's routes in
+// OpenAI's error shape, which the apps calling it understand.
+func guardAuthError(w http.ResponseWriter, _ *http.Request, status int, msg string) {
+	code := "invalid_api_key"
+	switch status {
+	case http.StatusForbidden:
+		code = "forbidden"
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		code = "rate_limit_exceeded"
+	}
+	writeJSON(w, status, map[string]any{"error": map[string]any{"message": msg, "type": "invalid_request_error", "param": nil, "code": code}})
+}
+
 func hecError(w http.ResponseWriter, _ *http.Request, status int, msg string) {
 	code := 4 // Invalid token
 	switch status {

@@ -17,8 +17,18 @@ import (
 // server in front of its handler.
 func newTestServer(t *testing.T) (*Server, string) {
 	t.Helper()
+	return newTestServerWith(t, nil)
+}
+
+// newTestServerWith is newTestServer with a chance to change the
+// configuration first.
+func newTestServerWith(t *testing.T, configure func(*Config)) (*Server, string) {
+	t.Helper()
 	cfg := Config{DataDir: t.TempDir()}
 	cfg.Rules.NoBuiltin = false
+	if configure != nil {
+		configure(&cfg)
+	}
 	t.Setenv("BULWARK_DATA_DIR", t.TempDir()) // no downloaded rules
 	s, err := New(context.Background(), cfg, nil)
 	if err != nil {

@@ -44,6 +44,7 @@ type Server struct {
 	rules    atomic.Pointer[RuleStatus]
 
 	handler  http.Handler
+	guard    http.Handler  // the LLM guard proxy under /guard/
 	decoding chan struct{} // slots for ingest requests being decoded and detected
 	ready    atomic.Bool
 	addr     atomic.Pointer[string]
@@ -105,6 +106,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.reg.MustRegister(s.gauges()...)
 	s.notify = s.notifiers()
+	if s.guard, err = s.newGuardHandler(); err != nil {
+		return nil, err
+	}
 	s.handler = s.routes()
 	return s, nil
 }

@@ -58,6 +58,11 @@ type Config struct {
 	// Keys are the client keys accepted. With none the proxy runs open and
 	// answers only clients on the loopback interface.
 	Keys []Key
+	// Identify, when set, replaces the proxy's own key check: the host
+	// (bulwark serve) has authenticated the caller and Identify names it.
+	// The caller's Authorization is then the host's credential and is never
+	// forwarded upstream; UpstreamKey is sent when the upstream needs one.
+	Identify func(*http.Request) (Key, bool)
 	// RatePerSecond and Burst limit requests per key; zero means no limit.
 	RatePerSecond float64
 	Burst         int
@@ -192,6 +197,14 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // authenticate finds the client's key, or answers 401. In open mode (no
 // keys) only loopback clients are served.
 func (p *Proxy) authenticate(w http.ResponseWriter, r *http.Request) (Key, bool) {
+	if p.cfg.Identify != nil {
+		k, ok := p.cfg.Identify(r)
+		if !ok {
+			p.reject(w, "unauthorized", http.StatusUnauthorized, "invalid_request_error", "invalid_api_key",
+				"The caller could not be identified.")
+		}
+		return k, ok
+	}
 	if len(p.keys) == 0 {
 		if !remoteIsLoopback(r.RemoteAddr) {
 			p.reject(w, "unauthorized", http.StatusForbidden, "invalid_request_error", "forbidden",
@@ -428,6 +441,8 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, x *exchange, bod
 	switch {
 	case p.cfg.UpstreamKey != "":
 		up.Header.Set("Authorization", "Bearer "+p.cfg.UpstreamKey)
+	case p.cfg.Identify != nil:
+		// The client's credential is the host's; it never leaves.
 	case r.Header.Get("Authorization") != "":
 		up.Header.Set("Authorization", r.Header.Get("Authorization"))
 	case r.Header.Get("Api-Key") != "":
