@@ -199,7 +199,9 @@ func mixedScript(t string) []guard.Finding {
 	latinWords, foreignWords := 0, 0
 	start, scripts, letters, folds := -1, 0, 0, 0
 	flush := func(end int) {
-		if start >= 0 && letters >= 2 {
+		// Past maxRuns findings the text is plainly obfuscated; more
+		// findings would only cost memory.
+		if start >= 0 && letters >= 2 && len(fs) < maxRuns {
 			switch {
 			case scripts&scriptLatin != 0 && scripts&(scriptCyrillic|scriptGreek) != 0 && folds > 0:
 				fs = append(fs, finding(ObfuscationName, guard.Obfuscation, "mixed_script", 0.7, t, start, end,
