@@ -39,9 +39,20 @@ func mix(h uint64) uint64 {
 	return h
 }
 
+// wordHash is the hash featurize gives a word; the phrase rules look words
+// up by it.
+func wordHash(w string) uint64 {
+	h := seedWord
+	for _, r := range w {
+		h = mix(h ^ uint64(unicode.ToLower(r)))
+	}
+	return h
+}
+
 // featurize appends the feature instances of text (already normalised) to
-// dst and returns it. buckets must be a power of two.
-func featurize(dst []feature, text string, buckets uint32) []feature {
+// dst, and each word's hash to words, and returns both. buckets must be a
+// power of two.
+func featurize(dst []feature, words []uint64, text string, buckets uint32) ([]feature, []uint64) {
 	mask := uint64(buckets - 1)
 	var prev uint64 // hash of the previous word, 0 at the start
 	var runes [maxWordLen + 2]rune
@@ -57,12 +68,23 @@ func featurize(dst []feature, text string, buckets uint32) []feature {
 		n++
 		var wh uint64 = seedWord
 		for i < len(text) {
-			r, size = utf8.DecodeRuneInString(text[i:])
-			if !isWordRune(r) {
-				break
+			if c := text[i]; c < utf8.RuneSelf { // ASCII: no decoding, no tables
+				if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c >= 'A' && c <= 'Z') {
+					break
+				}
+				if c <= 'Z' && c >= 'A' {
+					c += 'a' - 'A'
+				}
+				r = rune(c)
+				i++
+			} else {
+				r, size = utf8.DecodeRuneInString(text[i:])
+				if !isWordRune(r) {
+					break
+				}
+				i += size
+				r = unicode.ToLower(r)
 			}
-			i += size
-			r = unicode.ToLower(r)
 			wh = mix(wh ^ uint64(r))
 			if n <= maxWordLen {
 				runes[n] = r
@@ -78,6 +100,7 @@ func featurize(dst []feature, text string, buckets uint32) []feature {
 		runes[n] = ' '
 		n++
 		pos := int32(start)
+		words = append(words, wh)
 		dst = append(dst, feature{uint32(wh & mask), pos})
 		if prev != 0 {
 			dst = append(dst, feature{uint32(mix(seedPair^prev^(wh<<1)) & mask), pos})
@@ -93,7 +116,7 @@ func featurize(dst []feature, text string, buckets uint32) []feature {
 			dst = append(dst, feature{uint32(mix(h) & mask), pos})
 		}
 	}
-	return dst
+	return dst, words
 }
 
 func isWordRune(r rune) bool {

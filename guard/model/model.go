@@ -50,7 +50,11 @@ const (
 // Model holds the weights. It is safe for concurrent use.
 type Model struct {
 	buckets uint32
-	weights []float32 // buckets x NumClasses, row per bucket for locality
+	// weights are int8, buckets x NumClasses with a row per bucket, and a
+	// scale per class: a quarter of the memory of float32 and integer
+	// sums, which is what keeps scoring in the cache.
+	weights []int8
+	scale   [NumClasses]float32
 	bias    [NumClasses]float32
 	pool    sync.Pool // *scratch, reused across calls
 }
@@ -79,7 +83,7 @@ func (s Scores) Of(class int) float64 {
 }
 
 func newModel(buckets uint32) *Model {
-	m := &Model{buckets: buckets, weights: make([]float32, int(buckets)*NumClasses)}
+	m := &Model{buckets: buckets, weights: make([]int8, int(buckets)*NumClasses)}
 	m.pool.New = func() any { return &scratch{fs: make([]feature, 0, 1024)} }
 	return m
 }
@@ -92,6 +96,7 @@ const sliceBytes = 64 << 10
 // scratch is the per-call working memory, pooled.
 type scratch struct {
 	fs     []feature
+	words  []uint64
 	whole  presence
 	window presence
 }
@@ -103,19 +108,23 @@ func (m *Model) Score(text string) Scores {
 	sc := m.pool.Get().(*scratch)
 	defer m.pool.Put(sc)
 	var s Scores
+	phrase := ClassBenign
 	for start := 0; start < len(text); {
 		end := min(len(text), start+sliceBytes)
 		if end < len(text) {
 			end = nearestBoundary(text, end)
 		}
-		sc.fs = featurize(sc.fs[:0], text[start:end], m.buckets)
+		sc.fs, sc.words = featurize(sc.fs[:0], sc.words[:0], text[start:end], m.buckets)
 		s = s.maxWith(m.scoreFeatures(sc, end-start))
+		if phrase == ClassBenign {
+			phrase = phraseMatch(text[start:end], sc.words)
+		}
 		start = end
 	}
 	if len(text) == 0 {
-		s = m.probs([NumClasses]float32{}, 0)
+		s = m.probs([NumClasses]int32{}, 0)
 	}
-	switch phraseMatch(text) {
+	switch phrase {
 	case ClassInjection:
 		s.Injection = max(s.Injection, phraseScore)
 	case ClassJailbreak:
@@ -147,7 +156,7 @@ func (s Scores) maxWith(o Scores) Scores {
 func (m *Model) scoreFeatures(sc *scratch, textLen int) Scores {
 	fs := sc.fs
 	sc.whole.reset(len(fs))
-	var whole [NumClasses]float32
+	var whole [NumClasses]int32
 	for _, f := range fs {
 		if sc.whole.add(f.index) == 1 {
 			m.addRow(&whole, f.index, 1)
@@ -161,7 +170,7 @@ func (m *Model) scoreFeatures(sc *scratch, textLen int) Scores {
 	// contiguous run; slide it with two cursors, counting each feature's
 	// occurrences in the window so a feature counts once while present.
 	sc.window.reset(4 * windowBytes)
-	var sum [NumClasses]float32
+	var sum [NumClasses]int32
 	lo, hi := 0, 0
 	for start := 0; start < textLen; start += windowStep {
 		end := start + windowBytes
@@ -185,31 +194,33 @@ func (m *Model) scoreFeatures(sc *scratch, textLen int) Scores {
 	return best
 }
 
-func (m *Model) addRow(sum *[NumClasses]float32, index uint32, sign float32) {
+func (m *Model) addRow(sum *[NumClasses]int32, index uint32, sign int32) {
 	row := m.weights[int(index)*NumClasses : int(index)*NumClasses+NumClasses]
 	for c := range NumClasses {
-		sum[c] += sign * row[c]
+		sum[c] += sign * int32(row[c])
 	}
 }
 
 // probs turns the summed weights of n distinct features into
 // probabilities: the input vector has 1/sqrt(n) for each present feature.
-func (m *Model) probs(sum [NumClasses]float32, n int) Scores {
+func (m *Model) probs(sum [NumClasses]int32, n int) Scores {
 	var p [NumClasses]float64
-	scale := 1.0
+	norm := 1.0
 	if n > 0 {
-		scale = 1 / math.Sqrt(float64(n))
+		norm = 1 / math.Sqrt(float64(n))
 	}
-	softmax(&p, sum, m.bias, scale)
+	top := math.Inf(-1)
+	for c := range NumClasses {
+		p[c] = float64(sum[c])*float64(m.scale[c])*norm + float64(m.bias[c])
+		top = max(top, p[c])
+	}
+	softmaxFrom(&p, top)
 	return Scores{Injection: p[ClassInjection], Jailbreak: p[ClassJailbreak], Misuse: p[ClassMisuse]}
 }
 
-func softmax(p *[NumClasses]float64, sum [NumClasses]float32, bias [NumClasses]float32, scale float64) {
-	top := math.Inf(-1)
-	for c := range NumClasses {
-		p[c] = float64(sum[c])*scale + float64(bias[c])
-		top = max(top, p[c])
-	}
+// softmaxFrom turns logits into probabilities in place; top is their
+// maximum, subtracted for numerical safety.
+func softmaxFrom(p *[NumClasses]float64, top float64) {
 	var z float64
 	for c := range NumClasses {
 		p[c] = math.Exp(p[c] - top)
@@ -230,23 +241,29 @@ func (m *Model) WriteTo(w io.Writer) (int64, error) {
 	var buf bytes.Buffer
 	buf.Write(magic)
 	binary.Write(&buf, binary.LittleEndian, m.buckets)
-	var scale [NumClasses]float32
-	for i, v := range m.weights {
-		c := i % NumClasses
-		scale[c] = max(scale[c], float32(math.Abs(float64(v)))/127)
-	}
 	binary.Write(&buf, binary.LittleEndian, m.bias)
-	binary.Write(&buf, binary.LittleEndian, scale)
-	q := make([]byte, len(m.weights))
-	for i, v := range m.weights {
-		s := scale[i%NumClasses]
-		if s > 0 {
-			q[i] = byte(int8(math.Round(float64(v / s))))
-		}
+	binary.Write(&buf, binary.LittleEndian, m.scale)
+	for _, v := range m.weights {
+		buf.WriteByte(byte(v))
 	}
-	buf.Write(q)
 	n, err := w.Write(buf.Bytes())
 	return int64(n), err
+}
+
+// quantize sets the int8 weights and per-class scales from float weights.
+func (m *Model) quantize(w []float64) {
+	var top [NumClasses]float64
+	for i, v := range w {
+		top[i%NumClasses] = max(top[i%NumClasses], math.Abs(v))
+	}
+	for c := range NumClasses {
+		m.scale[c] = float32(top[c] / 127)
+	}
+	for i, v := range w {
+		if s := float64(m.scale[i%NumClasses]); s > 0 {
+			m.weights[i] = int8(max(-127, min(127, math.Round(v/s))))
+		}
+	}
 }
 
 // Read reads a model written by WriteTo.
@@ -263,19 +280,17 @@ func Read(data []byte) (*Model, error) {
 		return nil, fmt.Errorf("guard model: bucket count %d is not a power of two up to 2^24", buckets)
 	}
 	m := newModel(buckets)
-	var scale [NumClasses]float32
 	if err := binary.Read(r, binary.LittleEndian, &m.bias); err != nil {
 		return nil, fmt.Errorf("guard model: header: %w", err)
 	}
-	if err := binary.Read(r, binary.LittleEndian, &scale); err != nil {
+	if err := binary.Read(r, binary.LittleEndian, &m.scale); err != nil {
 		return nil, fmt.Errorf("guard model: header: %w", err)
 	}
 	if r.Len() != len(m.weights) {
 		return nil, fmt.Errorf("guard model: %d weight bytes, want %d", r.Len(), len(m.weights))
 	}
-	q := data[len(data)-len(m.weights):]
-	for i, b := range q {
-		m.weights[i] = float32(int8(b)) * scale[i%NumClasses]
+	for i, b := range data[len(data)-len(m.weights):] {
+		m.weights[i] = int8(b)
 	}
 	return m, nil
 }

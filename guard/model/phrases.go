@@ -4,7 +4,6 @@ import (
 	"slices"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 )
 
 // Phrase rules catch the classic injection idioms ("ignore the previous
@@ -21,10 +20,12 @@ const phraseScore = 0.95
 // phraseSpan is how many words may separate the parts of a rule.
 const phraseSpan = 6
 
-func set(words ...string) map[string]bool {
-	m := make(map[string]bool, len(words))
+// Words are matched by the hash featurize gives them, so matching reuses
+// the featurizer's pass over the text and allocates nothing.
+func set(words ...string) map[uint64]bool {
+	m := make(map[uint64]bool, len(words))
 	for _, w := range words {
-		m[w] = true
+		m[wordHash(w)] = true
 	}
 	return m
 }
@@ -88,18 +89,21 @@ var (
 
 // sequences indexes word sequences by their first word, so matching costs
 // one map lookup per word of the text.
-func sequences(phrases ...string) map[string][][]string {
-	m := map[string][][]string{}
+func sequences(phrases ...string) map[uint64][][]uint64 {
+	m := map[uint64][][]uint64{}
 	for _, p := range phrases {
-		ws := strings.Fields(p)
-		m[ws[0]] = append(m[ws[0]], ws[1:])
+		var hs []uint64
+		for _, w := range strings.Fields(p) {
+			hs = append(hs, wordHash(w))
+		}
+		m[hs[0]] = append(m[hs[0]], hs[1:])
 	}
 	return m
 }
 
 // startsSequence reports whether words begin with one of the sequences
 // indexed under words[0].
-func startsSequence(seqs map[string][][]string, words []string) bool {
+func startsSequence(seqs map[uint64][][]uint64, words []uint64) bool {
 	for _, rest := range seqs[words[0]] {
 		if len(words) > len(rest) && slices.Equal(words[1:1+len(rest)], rest) {
 			return true
@@ -107,6 +111,8 @@ func startsSequence(seqs map[string][][]string, words []string) bool {
 	}
 	return false
 }
+
+var hashAbove = wordHash("above")
 
 // Scripts without spaces: a verb and an object within a few runes.
 var runeRules = []struct{ verbs, objects []string }{
@@ -124,9 +130,9 @@ var runeRules = []struct{ verbs, objects []string }{
 const runeRuleSpan = 30
 
 // phraseMatch returns the class a phrase rule assigns to text (already
-// normalised), or ClassBenign when none matches.
-func phraseMatch(text string) int {
-	words := lowerWords(text)
+// normalised), whose word hashes featurize returned, or ClassBenign when
+// none matches.
+func phraseMatch(text string, words []uint64) int {
 	for i, w := range words {
 		if overrideVerbs[w] {
 			qualified := false
@@ -136,7 +142,7 @@ func phraseMatch(text string) int {
 				} else if qualified && overrideObjects[words[j]] {
 					return ClassInjection
 				}
-				if qualified && words[j] == "above" {
+				if qualified && words[j] == hashAbove {
 					return ClassInjection // "ignore the above"
 				}
 			}
@@ -161,27 +167,6 @@ func phraseMatch(text string) int {
 		}
 	}
 	return ClassBenign
-}
-
-func lowerWords(text string) []string {
-	words := make([]string, 0, len(text)/5)
-	for i := 0; i < len(text); {
-		r, size := utf8.DecodeRuneInString(text[i:])
-		if !isWordRune(r) {
-			i += size
-			continue
-		}
-		start := i
-		for i < len(text) {
-			r, size = utf8.DecodeRuneInString(text[i:])
-			if !isWordRune(r) {
-				break
-			}
-			i += size
-		}
-		words = append(words, lowerASCII(text[start:i]))
-	}
-	return words
 }
 
 // nearBoth reports whether some verb is followed by some object within
@@ -216,16 +201,4 @@ func hasWideScript(text string) bool {
 		}
 	}
 	return false
-}
-
-// lowerASCII lower-cases a word without allocating when it is already
-// lower case (most words are).
-func lowerASCII(w string) string {
-	for i := 0; i < len(w); i++ {
-		c := w[i]
-		if c >= 'A' && c <= 'Z' || c >= utf8.RuneSelf {
-			return strings.ToLower(w)
-		}
-	}
-	return w
 }

@@ -60,8 +60,9 @@ func Train(examples []Example, cfg TrainConfig) *Model {
 	rows := make([]row, 0, len(examples))
 	counts := make([]float64, NumClasses)
 	var buf []feature
+	var words []uint64
 	for _, ex := range examples {
-		buf = featurize(buf[:0], Normalize(ex.Text), cfg.Buckets)
+		buf, words = featurize(buf[:0], words[:0], Normalize(ex.Text), cfg.Buckets)
 		if len(buf) == 0 {
 			continue
 		}
@@ -144,9 +145,7 @@ func Train(examples []Example, cfg TrainConfig) *Model {
 			}
 		}
 	}
-	for i, v := range w {
-		m.weights[i] = float32(v)
-	}
+	m.quantize(w)
 	for c := range NumClasses {
 		m.bias[c] = float32(bias[c])
 	}

@@ -11,14 +11,27 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/guard"
+	"github.com/bulwarkhq/bulwark/guard/standard"
 )
 
 // BenchmarkProxyOverhead measures the latency the proxy adds to a
 // non-streamed chat completion with a 4 KB prompt: each iteration calls a
-// fixed local upstream once directly and once through the proxy (stub
-// scanners, so this is the proxy's own cost), and reports the 50th and 99th
-// percentile of the difference. The real scanners add their own time on top.
+// fixed local upstream once directly and once through the proxy, and
+// reports the 50th and 99th percentile of the difference. "stub" runs stub
+// scanners (the proxy's own cost), "standard" the guard that 'bulwark guard
+// proxy' runs: the classifier and every pattern scanner.
 func BenchmarkProxyOverhead(b *testing.B) {
+	b.Run("stub", func(b *testing.B) { benchProxyOverhead(b, guard.New(nil, testScanners()...)) })
+	b.Run("standard", func(b *testing.B) {
+		g, err := standard.New(standard.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchProxyOverhead(b, g)
+	})
+}
+
+func benchProxyOverhead(b *testing.B, g *guard.Guard) {
 	answer := []byte(`{"id":"chatcmpl-1","object":"chat.completion","created":1700000000,"model":"gpt-test",` +
 		`"choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"A short fixed answer of a few words."}}],` +
 		`"usage":{"prompt_tokens":900,"completion_tokens":9,"total_tokens":909}}`)
@@ -28,7 +41,7 @@ func BenchmarkProxyOverhead(b *testing.B) {
 		_, _ = w.Write(answer)
 	}))
 	defer up.Close()
-	p, err := New(Config{Upstream: up.URL + "/v1", Guard: guard.New(nil, testScanners()...),
+	p, err := New(Config{Upstream: up.URL + "/v1", Guard: g,
 		Keys: []Key{{Name: "bench", SHA256: HashKey(aliceKey)}}})
 	if err != nil {
 		b.Fatal(err)
