@@ -119,3 +119,17 @@ func TestRedactOverlap(t *testing.T) {
 		t.Errorf("got %q want %q", got, want)
 	}
 }
+
+func FuzzParsePolicy(f *testing.F) {
+	for _, s := range []string{"", "default: {secret: {action: flag}}", "apps: {a: {pii: {allow: ['*.x.com', 're:^a+$']}}}", "default: {injection: {threshold: 0.7, roles: [user]}}", "- x", "{"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := ParsePolicy(strings.NewReader(s))
+		if err != nil {
+			return
+		}
+		// A policy that parses must run.
+		New(p, stubScanner{word: "x", category: Secret, score: 1}).Check("a", []Segment{{Role: RoleUser, Text: "x y x"}})
+	})
+}
