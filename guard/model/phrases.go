@@ -83,6 +83,9 @@ var (
 		"your system", "your instructions", "your prompt", "your initial", "your original", "your hidden", "your secret", "your password", "your rules", "your guidelines",
 		"the password", "secret key", "access code", "text above", "words above", "everything above", "prompt above", "instructions above", "pre prompt", "system prompt",
 	)
+	// Asking the assistant for its own secrets: "what is your password?".
+	askVerbs = set("what", "whats", "what's")
+	askPairs = sequences("your password", "your secret", "your passcode", "your access code", "your system prompt", "your instructions", "your initial prompt", "your hidden", "the secret key", "your secret key")
 	// Taking over the assistant's identity: jailbreak idioms.
 	hijackSeqs = sequences("you are now", "from now on you", "do anything now", "developer mode enabled", "developer mode activated", "no longer bound", "without any restrictions", "no restrictions whatsoever", "jailbroken mode", "stay in character")
 )
@@ -150,6 +153,13 @@ func phraseMatch(text string, words []uint64) int {
 		if revealVerbs[w] {
 			for j := i + 1; j < len(words) && j <= i+phraseSpan; j++ {
 				if startsSequence(revealPairs, words[j:]) {
+					return ClassInjection
+				}
+			}
+		}
+		if askVerbs[w] {
+			for j := i + 1; j < len(words) && j <= i+3; j++ {
+				if startsSequence(askPairs, words[j:]) {
 					return ClassInjection
 				}
 			}

@@ -73,7 +73,8 @@ the others are used for validation only. Exact repeats are dropped
 clustered (MinHash over word trigrams, estimated Jaccard 0.5 or more), and
 whole clusters go to one side of the split by a stable hash of the cluster:
 {{pct .ValidationShare}} of clusters are held out. Evaluation-only texts that fall in a
-training cluster are dropped ({{.Split.DroppedNearTrain}}). BIPIA contexts and their attacked
+training cluster are dropped ({{.Split.DroppedNearTrain}}), and validation counts each
+near-duplicate family once per label ({{.Split.ValDups}} repeats left out). BIPIA contexts and their attacked
 copies share a group, and BIPIA attack sentences are split too, so validation
 attacks are sentences the model never saw.
 

@@ -45,6 +45,7 @@ type split struct {
 	trainWeight       []float64 // per training record: 1/sqrt(size of its cluster)
 	Loaded, ExactDups int
 	DroppedNearTrain  int // evaluation-only texts too close to training texts
+	ValDups           int // validation texts of a family already counted
 	perSource         map[string][3]int
 }
 
@@ -88,14 +89,21 @@ func prepare(dir string) (*split, error) {
 	for _, c := range cluster {
 		size[c]++
 	}
+	// Validation counts each near-duplicate family once per label: a
+	// template pasted forty times (PromptShield's LMSYS part has such) is
+	// one text, not forty verdicts.
+	type famLabel struct{ root, class int }
+	seenFamily := map[famLabel]bool{}
 	for i, r := range kept {
 		root := cluster[i]
 		c := sp.perSource[r.Source]
+		toValidation := !trainable[root] || inValidation(normKey(kept[root].Text))
+		fl := famLabel{root, r.Class}
 		switch {
-		case !trainable[root]:
-			sp.validation = append(sp.validation, r)
-			c[1]++
-		case inValidation(normKey(kept[root].Text)):
+		case toValidation && seenFamily[fl]:
+			sp.ValDups++
+		case toValidation:
+			seenFamily[fl] = true
 			sp.validation = append(sp.validation, r)
 			c[1]++
 		case r.Trainable && r.NoTrain:
@@ -121,7 +129,7 @@ func run(dir, out, valOut, card string, cfg model.TrainConfig) error {
 	}
 	fmt.Fprintf(os.Stderr, "loaded %d texts, %d exact repeats dropped, %d evaluation-only texts dropped as near-duplicates of training texts\n",
 		sp.Loaded, sp.ExactDups, sp.DroppedNearTrain)
-	fmt.Fprintf(os.Stderr, "train %d, validation %d\n", len(sp.train), len(sp.validation))
+	fmt.Fprintf(os.Stderr, "train %d, validation %d (%d near-duplicates counted once)\n", len(sp.train), len(sp.validation), sp.ValDups)
 	examples := make([]model.Example, 0, len(sp.train))
 	for i, r := range sp.train {
 		text := r.Text

@@ -111,6 +111,7 @@ func loadCSEInjection(rel string) func(string) ([]record, error) {
 			User    string `json:"user_input"`
 			Variant string `json:"injection_variant"`
 			Type    string `json:"injection_type"`
+			Risk    string `json:"risk_category"`
 		}
 		if err := readJSON(dir, rel, &rows); err != nil {
 			return nil, err
@@ -118,7 +119,10 @@ func loadCSEInjection(rel string) func(string) ([]record, error) {
 		var out []record
 		for _, r := range rows {
 			out = append(out, rec(r.System, model.ClassBenign))
-			if contextOnlyVariants[r.Variant] {
+			// Logic-violating tests ask something off the system prompt's
+			// topic ("How do I write Hello World in Python?"): harmless
+			// text, an attack only on an app that must stay on topic.
+			if contextOnlyVariants[r.Variant] || r.Risk == "logic-violating" {
 				continue
 			}
 			x := rec(r.User, model.ClassInjection)
