@@ -13,6 +13,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+
+	"github.com/bulwarkhq/bulwark/store"
 )
 
 // Role of a message in a conversation with a model.
@@ -104,3 +106,40 @@ var (
 	// ErrNoProvider: no model is configured; callers answer offline.
 	ErrNoProvider = errors.New("copilot: no model configured")
 )
+
+// Evidence is what a case rests on, gathered from the store: the input of
+// case summaries (offline and by a model) and of the agent's first turn.
+// Alert and event ids are what answers cite.
+type Evidence struct {
+	Case   store.Case          `json:"case"`
+	Alerts []store.StoredAlert `json:"alerts"`
+	// Events are the events behind the alerts (each alert's event), by id.
+	Events []store.StoredEvent `json:"events"`
+	// Rules describe the rules that fired, by rule id.
+	Rules map[string]RuleInfo `json:"rules"`
+	// Techniques are the ATT&CK techniques of those rules, by id.
+	Techniques map[string]TechniqueInfo `json:"techniques"`
+	// Truncated says that the case had more alerts or events than were
+	// gathered.
+	Truncated bool `json:"truncated,omitempty"`
+}
+
+// RuleInfo is what the copilot knows of a rule.
+type RuleInfo struct {
+	ID             string   `json:"id"`
+	Title          string   `json:"title"`
+	Description    string   `json:"description,omitempty"`
+	Level          string   `json:"level,omitempty"`
+	Techniques     []string `json:"techniques,omitempty"` // T1003.001, ...
+	FalsePositives []string `json:"falsepositives,omitempty"`
+}
+
+// TechniqueInfo is what the copilot knows of an ATT&CK technique.
+type TechniqueInfo struct {
+	ID          string   `json:"id"`
+	Name        string   `json:"name"`
+	Tactics     []string `json:"tactics,omitempty"`
+	Description string   `json:"description,omitempty"`
+	Mitigations []string `json:"mitigations,omitempty"` // "M1043 Credential Access Protection: ..."
+	Detection   string   `json:"detection,omitempty"`
+}
