@@ -32,12 +32,17 @@ func main() {
 	epochs := flag.Int("epochs", 12, "training epochs")
 	rate := flag.Float64("rate", 0.5, "AdaGrad learning rate")
 	l2 := flag.Float64("l2", 1e-6, "L2 weight decay")
+	trainOut := flag.String("train-jsonl", "", "also write the training split here (text as trained on), for experiments")
 	flag.Parse()
+	trainDump = *trainOut
 	if err := run(*data, *out, *valOut, *card, model.TrainConfig{Buckets: uint32(*buckets), Epochs: *epochs, Rate: *rate, L2: *l2}); err != nil {
 		fmt.Fprintln(os.Stderr, "guardtrain:", err)
 		os.Exit(1)
 	}
 }
+
+// trainDump, when set, is where run writes the training split.
+var trainDump string
 
 // split is the outcome of preparing the data.
 type split struct {
@@ -137,6 +142,15 @@ func run(dir, out, valOut, card string, cfg model.TrainConfig) error {
 			text = r.TrainText
 		}
 		examples = append(examples, model.Example{Text: text, Class: r.Class, Weight: sp.trainWeight[i]})
+	}
+	if trainDump != "" {
+		xs := make([]model.Labelled, len(examples))
+		for i, ex := range examples {
+			xs[i] = model.Labelled{Text: ex.Text, Label: model.ClassNames[ex.Class], Source: sp.train[i].Source}
+		}
+		if err := writeJSONL(trainDump, xs); err != nil {
+			return err
+		}
 	}
 	m := model.Train(examples, cfg)
 	fmt.Fprintf(os.Stderr, "trained in %s\n", time.Since(start).Round(time.Millisecond))
