@@ -1,8 +1,10 @@
 // Package attack is the MITRE ATT&CK knowledge base, loaded from the STIX
 // 2.1 bundle MITRE publishes (enterprise-attack.json, ics-attack.json):
-// techniques with their names and tactics, and the tactics in the order of
-// the matrix. Triage uses it to see progression across tactics; the
-// dashboard uses it for coverage.
+// techniques with their names, tactics, a short description, how to detect
+// them and the mitigations MITRE links to them, and the tactics in the order
+// of the matrix. Triage uses it to see progression across tactics; the
+// dashboard uses it for coverage; the copilot explains techniques with it
+// and draws next steps from its mitigations.
 //
 // The bundle is read as a stream, object by object, keeping only the fields
 // used here, so that loading the 34 MB enterprise bundle costs little more
@@ -29,6 +31,26 @@ type Technique struct {
 	Platforms  []string `json:"platforms,omitempty"`
 	URL        string   `json:"url,omitempty"`
 	Deprecated bool     `json:"deprecated,omitempty"` // deprecated or revoked
+	// Description is the first paragraph of MITRE's description, as plain
+	// text: citations, links and markup removed.
+	Description string `json:"description,omitempty"`
+	// Detection is how to detect the technique: the bundle's
+	// x_mitre_detection when it has one (ATT&CK 17 and earlier), else the
+	// detection strategies of ATT&CK 18 with their Windows analytics and
+	// log sources, shortened.
+	Detection string `json:"detection,omitempty"`
+	// Mitigations are the current mitigations linked to the technique, by
+	// id.
+	Mitigations []Mitigation `json:"mitigations,omitempty"`
+}
+
+// Mitigation is a course of action against a technique.
+type Mitigation struct {
+	ID   string `json:"id"`   // M1043
+	Name string `json:"name"` // Credential Access Protection
+	// Description says how it applies to the technique (the relationship's
+	// text, shortened to a sentence or two).
+	Description string `json:"description,omitempty"`
 }
 
 // Tactic is an ATT&CK tactic, a column of the matrix.
@@ -62,6 +84,21 @@ type object struct {
 	RawPhase []phase  `json:"kill_chain_phases"`
 	Tactics  []string `json:"tactic_refs"`
 	Platform []string `json:"x_mitre_platforms"`
+
+	Description string `json:"description"`
+	Detection   string `json:"x_mitre_detection"`
+	// Relationships.
+	RelType   string `json:"relationship_type"`
+	SourceRef string `json:"source_ref"`
+	TargetRef string `json:"target_ref"`
+	// Detection strategies and their analytics (ATT&CK 18).
+	AnalyticRefs []string    `json:"x_mitre_analytic_refs"`
+	LogSources   []logSource `json:"x_mitre_log_source_references"`
+}
+
+type logSource struct {
+	Name    string `json:"name"`    // WinEventLog:Sysmon
+	Channel string `json:"channel"` // EventCode=10
 }
 
 type ref struct {
@@ -123,6 +160,7 @@ func Load(r io.Reader) (*KB, error) {
 	kb := &KB{techniques: map[string]*Technique{}}
 	tacticByRef := map[string]Tactic{}
 	var order []string
+	links := newLinker()
 	found := false
 	for dec.More() {
 		tok, err := dec.Token()
@@ -150,7 +188,11 @@ func Load(r io.Reader) (*KB, error) {
 			}
 			switch o.Type {
 			case "attack-pattern":
-				kb.addTechnique(&o)
+				if t := kb.addTechnique(&o); t != nil {
+					links.techniques[o.ID] = t
+				}
+			case "course-of-action", "relationship", "x-mitre-detection-strategy", "x-mitre-analytic":
+				links.add(&o)
 			case "x-mitre-tactic":
 				id, _ := o.mitreID()
 				tacticByRef[o.ID] = Tactic{ID: id, Short: o.Short, Name: o.Name}
@@ -184,15 +226,20 @@ func Load(r io.Reader) (*KB, error) {
 	if len(kb.techniques) == 0 {
 		return nil, errors.New("attack: the bundle holds no techniques")
 	}
+	links.resolve()
 	return kb, nil
 }
 
-func (kb *KB) addTechnique(o *object) {
+// addTechnique adds a technique object and returns it, or nil when it has
+// no ATT&CK id or an object already holds its id.
+func (kb *KB) addTechnique(o *object) *Technique {
 	id, url := o.mitreID()
 	if id == "" {
-		return
+		return nil
 	}
-	t := &Technique{ID: id, Name: o.Name, Platforms: o.Platform, URL: url, Deprecated: o.Revoked || o.Depr}
+	t := &Technique{ID: id, Name: o.Name, Platforms: o.Platform, URL: url, Deprecated: o.Revoked || o.Depr,
+		Description: firstParagraph(o.Description, maxDescription),
+		Detection:   plainText(o.Detection, maxDetection)}
 	for _, p := range o.RawPhase {
 		if strings.HasPrefix(p.Chain, "mitre-") {
 			t.Tactics = append(t.Tactics, p.Name)
@@ -201,9 +248,10 @@ func (kb *KB) addTechnique(o *object) {
 	// A revoked object and its replacement can share an id: the current
 	// one wins.
 	if old, ok := kb.techniques[id]; ok && !old.Deprecated && t.Deprecated {
-		return
+		return nil
 	}
 	kb.techniques[id] = t
+	return t
 }
 
 func expectDelim(dec *json.Decoder, want json.Delim) error {
@@ -248,14 +296,24 @@ func (kb *KB) List() []Technique {
 func (kb *KB) Technique(id string) (Technique, bool) {
 	id = strings.ToUpper(strings.TrimSpace(id))
 	if t, ok := kb.techniques[id]; ok {
-		return *t, true
+		return t.clone(), true
 	}
 	if parent, _, ok := strings.Cut(id, "."); ok {
 		if t, ok := kb.techniques[parent]; ok {
-			return *t, true
+			return t.clone(), true
 		}
 	}
 	return Technique{}, false
+}
+
+// clone copies t so that callers cannot change the knowledge base through
+// its slices.
+func (t *Technique) clone() Technique {
+	c := *t
+	c.Tactics = slices.Clone(t.Tactics)
+	c.Platforms = slices.Clone(t.Platforms)
+	c.Mitigations = slices.Clone(t.Mitigations)
+	return c
 }
 
 // Tactic returns the tactic with the short name ("execution") or id
