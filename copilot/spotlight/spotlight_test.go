@@ -237,6 +237,12 @@ func FuzzValues(f *testing.F) {
 				t.Fatalf("field %q outside the allow-list sent", v.Name)
 			}
 			m := v.Marked
+			if v.Withheld {
+				if m != WithheldInjection && m != WithheldBlocked {
+					t.Fatalf("withheld value shown as %q", m)
+				}
+				continue
+			}
 			if !strings.HasPrefix(m, testMarker) || !strings.HasSuffix(m, testMarker) || len(m) < 2*len(testMarker) {
 				t.Fatalf("value not delimited: %q", m)
 			}
