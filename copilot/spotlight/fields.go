@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bulwarkhq/bulwark/copilot"
 	"github.com/bulwarkhq/bulwark/event"
 	"github.com/bulwarkhq/bulwark/store"
 )
@@ -184,4 +185,58 @@ func CaseRecord(c store.Case) Record {
 	}
 	add("alerts", strings.Join(ids, ", "))
 	return r
+}
+
+// RuleRecord returns what Bulwark knows of a rule as a record. Rules are
+// the team's own or a community's, so they are marked like everything
+// else: a rule file can carry injected text too.
+func RuleRecord(r copilot.RuleInfo) Record {
+	return Record{Kind: KindRule, ID: r.ID, Fields: []Field{
+		{"id", r.ID}, {"title", r.Title}, {"description", r.Description}, {"level", r.Level},
+		{"techniques", strings.Join(r.Techniques, ", ")}, {"falsepositives", strings.Join(r.FalsePositives, "; ")},
+	}}
+}
+
+// TechniqueRecord returns an ATT&CK technique as a record.
+func TechniqueRecord(t copilot.TechniqueInfo) Record {
+	return Record{Kind: KindTechnique, ID: t.ID, Fields: []Field{
+		{"id", t.ID}, {"name", t.Name}, {"tactics", strings.Join(t.Tactics, ", ")}, {"description", t.Description},
+		{"mitigations", strings.Join(t.Mitigations, "; ")}, {"detection", t.Detection},
+	}}
+}
+
+// EvidenceRecords returns a case's evidence as records, in the order a
+// reader needs them: the case, the rules and techniques that explain the
+// alerts, the alerts, then their events.
+func EvidenceRecords(ev copilot.Evidence) []Record {
+	out := []Record{CaseRecord(ev.Case)}
+	for _, id := range slices.Sorted(maps.Keys(ev.Rules)) {
+		out = append(out, RuleRecord(ev.Rules[id]))
+	}
+	for _, id := range slices.Sorted(maps.Keys(ev.Techniques)) {
+		out = append(out, TechniqueRecord(ev.Techniques[id]))
+	}
+	for _, a := range ev.Alerts {
+		out = append(out, AlertRecord(a))
+	}
+	for _, e := range ev.Events {
+		out = append(out, EventRecord(e))
+	}
+	return out
+}
+
+// EvidenceIDs returns the citation ids the evidence holds: its case,
+// alerts and events.
+func EvidenceIDs(ev copilot.Evidence) map[string]bool {
+	ids := map[string]bool{}
+	if ev.Case.ID != 0 {
+		ids["case:"+strconv.FormatInt(ev.Case.ID, 10)] = true
+	}
+	for _, a := range ev.Alerts {
+		ids["alert:"+strconv.FormatInt(a.ID, 10)] = true
+	}
+	for _, e := range ev.Events {
+		ids["event:"+strconv.FormatInt(e.ID, 10)] = true
+	}
+	return ids
 }
