@@ -117,10 +117,14 @@ func openStore(t testing.TB) *sqlite.DB {
 // agent and the features must only read.
 type writeFailingStore struct {
 	store.Store
-	t testing.TB
+	t      testing.TB
+	writes *int // counts attempted writes when set
 }
 
 func (s writeFailingStore) fail(what string) error {
+	if s.writes != nil {
+		*s.writes++
+	}
 	s.t.Errorf("the copilot wrote to the store: %s", what)
 	return fmt.Errorf("write refused: %s", what)
 }
