@@ -503,3 +503,17 @@ func TestLimitedBody(t *testing.T) {
 type nopCloser struct{ *strings.Reader }
 
 func (nopCloser) Close() error { return nil }
+
+func TestConnectionErrorIsAProviderError(t *testing.T) {
+	srv := llmtest.New(t, nil)
+	url := srv.URL
+	srv.Close() // nothing listens there any more
+	p, err := New(Config{BaseURL: url, Model: "m", MaxRetries: NoRetries})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Complete(context.Background(), ask("ask", "q"))
+	if !errors.Is(err, copilot.ErrProvider) || errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want ErrProvider", err)
+	}
+}
