@@ -263,6 +263,27 @@ func TestNewValidates(t *testing.T) {
 	}
 }
 
+func TestIDArguments(t *testing.T) {
+	st := openStore(t)
+	c := seedCase(t, st)
+	id := c.AlertIDs[0]
+	args := []any{id, fmt.Sprint(id), fmt.Sprintf("alert:%d", id), " 0 ", "x", -1, 1.5, nil}
+	var turn []copilot.ToolCall
+	for i, a := range args {
+		turn = append(turn, call(fmt.Sprint(i), agent.ToolGetAlert, map[string]any{"id": a}))
+	}
+	p := &scripted{turns: []turnFunc{calls(turn[:4]...), calls(turn[4:]...), answer("ok")}}
+	res, err := newAgent(t, p, st, nil).Investigate(context.Background(), agent.Task{Question: "q"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, step := range res.Transcript.Steps {
+		if wantOK := i < 3; (step.Error == "") != wantOK {
+			t.Errorf("id %v: error %q", args[i], step.Error)
+		}
+	}
+}
+
 func TestStoreBackendTimeline(t *testing.T) {
 	st := openStore(t)
 	seedCase(t, st)

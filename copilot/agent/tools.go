@@ -141,20 +141,28 @@ func runSearchEvents(ctx context.Context, tc *toolContext, args json.RawMessage)
 		spotlight.Field{Name: "more", Value: strconv.FormatBool(truncated)}) + tc.session.Render(recs...), nil
 }
 
+// idArg reads the "id" argument: a number, or a string holding one
+// ("12", "alert:12"), as models write both.
 func idArg(args json.RawMessage) (int64, error) {
 	var a struct {
-		ID json.Number `json:"id"`
+		ID any `json:"id"`
 	}
 	if err := decodeArgs(args, &a); err != nil {
 		return 0, err
 	}
-	s := strings.TrimSpace(string(a.ID))
-	if i := strings.LastIndexByte(s, ':'); i >= 0 { // "alert:12"
-		s = s[i+1:]
+	var s string
+	switch v := a.ID.(type) {
+	case float64:
+		s = strconv.FormatFloat(v, 'f', -1, 64)
+	case string:
+		s = strings.TrimSpace(v)
+		if i := strings.LastIndexByte(s, ':'); i >= 0 {
+			s = strings.TrimSpace(s[i+1:])
+		}
 	}
 	id, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || id <= 0 {
-		return 0, fmt.Errorf("id must be a positive integer, not %q", a.ID)
+		return 0, fmt.Errorf("id must be a positive integer, not %v", a.ID)
 	}
 	return id, nil
 }
