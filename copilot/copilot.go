@@ -1,7 +1,7 @@
 // Package copilot is Bulwark's AI assistant for analysts: case summaries
 // that cite their evidence, natural language to search queries, and a
 // read-only investigation agent. It runs on any OpenAI-compatible model
-// (copilot/openai) or on none (copilot/offline answers from structured
+// (copilot/provider) or on none (copilot/offline answers from structured
 // data), and attacker-controlled text from logs reaches a model only
 // spotlighted and scanned by the guard (copilot/spotlight).
 //
