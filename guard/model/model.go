@@ -88,6 +88,9 @@ func newModel(buckets uint32) *Model {
 	return m
 }
 
+// minWords is how many words a text needs for the classifier's full say.
+const minWords = 4
+
 // sliceBytes bounds the text featurised at once: longer texts are scored
 // slice by slice (each with its windows), which keeps memory flat for a
 // document of any size.
@@ -160,6 +163,15 @@ func (m *Model) scoreFeatures(sc *scratch, textLen int) Scores {
 	for _, f := range fs {
 		if sc.whole.add(f.index) == 1 {
 			m.addRow(&whole, f.index, 1)
+		}
+	}
+	// A text of one to three words gives the model little to go on, and
+	// field values ("user bob", a host name) are often that short: its
+	// evidence is scaled down in proportion, so the prior (benign) keeps
+	// its weight. Phrase rules still apply in full.
+	if n := len(sc.words); n < minWords {
+		for c := range whole {
+			whole[c] = whole[c] * int32(n) / minWords
 		}
 	}
 	best := m.probs(whole, sc.whole.distinct)
