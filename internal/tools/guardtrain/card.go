@@ -111,8 +111,8 @@ at 1% FPR ranks by score. Over-defense is the share of benign texts containing
 | measure | injection + jailbreak vs benign | misuse vs hard benign |
 |---|---:|---:|
 | positives / negatives | {{.InjectionJailbreak.Positives}} / {{.InjectionJailbreak.Negatives}} | {{.Misuse.Positives}} / {{.Misuse.Negatives}} |
-| balanced accuracy | {{f4 .InjectionJailbreak.BalancedAccuracy}} | {{f4 .Misuse.BalancedAccuracy}} |
-| recall at 1% FPR | {{f4 .InjectionJailbreak.RecallAt1FPR}} | {{f4 .Misuse.RecallAt1FPR}} |
+| balanced accuracy | {{f4 .InjectionJailbreak.BalancedAccuracy}} | {{if .Misuse.Positives}}{{f4 .Misuse.BalancedAccuracy}}{{else}}n/a (specificity {{f4 .Misuse.BalancedAccuracy}}){{end}} |
+| recall at 1% FPR | {{f4 .InjectionJailbreak.RecallAt1FPR}} | {{if .Misuse.Positives}}{{f4 .Misuse.RecallAt1FPR}}{{else}}n/a{{end}} |
 
 Over-defense: {{f4 .OverDefense.Passed}} of {{.OverDefense.N}} benign texts with trigger words pass.
 
