@@ -27,7 +27,8 @@ func (s *Server) renderAdmin(w http.ResponseWriter, r *http.Request, v view, wha
 	}
 	v.Title = "Users and tokens"
 	v.Data = map[string]any{"Users": users, "Tokens": tokens, "Secret": secret, "SecretWhat": what,
-		"Roles": []string{"viewer", "analyst", "admin", "ingest"}}
+		"Roles":   []string{"viewer", "analyst", "admin", "ingest"},
+		"Copilot": s.copilotUsage()}
 	s.render(w, http.StatusOK, "admin", v)
 	return nil
 }

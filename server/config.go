@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -76,6 +77,11 @@ type Config struct {
 	// set: apps call it with an ingest token instead of the provider.
 	Guard GuardConfig `yaml:"guard"`
 
+	// Copilot is the model behind the copilot (case summaries, questions
+	// to queries, the investigation agent). Without one everything is
+	// answered offline.
+	Copilot CopilotConfig `yaml:"copilot"`
+
 	Log struct {
 		Level  string `yaml:"level"`  // debug, info, warn, error
 		Format string `yaml:"format"` // text or json
@@ -98,6 +104,31 @@ type GuardConfig struct {
 	Rate  float64 `yaml:"rate"`
 	Burst int     `yaml:"burst"`
 }
+
+// CopilotConfig configures the copilot's model: any OpenAI-compatible API.
+// When BaseURL and Model are both empty, the BULWARK_LLM_* environment
+// variables are read instead (provider.ConfigFromEnv); when those are unset
+// too, the copilot answers offline, which is a normal way to run.
+type CopilotConfig struct {
+	// BaseURL of the API: https://api.openai.com/v1,
+	// http://127.0.0.1:11434/v1 (Ollama).
+	BaseURL string `yaml:"base_url"`
+	// Model to ask: gpt-4o-mini, llama3.1, ...
+	Model string `yaml:"model"`
+	// APIKeyEnv names the environment variable holding the API key, so
+	// that the key stays out of the file; local servers need none.
+	APIKeyEnv string `yaml:"api_key_env"`
+	// DailyTokens bounds prompt+completion tokens per UTC day; 0 is
+	// unlimited. Once spent, answers come offline until midnight UTC.
+	DailyTokens int `yaml:"daily_tokens"`
+	// Timeout bounds one call to the model (default 60s).
+	Timeout Duration `yaml:"timeout"`
+	// MaxRetries after a transient failure (default 2; -1 for none).
+	MaxRetries int `yaml:"max_retries"`
+}
+
+// configured reports whether the section names a model at all.
+func (c CopilotConfig) configured() bool { return c.BaseURL != "" || c.Model != "" }
 
 // WebhookConfig is a webhook to notify.
 type WebhookConfig struct {
@@ -180,6 +211,16 @@ func (c *Config) Validate() error {
 	}
 	if time.Duration(c.Retention) < time.Hour {
 		errs = append(errs, fmt.Errorf("retention %v is under an hour", time.Duration(c.Retention)))
+	}
+	if cp := c.Copilot; cp.configured() {
+		if cp.BaseURL == "" || cp.Model == "" {
+			errs = append(errs, errors.New("copilot: base_url and model go together"))
+		} else if u, err := url.Parse(cp.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("copilot: base_url %q is not an http(s) URL", cp.BaseURL))
+		}
+	}
+	if c.Copilot.DailyTokens < 0 || c.Copilot.Timeout < 0 || c.Copilot.MaxRetries < -1 {
+		errs = append(errs, errors.New("copilot: daily_tokens and timeout cannot be negative, max_retries is -1 or more"))
 	}
 	switch c.Log.Format {
 	case "text", "json":

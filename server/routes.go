@@ -89,10 +89,13 @@ func (s *Server) Routes() []Route {
 		{"POST", "/api/v1/tokens", store.RoleAdmin, lim.APIBodyBytes, "create an API token; the secret is shown once", s.api(s.createToken)},
 		{"DELETE", "/api/v1/tokens/{id}", store.RoleAdmin, 0, "revoke an API token", s.api(s.deleter("token.delete", s.st.DeleteToken))},
 		{"GET", "/api/v1/audit", store.RoleAdmin, 0, "audit log, newest first", s.api(s.listAudit)},
+	}
+	r = append(r, s.copilotRoutes()...)
+	r = append(r, []Route{
 
 		{"POST", "/api/v1/ingest", store.RoleIngest, lim.UploadBodyBytes, "upload a log file (format and name query parameters)", up},
 		{"POST", "/v1/logs", store.RoleIngest, ingestBody, "OTLP/HTTP logs (protobuf or JSON)", s.shed(otlpBusy, otlpH)},
-	}
+	}...)
 	for _, p := range hecPaths {
 		method := "POST"
 		if strings.Contains(p, "/health") {

@@ -44,8 +44,10 @@ type Server struct {
 	rules    atomic.Pointer[RuleStatus]
 
 	handler  http.Handler
-	guard    http.Handler  // the LLM guard proxy under /guard/
-	decoding chan struct{} // slots for ingest requests being decoded and detected
+	guard    http.Handler // the LLM guard proxy under /guard/
+	cop      *copilotParts
+	ruleIdx  atomic.Pointer[ruleIndex] // the copilot's view of the running rules
+	decoding chan struct{}             // slots for ingest requests being decoded and detected
 	ready    atomic.Bool
 	addr     atomic.Pointer[string]
 }
@@ -107,6 +109,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	s.reg.MustRegister(s.gauges()...)
 	s.notify = s.notifiers()
 	if s.guard, err = s.newGuardHandler(); err != nil {
+		st.Close()
+		return nil, err
+	}
+	s.setRuleIndex(engine.RuleSet())
+	if err := s.newCopilot(); err != nil {
+		st.Close()
 		return nil, err
 	}
 	s.handler = s.routes()
@@ -155,6 +163,7 @@ func (s *Server) ReloadRules() (*RuleStatus, error) {
 	}
 	s.pipe.SetEngine(engine)
 	s.rules.Store(status)
+	s.setRuleIndex(engine.RuleSet())
 	s.log.Info("rules reloaded", "rules", status.Rules, "failed", status.Failed)
 	return status, nil
 }

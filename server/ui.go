@@ -28,6 +28,11 @@ import (
 var webFS embed.FS
 
 var pageFuncs = template.FuncMap{
+	// spans and cite render text that may come from a model: escaped,
+	// with links only to this server's pages (copilotui.go).
+	"spans":     textSpans,
+	"cite":      citeURL,
+	"usageRows": usageRows,
 	"dur": func(d time.Duration) string {
 		if d <= 0 {
 			return "—"
@@ -57,7 +62,7 @@ var pageFuncs = template.FuncMap{
 // pages are the parsed templates, each with the layout.
 var pages = func() map[string]*template.Template {
 	m := map[string]*template.Template{}
-	for _, name := range []string{"login", "dashboard", "case", "alerts", "search", "event", "error", "coverage", "rules", "admin", "assets", "entity"} {
+	for _, name := range []string{"login", "dashboard", "case", "alerts", "search", "event", "error", "coverage", "rules", "admin", "assets", "entity", "investigate", "alert"} {
 		m[name] = template.Must(template.New("").Funcs(pageFuncs).ParseFS(webFS, "web/layout.tmpl", "web/"+name+".tmpl"))
 	}
 	return m
@@ -140,8 +145,14 @@ func (s *Server) uiRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /cases/{id}", limitBody(s.cfg.Limits.APIBodyBytes, s.page(store.RoleAnalyst, s.caseForm)))
 	mux.Handle("POST /cases/{id}/comments", limitBody(s.cfg.Limits.APIBodyBytes, s.page(store.RoleAnalyst, s.commentForm)))
 	mux.Handle("POST /cases/{id}/suppress", limitBody(s.cfg.Limits.APIBodyBytes, s.page(store.RoleAnalyst, s.suppressForm)))
+	// The copilot's forms are POSTs with the CSRF token although they
+	// change nothing: they spend tokens.
+	mux.Handle("POST /cases/{id}/summary", limitBody(copilotBody, s.page(store.RoleViewer, s.summaryForm)))
+	mux.Handle("POST /cases/{id}/investigate", limitBody(copilotBody, s.page(store.RoleAnalyst, s.investigateForm)))
 	mux.Handle("GET /alerts", s.page(store.RoleViewer, s.alertsPage))
+	mux.Handle("GET /alerts/{id}", s.page(store.RoleViewer, s.alertPage))
 	mux.Handle("GET /search", s.page(store.RoleViewer, s.searchPage))
+	mux.Handle("POST /search/ask", limitBody(copilotBody, s.page(store.RoleViewer, s.askForm)))
 	mux.Handle("POST /hunts", limitBody(s.cfg.Limits.APIBodyBytes, s.page(store.RoleAnalyst, s.saveHuntForm)))
 	mux.Handle("GET /events/{id}", s.page(store.RoleViewer, s.eventPage))
 	mux.Handle("GET /coverage", s.page(store.RoleViewer, s.coveragePage))
@@ -294,6 +305,12 @@ func (s *Server) casePage(w http.ResponseWriter, r *http.Request, v view) error 
 	if err != nil {
 		return err
 	}
+	return s.renderCase(w, r, v, id, nil)
+}
+
+// renderCase shows a case, with sum in the copilot panel (nil: the
+// summary that costs no tokens).
+func (s *Server) renderCase(w http.ResponseWriter, r *http.Request, v view, id int64, sum *summaryView) error {
 	c, err := s.st.GetCase(r.Context(), id)
 	if err != nil {
 		return err
@@ -337,7 +354,7 @@ func (s *Server) casePage(w http.ResponseWriter, r *http.Request, v view) error 
 	}
 	v.Title = c.Title
 	v.Data = map[string]any{"Case": c, "Alerts": alerts, "Comments": comments, "Entities": ents,
-		"Rules": rules, "Hosts": hosts,
+		"Rules": rules, "Hosts": hosts, "Copilot": s.casePanel(r.Context(), id, sum),
 		"Statuses": []string{"new", "acknowledged", "in-progress", "closed"},
 		"Verdicts": []string{"true-positive", "false-positive", "benign"}}
 	s.render(w, http.StatusOK, "case", v)
