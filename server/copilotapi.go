@@ -123,10 +123,10 @@ func (s *Server) translate(ctx context.Context, q string) (assist.Query, error) 
 		if ctx.Err() != nil {
 			return out, err
 		}
-		msg := err.Error()
-		if errors.Is(err, errNoGrammar) {
-			msg = "this question could not be turned into a query: " + msg
-		}
+		// assist's error reads "assist: query: <why the model did not
+		// answer>; answered offline; grammar: <why the grammar did not>".
+		msg := strings.TrimPrefix(err.Error(), "assist: query: ")
+		msg = "the question could not be turned into a query: " + strings.Replace(msg, "; answered offline", "", 1)
 		return out, &HTTPError{Status: http.StatusUnprocessableEntity, Msg: msg, Err: err}
 	}
 	if out.Source == assist.SourceGrammar && out.Explanation == "" {
