@@ -98,6 +98,7 @@ threat intelligence and watches OT networks: one static binary, offline.`,
 		newVersionCmd(e),
 		newTriageCmd(e),
 		newGuardCmd(e),
+		newAskCmd(e),
 	)
 	return root
 }
