@@ -40,7 +40,9 @@ type copilotParts struct {
 	// calls a model, for what a page shows without anyone asking (the
 	// case page's summary), which must cost no tokens.
 	model, local *assist.Assistant
-	summaries    *summaryCache
+	// summaries keeps the model's summaries, offlineSums the offline
+	// ones, by case and version.
+	summaries, offlineSums *summaryCache
 }
 
 // Copilot limits.
@@ -66,7 +68,7 @@ func (s *Server) newCopilot() error {
 	if err != nil {
 		return fmt.Errorf("copilot: guard: %w", err)
 	}
-	c := &copilotParts{spot: spotlight.New(spotlight.Options{Guard: g}), summaries: newSummaryCache(256)}
+	c := &copilotParts{spot: spotlight.New(spotlight.Options{Guard: g}), summaries: newSummaryCache(256), offlineSums: newSummaryCache(256)}
 	pcfg, err := s.cfg.Copilot.providerConfig()
 	switch {
 	case errors.Is(err, copilot.ErrNoProvider):
@@ -358,15 +360,25 @@ func newSummaryView(ev copilot.Evidence, sum assist.Summary) summaryView {
 // summarize summarizes a case: with the model when useModel is set (a
 // summary of the same version of the case is reused), else offline at no
 // token cost, or the model's summary if one was made for this version.
+// Offline summaries are kept too: the case page shows one on every view,
+// and spotlighting the evidence (the guard reads every value) is the
+// page's most expensive part.
 func (s *Server) summarize(ctx context.Context, caseID int64, useModel bool) (summaryView, error) {
-	ev, err := s.gather(ctx, caseID)
+	c, err := s.st.GetCase(ctx, caseID)
 	if err != nil {
 		return summaryView{}, err
 	}
-	version := caseVersion(ev.Case)
+	version := caseVersion(c)
 	if v, ok := s.cop.summaries.get(caseID, version); ok {
 		v.Cached = true
 		return v, nil
+	}
+	if v, ok := s.cop.offlineSums.get(caseID, offlineVersion(c)); ok && !useModel {
+		return v, nil
+	}
+	ev, err := s.gather(ctx, caseID)
+	if err != nil {
+		return summaryView{}, err
 	}
 	a := s.cop.local
 	if useModel {
@@ -377,19 +389,29 @@ func (s *Server) summarize(ctx context.Context, caseID int64, useModel bool) (su
 		return summaryView{}, err
 	}
 	v := newSummaryView(ev, sum)
-	if !useModel && s.cop.provider != nil {
-		v.Note = "summarized offline, at no token cost; ask " + s.cop.provider.Name() + " for its summary"
-	}
-	if v.Source == assist.SourceModel {
-		s.cop.summaries.put(caseID, version, v)
+	switch {
+	case v.Source == assist.SourceModel:
+		s.cop.summaries.put(caseID, caseVersion(ev.Case), v)
+	case !useModel:
+		if s.cop.provider != nil {
+			v.Note = "summarized offline, at no token cost; ask " + s.cop.provider.Name() + " for its summary"
+		}
+		s.cop.offlineSums.put(caseID, offlineVersion(ev.Case), v)
 	}
 	return v, nil
 }
 
-// caseVersion changes whenever a case's summary could: it is updated, or
-// alerts are added.
+// caseVersion changes whenever a case's summary by a model could: it is
+// updated, or alerts are added.
 func caseVersion(c store.Case) string {
 	return c.Updated.UTC().Format(time.RFC3339Nano) + "/" + strconv.Itoa(len(c.AlertIDs))
+}
+
+// offlineVersion changes whenever the offline summary could: it is
+// written from the alerts, their events and the case's title, not from the
+// status, verdict or assignee an analyst sets.
+func offlineVersion(c store.Case) string {
+	return c.LastSeen.UTC().Format(time.RFC3339Nano) + "/" + strconv.Itoa(len(c.AlertIDs)) + "/" + c.Title
 }
 
 // summaryCache keeps the model's summaries by case and version: reading a
