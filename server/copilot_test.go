@@ -448,3 +448,47 @@ func TestCopilotRuleIndexReload(t *testing.T) {
 		t.Error("the rule index was not rebuilt on reload")
 	}
 }
+
+// TestCopilotConfig checks the section's validation and its fallback to
+// the BULWARK_LLM_* environment.
+func TestCopilotConfig(t *testing.T) {
+	for _, tc := range []struct {
+		cfg CopilotConfig
+		ok  bool
+	}{
+		{CopilotConfig{}, true},
+		{CopilotConfig{BaseURL: "http://127.0.0.1:11434/v1", Model: "llama3.1", DailyTokens: 1000, MaxRetries: -1}, true},
+		{CopilotConfig{BaseURL: "http://127.0.0.1:11434/v1"}, false},
+		{CopilotConfig{Model: "gpt-4o-mini"}, false},
+		{CopilotConfig{BaseURL: "ftp://x/v1", Model: "m"}, false},
+		{CopilotConfig{DailyTokens: -1}, false},
+		{CopilotConfig{MaxRetries: -2}, false},
+	} {
+		c := Config{Copilot: tc.cfg}
+		c.Defaults()
+		if err := c.Validate(); (err == nil) != tc.ok {
+			t.Errorf("%+v: %v, want ok=%v", tc.cfg, err, tc.ok)
+		}
+	}
+
+	noLLMEnv(t)
+	if _, err := (CopilotConfig{}).providerConfig(); err == nil {
+		t.Error("no section and no environment: a provider config")
+	}
+	t.Setenv("BULWARK_LLM_BASE_URL", "http://127.0.0.1:11434/v1")
+	t.Setenv("BULWARK_LLM_MODEL", "llama3.1")
+	t.Setenv("BULWARK_LLM_DAILY_TOKENS", "500")
+	pc, err := (CopilotConfig{}).providerConfig()
+	if err != nil || pc.Model != "llama3.1" || pc.DailyTokenBudget != 500 {
+		t.Errorf("from the environment: %+v %v", pc, err)
+	}
+	// The section wins over the environment, and its budget applies to a
+	// model from the environment.
+	pc, _ = (CopilotConfig{BaseURL: "https://api.openai.com/v1", Model: "gpt-4o-mini", APIKeyEnv: "OPENAI_API_KEY"}).providerConfig()
+	if pc.Model != "gpt-4o-mini" || pc.APIKeyEnv != "OPENAI_API_KEY" || pc.DailyTokenBudget != 0 {
+		t.Errorf("from the section: %+v", pc)
+	}
+	if pc, _ = (CopilotConfig{DailyTokens: 7}).providerConfig(); pc.Model != "llama3.1" || pc.DailyTokenBudget != 7 {
+		t.Errorf("budget over the environment's model: %+v", pc)
+	}
+}
