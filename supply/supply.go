@@ -62,6 +62,9 @@ type Finding struct {
 	// Aliases are the other ids of the same advisory (CVE-...).
 	ID      string   `json:"id"`
 	Aliases []string `json:"aliases,omitempty"`
+	// Related are ids OSV lists as related but not the same: KEV sometimes
+	// lists a vulnerability under one of them.
+	Related []string `json:"related,omitempty"`
 	Summary string   `json:"summary,omitempty"`
 	// Malicious is set for malicious-package advisories (MAL- ids or OSV's
 	// malicious-package database): the answer is "remove now".
