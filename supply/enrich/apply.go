@@ -114,8 +114,8 @@ type options struct {
 	related func(id string) []string
 }
 
-// WithRelated supplies the related ids of an advisory (OSV's "related"
-// field), which supply.Finding does not carry: KEV sometimes lists a
+// WithRelated supplies more related ids of an advisory than the finding's
+// own Related (OSV's "related" field): KEV sometimes lists a
 // vulnerability under a different CVE than the advisory's alias (Go's
 // GO-2023-2102 is CVE-2023-39325; KEV lists the HTTP/2 rapid reset as
 // CVE-2023-44487, a related id), so the join takes them too.
@@ -127,7 +127,7 @@ func WithRelated(related func(id string) []string) Option {
 // input is not modified. For each finding it:
 //
 //   - looks up KEV and EPSS under every CVE among the finding's ID, its
-//     Aliases and (WithRelated) its related ids; when several match it
+//     Aliases, its Related ids (and WithRelated's); when several match it
 //     keeps the most urgent KEV entry (ransomware use, then earliest
 //     added) and the highest EPSS score;
 //   - computes every Severity vector's score and sets CVSS to the highest;
@@ -176,6 +176,9 @@ func cveIDs(f supply.Finding, o options) []joinedID {
 	add(f.ID, false)
 	for _, a := range f.Aliases {
 		add(a, false)
+	}
+	for _, r := range f.Related {
+		add(r, true)
 	}
 	if o.related != nil {
 		for _, r := range o.related(f.ID) {
