@@ -71,7 +71,13 @@ func Import(dir string, paths ...string) (*ImportReport, error) {
 		ei := byEco[eco]
 		ei.source.ImportedAt = now
 		ei.source.Packages = len(ei.packages)
-		ei.source.Rejects = len(ei.rejects)
+		for _, r := range ei.rejects {
+			if r.Kept {
+				ei.source.Warnings++
+			} else {
+				ei.source.Rejects++
+			}
+		}
 		for o := range ei.origins {
 			ei.source.Origin = joinOrigin(ei.source.Origin, o)
 		}
@@ -103,7 +109,7 @@ func importEntry(get func(string) *ecosystemImport, origin, pathEco, name string
 		}
 		ei := get(eco)
 		ei.origins[origin] = true
-		ei.rejects = append(ei.rejects, osv.Reject{File: name, Affected: -1, Reason: "not an OSV entry: " + err.Error()})
+		ei.rejects = append(ei.rejects, osv.Reject{File: name, Affected: -1, Range: -1, Reason: "not an OSV entry: " + err.Error()})
 		return
 	}
 	recs, rejects := osv.Records(name, e)

@@ -29,7 +29,8 @@ type Source struct {
 	SourceDate time.Time `json:"source_date,omitzero"`
 	Entries    int       `json:"entries"`
 	Withdrawn  int       `json:"withdrawn,omitempty"`
-	Rejects    int       `json:"rejects"`
+	Rejects    int       `json:"rejects"`            // entries, packages or ranges left out
+	Warnings   int       `json:"warnings,omitempty"` // problems reported but kept (bad timestamps)
 	Packages   int       `json:"packages,omitempty"`
 }
 

@@ -134,6 +134,27 @@ func TestRejectOnlyTheBadPackage(t *testing.T) {
 	}
 }
 
+func TestBadRangeKeepsVersionsList(t *testing.T) {
+	js := entryJSON("PyPI", "steam", `[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"2019-09-12"}]}]`, `["0.9","1.0"]`)
+	e, _ := Decode([]byte(js))
+	recs, rej := Records("x.json", e)
+	if len(rej) != 1 || rej[0].Range != 0 || len(recs) != 1 || len(recs[0].Ranges) != 0 {
+		t.Fatalf("records %v, rejects %v", recs, rej)
+	}
+	if ok, _ := recs[0].Affects(NewQuery("PyPI", "1.0")); !ok {
+		t.Error("1.0 is listed and must still match")
+	}
+}
+
+func TestBadTimestampIsKept(t *testing.T) {
+	js := strings.Replace(entryJSON("npm", "a", `[{"type":"SEMVER","events":[{"introduced":"0"}]}]`, `[]`), "2024-01-01T00:00:00Z", "1-01-01T00:00:00Z", 1)
+	e, _ := Decode([]byte(js))
+	recs, rej := Records("x.json", e)
+	if len(recs) != 1 || len(rej) != 1 || !rej[0].Kept {
+		t.Errorf("records %v, rejects %v", recs, rej)
+	}
+}
+
 func TestRecordsJoinAndFixed(t *testing.T) {
 	js := `{"id":"GHSA-x","modified":"2024-01-01T00:00:00Z","aliases":["CVE-1"],"related":["X-2"],"affected":[
 	 {"package":{"ecosystem":"npm","name":"Colors"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"2.0.0"},{"fixed":"2.10.0"}]}]},

@@ -19,9 +19,16 @@ type Reject struct {
 	ID   string `json:"id,omitempty"`
 	// Affected is the index of the rejected affected[] element, or -1 when
 	// the whole entry is rejected.
-	Affected int    `json:"affected"`
-	Package  string `json:"package,omitempty"` // "ecosystem/name" of the rejected element
-	Reason   string `json:"reason"`
+	Affected int `json:"affected"`
+	// Range is the index of the rejected range of that element, or -1 when
+	// the whole element is rejected. The element's other ranges and its
+	// versions list are still used.
+	Range   int    `json:"range"`
+	Package string `json:"package,omitempty"` // "ecosystem/name" of the rejected element
+	Reason  string `json:"reason"`
+	// Kept marks a problem that does not affect evaluation (a malformed
+	// modified time): it is reported, and the entry is still used.
+	Kept bool `json:"kept,omitempty"`
 }
 
 func (r Reject) String() string {
@@ -32,6 +39,12 @@ func (r Reject) String() string {
 	if r.Affected >= 0 {
 		where += fmt.Sprintf(" affected[%d] %s", r.Affected, r.Package)
 	}
+	if r.Range >= 0 {
+		where += fmt.Sprintf(" ranges[%d]", r.Range)
+	}
+	if r.Kept {
+		return where + ": " + r.Reason + " (kept)"
+	}
 	return where + ": " + r.Reason
 }
 
@@ -40,7 +53,9 @@ var idPattern = regexp.MustCompile(`^[A-Za-z0-9]+(?:[-.][A-Za-z0-9]+)*-[A-Za-z0-
 
 // Validate checks an entry against the schema's rules that matching relies
 // on, and returns what is wrong: entry-level problems (Affected -1) make the
-// entry unusable; an affected-level problem removes only that package.
+// entry unusable; an affected-level problem (Range -1) removes only that
+// package; a range-level problem removes only that range. Problems marked
+// Kept change nothing but are reported.
 // Checked: an id, an RFC 3339 modified time, at least one affected package
 // unless withdrawn, a package ecosystem and name, known range types, events
 // with exactly one of introduced/fixed/last_affected/limit, an introduced
@@ -48,47 +63,50 @@ var idPattern = regexp.MustCompile(`^[A-Za-z0-9]+(?:[-.][A-Za-z0-9]+)*-[A-Za-z0-
 // in the range's order (SEMVER as SemVer, ECOSYSTEM in the ecosystem's).
 func Validate(file string, e *Entry) []Reject {
 	var out []Reject
-	entry := func(reason string) { out = append(out, Reject{File: file, ID: e.ID, Affected: -1, Reason: reason}) }
+	entry := func(reason string) {
+		out = append(out, Reject{File: file, ID: e.ID, Affected: -1, Range: -1, Reason: reason})
+	}
+	kept := func(reason string) {
+		out = append(out, Reject{File: file, ID: e.ID, Affected: -1, Range: -1, Reason: reason, Kept: true})
+	}
 	switch {
 	case e.ID == "":
 		entry("no id")
 	case !idPattern.MatchString(e.ID):
 		entry("malformed id")
 	}
+	// A bad timestamp does not change which versions are affected, so the
+	// entry is kept; losing an advisory over metadata would be worse.
 	if e.Modified == "" {
-		entry("no modified time")
+		kept("no modified time")
 	} else if _, err := time.Parse(time.RFC3339, e.Modified); err != nil {
-		entry("modified is not an RFC 3339 time: " + e.Modified)
+		kept("modified is not an RFC 3339 time: " + e.Modified)
 	}
 	if e.Withdrawn != "" {
 		if _, err := time.Parse(time.RFC3339, e.Withdrawn); err != nil {
-			entry("withdrawn is not an RFC 3339 time: " + e.Withdrawn)
+			kept("withdrawn is not an RFC 3339 time (still treated as withdrawn): " + e.Withdrawn)
 		}
 	}
 	if len(e.Affected) == 0 && e.Withdrawn == "" {
 		entry("no affected packages")
 	}
 	for i, a := range e.Affected {
-		if reason := validateAffected(a); reason != "" {
-			out = append(out, Reject{File: file, ID: e.ID, Affected: i, Package: a.Package.Ecosystem + "/" + a.Package.Name, Reason: reason})
+		pkg := a.Package.Ecosystem + "/" + a.Package.Name
+		switch {
+		case a.Package.Ecosystem == "" || a.Package.Name == "":
+			out = append(out, Reject{File: file, ID: e.ID, Affected: i, Range: -1, Package: pkg, Reason: "package without ecosystem or name"})
+			continue
+		case len(a.Ranges) == 0 && len(a.Versions) == 0:
+			out = append(out, Reject{File: file, ID: e.ID, Affected: i, Range: -1, Package: pkg, Reason: "neither ranges nor versions"})
+			continue
+		}
+		for j, r := range a.Ranges {
+			if reason := validateRange(a.Package.Ecosystem, r); reason != "" {
+				out = append(out, Reject{File: file, ID: e.ID, Affected: i, Range: j, Package: pkg, Reason: reason})
+			}
 		}
 	}
 	return out
-}
-
-func validateAffected(a Affected) string {
-	if a.Package.Ecosystem == "" || a.Package.Name == "" {
-		return "package without ecosystem or name"
-	}
-	if len(a.Ranges) == 0 && len(a.Versions) == 0 {
-		return "neither ranges nor versions"
-	}
-	for j, r := range a.Ranges {
-		if reason := validateRange(a.Package.Ecosystem, r); reason != "" {
-			return fmt.Sprintf("ranges[%d]: %s", j, reason)
-		}
-	}
-	return ""
 }
 
 func validateRange(ecosystem string, r Range) string {
@@ -167,18 +185,35 @@ func (r *Record) Key() (ecosystem, name string) {
 // too, with Withdrawn set; they never match.
 func Records(file string, e *Entry) ([]*Record, []Reject) {
 	rejects := Validate(file, e)
-	bad := map[int]bool{}
+	badAffected := map[int]bool{}
+	badRange := map[[2]int]bool{}
 	for _, r := range rejects {
-		if r.Affected < 0 {
+		switch {
+		case r.Kept:
+		case r.Affected < 0:
 			return nil, rejects
+		case r.Range < 0:
+			badAffected[r.Affected] = true
+		default:
+			badRange[[2]int{r.Affected, r.Range}] = true
 		}
-		bad[r.Affected] = true
 	}
 	malicious := IsMalicious(e)
 	var out []*Record
 	byKey := map[[2]string]*Record{}
 	for i, a := range e.Affected {
-		if bad[i] {
+		if badAffected[i] {
+			continue
+		}
+		var ranges []Range
+		for j, r := range a.Ranges {
+			// GIT ranges name commits, not package versions; rejected
+			// ranges cannot be evaluated.
+			if r.Type != RangeGit && !badRange[[2]int{i, j}] {
+				ranges = append(ranges, Range{Type: r.Type, Events: slices.Clone(r.Events)})
+			}
+		}
+		if len(ranges) == 0 && len(a.Versions) == 0 {
 			continue
 		}
 		key := [2]string{version.BaseEcosystem(a.Package.Ecosystem), CanonicalName(a.Package.Ecosystem, a.Package.Name)}
@@ -197,12 +232,7 @@ func Records(file string, e *Entry) ([]*Record, []Reject) {
 			byKey[key] = rec
 			out = append(out, rec)
 		}
-		for _, r := range a.Ranges {
-			if r.Type == RangeGit {
-				continue // commits are not package versions
-			}
-			rec.Ranges = append(rec.Ranges, Range{Type: r.Type, Events: slices.Clone(r.Events)})
-		}
+		rec.Ranges = append(rec.Ranges, ranges...)
 		for _, v := range a.Versions {
 			if !slices.Contains(rec.Versions, v) {
 				rec.Versions = append(rec.Versions, v)
