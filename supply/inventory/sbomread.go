@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
+
+	"github.com/bulwarkhq/bulwark/supply"
 )
 
 // sbomEntry is a package described by an SBOM, before it becomes a
@@ -45,10 +47,18 @@ func sbomPackages(ex *Extraction, file string, entries []sbomEntry) {
 			ex.Skipped = append(ex.Skipped, skipped(eco, name, e.purl, "package URL without a version", file, e.line))
 			continue
 		}
+		if eco == supply.PyPI && pypiCanonical(e.name) == pypiCanonical(name) {
+			name = e.name // the purl lowercases PyPI names; keep the written form
+		}
 		p := newPackage(eco, name, pp.Version, file, e.line)
 		p.Direct, p.Dev = e.direct, e.dev
 		ex.Packages = append(ex.Packages, p)
 	}
+}
+
+// pypiCanonical is PEP 503's normalised name.
+func pypiCanonical(s string) string {
+	return strings.NewReplacer("_", "-", ".", "-").Replace(strings.ToLower(s))
 }
 
 // purlLines maps each "pkg:..." string in an SBOM to the line of its first
@@ -174,6 +184,13 @@ type spdxRelationship struct {
 	Element string `json:"spdxElementId"`
 	Type    string `json:"relationshipType"`
 	Related string `json:"relatedSpdxElement"`
+	Comment string `json:"comment"`
+}
+
+// isIndirect reports a DEPENDS_ON that its writer marked as indirect
+// (supply/sbom does, since SPDX 2.3 has no direct/transitive flag).
+func (r spdxRelationship) isIndirect() bool {
+	return strings.HasPrefix(strings.ToLower(r.Comment), "indirect")
 }
 
 func extractSPDXJSON(in *Input) (Extraction, error) {
@@ -223,7 +240,7 @@ func spdxPackages(file string, entries []sbomEntry, describes []string, rels []s
 	direct, dev := map[string]bool{}, map[string]bool{}
 	for _, r := range rels {
 		switch {
-		case r.Type == "DEPENDS_ON" && roots[r.Element]:
+		case r.Type == "DEPENDS_ON" && roots[r.Element] && !r.isIndirect():
 			direct[r.Related] = true
 		case r.Type == "DEPENDENCY_OF" && roots[r.Related]:
 			direct[r.Element] = true
@@ -289,6 +306,10 @@ func extractSPDXTagValue(in *Input) (Extraction, error) {
 			f := strings.Fields(value)
 			if len(f) >= 3 {
 				rels = append(rels, spdxRelationship{Element: f[0], Type: f[1], Related: f[2]})
+			}
+		case "RelationshipComment":
+			if len(rels) > 0 {
+				rels[len(rels)-1].Comment = value
 			}
 		}
 	}
