@@ -167,6 +167,7 @@ func finding(p supply.Package, r *osv.Record) supply.Finding {
 		Package:   p,
 		ID:        r.ID,
 		Aliases:   r.Aliases,
+		Related:   r.Related,
 		Summary:   r.Summary,
 		Malicious: r.Malicious,
 		Fixed:     r.Fixed(),

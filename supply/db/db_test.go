@@ -18,7 +18,7 @@ import (
 )
 
 var testEntries = map[string]string{
-	"GHSA-1.json": `{"id":"GHSA-1","modified":"2024-03-01T00:00:00Z","aliases":["CVE-2024-1"],"summary":"bad","severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+	"GHSA-1.json": `{"id":"GHSA-1","modified":"2024-03-01T00:00:00Z","aliases":["CVE-2024-1"],"related":["CVE-2024-9"],"summary":"bad","severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
 		"affected":[{"package":{"ecosystem":"npm","name":"Left-Pad"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.3.0"},{"introduced":"2.0.0"},{"fixed":"2.0.1"}]}]}]}`,
 	"MAL-1.json":  `{"id":"MAL-2024-1","modified":"2024-02-01T00:00:00Z","affected":[{"package":{"ecosystem":"npm","name":"evil"},"versions":["1.0.0"]}]}`,
 	"W-1.json":    `{"id":"GHSA-w","modified":"2024-01-01T00:00:00Z","withdrawn":"2024-01-02T00:00:00Z","affected":[{"package":{"ecosystem":"npm","name":"left-pad"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"}]}]}]}`,
@@ -77,7 +77,7 @@ func TestImportAndMatch(t *testing.T) {
 	if !got[1].Malicious || got[2].Malicious {
 		t.Error("only MAL-2024-1 is malicious")
 	}
-	if f := got[2]; !slices.Equal(f.Fixed, []string{"1.3.0", "2.0.1"}) || f.Aliases[0] != "CVE-2024-1" || f.Severity[0].Vector == "" {
+	if f := got[2]; !slices.Equal(f.Fixed, []string{"1.3.0", "2.0.1"}) || f.Aliases[0] != "CVE-2024-1" || f.Related[0] != "CVE-2024-9" || f.Severity[0].Vector == "" {
 		t.Errorf("finding %+v", f)
 	}
 	st, err := Status(data)
