@@ -158,6 +158,8 @@ func (s *scanner) scanFile(path string, ex Extractor) {
 	st := FileStatus{Path: path, Format: ex.Format()}
 	out, err := s.extractFile(path, ex)
 	if err != nil {
+		// Half a file is not an inventory of it: report the error alone.
+		out = Extraction{}
 		st.Error = err.Error()
 		s.res.Errors = append(s.res.Errors, err)
 	}
