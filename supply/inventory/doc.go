@@ -32,8 +32,15 @@
 //
 // So the parsers are written here: each is one small Extractor over bytes
 // the core has already read (the core does the I/O, as in scalibr's
-// design), and positions come from one linear pass. The same extraction
-// takes about 10 ms here (see BenchmarkScanNodejsGoof).
+// design), and positions come from one linear pass. Measured the same way,
+// a binary running Scan on nodejs-goof takes 0.03-0.04 s and 9.2 MB RSS,
+// and on all shared lockfiles 0.07-0.09 s and 11 MB
+// (BenchmarkScanNodejsGoof: about 33 ms, 5.7 MB allocated).
+//
+// Parse errors name the file and a line:column, byte offset or JSON path;
+// the other files are still scanned, and a file with an error contributes
+// no packages. JSON is read with encoding/json's token decoder, which
+// tolerates a trailing comma; that leniency is kept (bun.lock needs it).
 //
 // Two small, well-kept modules are used where they pay: golang.org/x/mod
 // (go.mod parsing with positions, semver) and, in supply/sbom and the

@@ -123,26 +123,14 @@ func (w *jsonWalker) decode(path string, v any) error {
 	return nil
 }
 
-// skip consumes the next value.
+// skip consumes the next value. Decoding into a RawMessage runs the
+// decoder's fast value scanner instead of one Token call per token.
 func (w *jsonWalker) skip(path string) error {
-	depth := 0
-	for {
-		tok, err := w.dec.Token()
-		if err != nil {
-			return w.fail(path, err)
-		}
-		if d, ok := tok.(json.Delim); ok {
-			switch d {
-			case '{', '[':
-				depth++
-			default:
-				depth--
-			}
-		}
-		if depth == 0 {
-			return nil
-		}
+	var raw json.RawMessage
+	if err := w.dec.Decode(&raw); err != nil {
+		return w.fail(path, err)
 	}
+	return nil
 }
 
 // end checks that nothing but whitespace follows the document.

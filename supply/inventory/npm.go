@@ -48,6 +48,11 @@ func extractPackageLock(in *Input) (Extraction, error) {
 				return nil
 			})
 		case "dependencies":
+			if hasPackages {
+				// v2 repeats the tree as v1 "dependencies" for old npm
+				// versions; "packages" (written first) is all we need.
+				return w.skip(key)
+			}
 			return w.object("dependencies", func(key string, line int) error {
 				return readNpmV1(w, "dependencies", key, line, true, &v1Lines)
 			})
