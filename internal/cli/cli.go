@@ -30,6 +30,17 @@ func usagef(format string, args ...any) error {
 	return usageError{fmt.Errorf(format, args...)}
 }
 
+// codeError ends the process with a specific exit status, for commands
+// whose status codes are part of their interface (scan: 1 for findings,
+// 3 for a missing database).
+type codeError struct {
+	code int
+	err  error
+}
+
+func (e codeError) Error() string { return e.err.Error() }
+func (e codeError) Unwrap() error { return e.err }
+
 // findingsError reports that a check ran and its threshold was met.
 type findingsError struct{ msg string }
 
@@ -59,7 +70,10 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fmt.Fprintln(stderr, "bulwark:", err)
 	var ue usageError
 	var fe findingsError
+	var ce codeError
 	switch {
+	case errors.As(err, &ce):
+		return ce.code
 	case errors.As(err, &fe):
 		return exitFindings
 	case errors.As(err, &ue), isCobraUsageError(err):
@@ -99,6 +113,8 @@ threat intelligence and watches OT networks: one static binary, offline.`,
 		newTriageCmd(e),
 		newGuardCmd(e),
 		newAskCmd(e),
+		newScanCmd(e),
+		newDBCmd(e),
 	)
 	return root
 }

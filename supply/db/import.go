@@ -135,7 +135,10 @@ func importEntry(get func(string) *ecosystemImport, origin, pathEco, name string
 		if e.Withdrawn != "" {
 			ei.source.Withdrawn++
 		}
-		if modified.After(ei.source.SourceDate) {
+		// A modified time in the future is a typo in the advisory (the
+		// shared Maven data has a 9999 one); it must not make the whole
+		// ecosystem look fresh.
+		if modified.After(ei.source.SourceDate) && modified.Before(time.Now().Add(24*time.Hour)) {
 			ei.source.SourceDate = modified.UTC()
 		}
 	}
