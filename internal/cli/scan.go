@@ -362,7 +362,9 @@ func newDBStatusCmd(e *env, dbDir *string) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show each source's age, entries and rejects",
-		Args:  cobra.NoArgs,
+		Example: `  bulwark db status
+  bulwark db status --json | jq '.[] | select(.rejects > 0)'`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir, err := supplyDir(*dbDir)
 			if err != nil {
