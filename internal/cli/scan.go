@@ -18,8 +18,8 @@ import (
 	"github.com/bulwarkhq/bulwark/supply"
 	"github.com/bulwarkhq/bulwark/supply/db"
 	"github.com/bulwarkhq/bulwark/supply/enrich"
-	"github.com/bulwarkhq/bulwark/supply/inventory"
 	"github.com/bulwarkhq/bulwark/supply/report"
+	"github.com/bulwarkhq/bulwark/supply/scan"
 	supversion "github.com/bulwarkhq/bulwark/supply/version"
 )
 
@@ -90,42 +90,27 @@ func runScan(cmd *cobra.Command, e *env, o *scanOptions, paths []string) error {
 	if err != nil {
 		return codeError{report.ExitDatabaseError, err}
 	}
-	statuses, err := db.Status(dir)
-	if err != nil || !hasOSV(statuses) {
-		return codeError{report.ExitDatabaseError, fmt.Errorf("no vulnerability database in %s: run 'bulwark db update' (or 'bulwark db import PATH' offline)", dir)}
+	res, err := scan.Run(cmd.Context(), paths, dir)
+	var dbErr *scan.DatabaseError
+	if errors.As(err, &dbErr) {
+		return codeError{report.ExitDatabaseError, err}
 	}
-	inv, err := inventory.Scan(cmd.Context(), paths, inventory.Options{})
 	if err != nil {
 		return err
 	}
-	for _, ferr := range inv.Errors {
+	for _, ferr := range res.FileErrors {
 		fmt.Fprintln(e.stderr, "bulwark: skipped:", ferr)
 	}
-	if len(inv.Files) == 0 && len(inv.Errors) == 0 {
+	if len(res.Files) == 0 && len(res.FileErrors) == 0 {
 		fmt.Fprintln(e.stderr, "bulwark: no lockfile, manifest or SBOM found under", strings.Join(paths, ", "))
-	}
-	d, err := db.Open(dir)
-	if err != nil {
-		return codeError{report.ExitDatabaseError, err}
-	}
-	res, err := d.MatchResult(inv.Packages)
-	if err != nil {
-		return codeError{report.ExitDatabaseError, err}
 	}
 	for _, eco := range res.NoData {
 		fmt.Fprintf(e.stderr, "bulwark: warning: no vulnerability data for %s: its packages were not checked (bulwark db update)\n", eco)
 	}
-	intel, err := enrich.Open(dir)
-	if err != nil {
-		fmt.Fprintln(e.stderr, "bulwark: warning: KEV and EPSS unreadable, ranking by CVSS only:", err)
-		intel = nil
+	for _, w := range res.Warnings {
+		fmt.Fprintln(e.stderr, "bulwark: warning:", w)
 	}
-	var ranked []supply.Finding
-	if intel != nil {
-		ranked = enrich.Apply(res.Findings, intel, intel)
-	} else {
-		ranked = enrich.Apply(res.Findings, nil, nil)
-	}
+	ranked := res.Findings
 
 	out := e.stdout
 	if o.output != "" {
@@ -141,7 +126,7 @@ func runScan(cmd *cobra.Command, e *env, o *scanOptions, paths []string) error {
 	if err := report.Write(out, o.format, ranked, opts); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "%d packages in %d files; %s\n", len(inv.Packages), len(inv.Files), report.Summarize(ranked, opts))
+	fmt.Fprintf(e.stderr, "%d packages in %d files; %s\n", len(res.Packages), len(res.Files), report.Summarize(ranked, opts))
 	if o.failOn != "" && report.FailOn(ranked, o.failOn) {
 		return codeError{report.ExitThresholdMet, fmt.Errorf("findings at or above %s", o.failOn)}
 	}
@@ -160,15 +145,6 @@ func ecosystemCompare(eco, a, b string) int {
 func validFormat(f string) bool {
 	for _, ok := range append(report.Formats(), "vex", "md") {
 		if f == ok {
-			return true
-		}
-	}
-	return false
-}
-
-func hasOSV(st []db.SourceStatus) bool {
-	for _, s := range st {
-		if s.Kind == "osv" && s.Entries > 0 {
 			return true
 		}
 	}
