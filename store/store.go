@@ -18,6 +18,9 @@ import (
 
 	"github.com/bulwarkhq/bulwark/alert"
 	"github.com/bulwarkhq/bulwark/event"
+	"github.com/bulwarkhq/bulwark/supply"
+	"github.com/bulwarkhq/bulwark/supply/osv"
+	"github.com/bulwarkhq/bulwark/supply/version"
 )
 
 // ErrNotFound is returned (wrapped) when a record asked for by id or name
@@ -37,6 +40,7 @@ type Store interface {
 	Audit
 	Settings
 	Suppressions
+	SupplyFindings
 	// Close releases the database. Writes that returned are already durable.
 	Close() error
 }
@@ -297,6 +301,84 @@ type Suppressions interface {
 	// now (all of them when now is zero), newest first.
 	ListSuppressions(ctx context.Context, now time.Time) ([]Suppression, error)
 	DeleteSuppression(ctx context.Context, id int64) error
+}
+
+// SupplyFinding is one advisory affecting one package version of a
+// project, as tracked across scans. It stays open while scans keep finding
+// it and is closed (Fixed set) by the first scan of the project that does
+// not. If it comes back later it is a new exposure: a new row with a new
+// id and FirstSeen, so that "open for N days" never counts the time it was
+// gone and the history of the old one is kept.
+type SupplyFinding struct {
+	ID      int64  `json:"id"`
+	Project string `json:"project"`
+	// Finding is as the latest scan that saw it reported it, enrichment
+	// (KEV, EPSS, CVSS, priority, rank) included.
+	Finding   supply.Finding `json:"finding"`
+	FirstSeen time.Time      `json:"first_seen"`
+	LastSeen  time.Time      `json:"last_seen"`
+	Fixed     time.Time      `json:"fixed,omitzero"` // zero while open
+}
+
+// Open reports whether the finding is still open.
+func (f SupplyFinding) Open() bool { return f.Fixed.IsZero() }
+
+// SupplyKey is what identifies a finding across scans of one project:
+// the ecosystem (without its release suffix), the package's canonical
+// name, its version and the advisory id. Canonical names make "Django"
+// and "django" one package, as OSV matching does.
+func SupplyKey(f supply.Finding) [4]string {
+	eco := f.Package.Ecosystem
+	return [4]string{version.BaseEcosystem(eco), osv.CanonicalName(eco, f.Package.Name), f.Package.Version, f.ID}
+}
+
+// SupplyFilter selects supply findings. Zero fields select everything.
+type SupplyFilter struct {
+	Project string // exact project name
+	Open    bool   // only open findings
+	KEV     bool   // only KEV-listed findings
+	Limit   int
+}
+
+// SupplyScan is what recording one scan changed.
+type SupplyScan struct {
+	Project  string    `json:"project"`
+	Scanned  time.Time `json:"scanned"`
+	Findings int       `json:"findings"` // distinct findings in the scan
+	Opened   int       `json:"opened"`   // new open findings
+	Fixed    int       `json:"fixed"`    // open findings the scan no longer has
+	// Stale is set when the scan is older than the project's latest one:
+	// it is recorded but opens and closes nothing, so that a delayed
+	// upload cannot undo what a newer scan found.
+	Stale bool `json:"stale,omitempty"`
+}
+
+// SupplyProject summarises one project's scans and open findings.
+type SupplyProject struct {
+	Name     string    `json:"name"`
+	LastScan time.Time `json:"last_scan"`
+	Scans    int       `json:"scans"`
+	Open     int       `json:"open"`
+	OpenKEV  int       `json:"open_kev"`
+	// ByPriority counts open findings per priority (critical, high,
+	// medium, low).
+	ByPriority map[string]int `json:"by_priority"`
+}
+
+// SupplyFindings keeps each project's supply-chain findings over time:
+// what is exposed now and since when.
+type SupplyFindings interface {
+	// RecordScan applies one complete scan of a project, in one
+	// transaction: findings already open (by SupplyKey) keep FirstSeen and
+	// get LastSeen and the finding's enrichment updated; new ones open with
+	// FirstSeen = scanned; the project's open findings absent from the
+	// scan are fixed at scanned. Duplicates in findings count once.
+	RecordScan(ctx context.Context, project string, scanned time.Time, findings []supply.Finding) (SupplyScan, error)
+	// ListSupplyFindings returns findings open first, then the most urgent
+	// (KEV-listed, then by priority, EPSS and CVSS), then the longest open.
+	ListSupplyFindings(ctx context.Context, f SupplyFilter) ([]SupplyFinding, error)
+	// ListSupplyProjects returns every project scanned, by name.
+	ListSupplyProjects(ctx context.Context) ([]SupplyProject, error)
 }
 
 // Settings is a small key/value table for server state that must survive

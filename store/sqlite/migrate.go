@@ -182,6 +182,40 @@ CREATE TABLE settings (
 	value TEXT NOT NULL
 ) WITHOUT ROWID;
 `,
+	// 2: supply-chain findings per project across scans (supply.go).
+	`
+CREATE TABLE supply_findings (
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,
+	project    TEXT NOT NULL,
+	ecosystem  TEXT NOT NULL, -- base ecosystem: the key is store.SupplyKey
+	name       TEXT NOT NULL, -- canonical package name
+	version    TEXT NOT NULL,
+	advisory   TEXT NOT NULL,
+	kev        INTEGER NOT NULL, -- 1 when KEV-listed: the exposure panel's filter
+	level      INTEGER NOT NULL, -- priority, 4 critical to 1 low, for ordering
+	epss       REAL NOT NULL,
+	cvss       REAL NOT NULL,
+	first_seen INTEGER NOT NULL,
+	last_seen  INTEGER NOT NULL,
+	fixed_at   INTEGER NOT NULL, -- 0 while open
+	data       TEXT NOT NULL     -- supply.Finding as JSON, as last seen
+);
+-- At most one open row per key; a finding that comes back after it was
+-- fixed gets a new row.
+CREATE UNIQUE INDEX supply_findings_open ON supply_findings (project, ecosystem, name, version, advisory) WHERE fixed_at = 0;
+CREATE INDEX supply_findings_project ON supply_findings (project, fixed_at);
+CREATE INDEX supply_findings_fixed ON supply_findings (fixed_at, kev);
+
+CREATE TABLE supply_scans (
+	id       INTEGER PRIMARY KEY AUTOINCREMENT,
+	project  TEXT NOT NULL,
+	scanned  INTEGER NOT NULL,
+	findings INTEGER NOT NULL,
+	opened   INTEGER NOT NULL,
+	fixed    INTEGER NOT NULL
+);
+CREATE INDEX supply_scans_project ON supply_scans (project, scanned);
+`,
 }
 
 // migrateTo brings a schema up to date in one transaction, so that a

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,8 +65,9 @@ func TestMigrateAppliesOnlyNewSteps(t *testing.T) {
 	}
 	// A failing step leaves nothing behind, not even the steps before it.
 	bad := append(append([]string{}, steps...), `CREATE TABLE good (x INTEGER)`, `NOT SQL`)
-	if err := migrateTo(ctx, db.write, bad); err == nil || !strings.Contains(err.Error(), "step 4") {
-		t.Errorf("failing step: got %v, want an error naming step 4", err)
+	err := migrateTo(ctx, db.write, bad)
+	if want := fmt.Sprintf("step %d", len(bad)); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("failing step: got %v, want an error naming %s", err, want)
 	}
 	if _, err := db.write.Exec(`SELECT * FROM good`); err == nil {
 		t.Error("the step before a failing one was kept")

@@ -54,6 +54,8 @@ func Run(t *testing.T, open Opener) {
 		{"Users/ExpiredSessions", testExpiredSessions},
 		{"Audit", testAudit},
 		{"Settings", testSettings},
+		{"Supply/Lifecycle", testSupplyLifecycle},
+		{"Supply/List", testSupplyList},
 		{"Reopen", testReopenEveryRole},
 	}
 	for _, tt := range tests {
