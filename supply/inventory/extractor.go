@@ -118,7 +118,7 @@ func (e byName) Matches(path string) bool {
 	return false
 }
 
-func (e byName) Extract(in *Input) (Extraction, error) { return e.extract(in) }
+func (e byName) Extract(in *Input) (Extraction, error) { return checked(e.extract(in)) }
 
 // byFunc is an Extractor matched by a predicate on the base name.
 type byFunc struct {
@@ -129,4 +129,27 @@ type byFunc struct {
 
 func (e byFunc) Format() string                        { return e.format }
 func (e byFunc) Matches(path string) bool              { return e.match(baseName(path)) }
-func (e byFunc) Extract(in *Input) (Extraction, error) { return e.extract(in) }
+func (e byFunc) Extract(in *Input) (Extraction, error) { return checked(e.extract(in)) }
+
+// checked moves packages without a name or version (hostile or odd input
+// that a parser let through) to Skipped, so every reported package can be
+// matched.
+func checked(ex Extraction, err error) (Extraction, error) {
+	if err != nil {
+		return ex, err
+	}
+	kept := ex.Packages[:0]
+	for _, p := range ex.Packages {
+		if strings.TrimSpace(p.Name) == "" || strings.TrimSpace(p.Version) == "" {
+			var loc supply.Location
+			if len(p.Locations) > 0 {
+				loc = p.Locations[0]
+			}
+			ex.Skipped = append(ex.Skipped, Skipped{Ecosystem: p.Ecosystem, Name: p.Name, Requirement: p.Version, Reason: "empty name or version", Location: loc})
+			continue
+		}
+		kept = append(kept, p)
+	}
+	ex.Packages = kept
+	return ex, nil
+}

@@ -40,8 +40,9 @@ func Extractors() []Extractor {
 	}
 }
 
-// isRequirementsName matches requirements.txt, requirements-dev.txt,
-// dev-requirements.txt, requirements/base.txt is not matched (too broad).
+// isRequirementsName matches requirements.txt, requirements-dev.txt and
+// dev-requirements.txt; files in a requirements/ folder with other names
+// are read only through -r includes (any *.txt would be too broad).
 func isRequirementsName(base string) bool {
 	return strings.HasSuffix(base, ".txt") && strings.Contains(base, "requirements")
 }

@@ -122,6 +122,10 @@ func xmlError(file string, dec *xml.Decoder, err error) error {
 // each other, or loop).
 const maxPropertyRounds = 8
 
+// maxExpandedLen bounds an expanded value: a version is short, and
+// properties that refer to each other several times grow exponentially.
+const maxExpandedLen = 4096
+
 // pom is one POM with its properties resolved as far as the file allows.
 type pom struct {
 	file    string
@@ -216,14 +220,14 @@ func (p *pom) resolve(s string) (string, bool) {
 				b.WriteString(rest[i : i+j+1])
 			}
 			rest = rest[i+j+1:]
+			if b.Len() > maxExpandedLen {
+				return s, false // properties that multiply each other
+			}
 		}
 		if b.String() == s {
 			break
 		}
 		s = b.String()
-		if len(s) > 4096 {
-			return s, false // a property expanding itself
-		}
 	}
 	return s, !strings.Contains(s, "${")
 }
