@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -82,6 +83,10 @@ type Config struct {
 	// answered offline.
 	Copilot CopilotConfig `yaml:"copilot"`
 
+	// Supply scans the dependencies of projects on this machine at start
+	// and every Interval, keeping what is exposed per project.
+	Supply SupplyConfig `yaml:"supply"`
+
 	Log struct {
 		Level  string `yaml:"level"`  // debug, info, warn, error
 		Format string `yaml:"format"` // text or json
@@ -125,6 +130,47 @@ type CopilotConfig struct {
 	Timeout Duration `yaml:"timeout"`
 	// MaxRetries after a transient failure (default 2; -1 for none).
 	MaxRetries int `yaml:"max_retries"`
+}
+
+// SupplyConfig configures the server's own dependency scans. CI jobs can
+// upload scans instead (POST /api/v1/supply/scans); both land in the same
+// store.
+type SupplyConfig struct {
+	// Paths are the projects to scan: a path (the project is named after
+	// its base name) or a one-entry map "name: path".
+	Paths []SupplyPath `yaml:"paths"`
+	// Interval between scans (default 24h).
+	Interval Duration `yaml:"interval"`
+	// DBDir is the vulnerability database (default
+	// $BULWARK_DATA_DIR/supply, where 'bulwark db update' writes it).
+	DBDir string `yaml:"db_dir"`
+}
+
+// SupplyPath is one project to scan.
+type SupplyPath struct {
+	Name string
+	Path string
+}
+
+// UnmarshalYAML accepts "path" or "name: path".
+func (p *SupplyPath) UnmarshalYAML(n *yaml.Node) error {
+	switch {
+	case n.Kind == yaml.ScalarNode:
+		p.Path = n.Value
+	case n.Kind == yaml.MappingNode && len(n.Content) == 2 && n.Content[0].Kind == yaml.ScalarNode && n.Content[1].Kind == yaml.ScalarNode:
+		p.Name, p.Path = n.Content[0].Value, n.Content[1].Value
+	default:
+		return fmt.Errorf("line %d: supply path: give a path or one \"name: path\"", n.Line)
+	}
+	return nil
+}
+
+// project is the name the path's findings are kept under.
+func (p SupplyPath) project() string {
+	if p.Name != "" {
+		return p.Name
+	}
+	return filepath.Base(filepath.Clean(p.Path))
 }
 
 // configured reports whether the section names a model at all.
@@ -180,6 +226,9 @@ func (c *Config) Defaults() {
 	if c.Notify.MinScore <= 0 {
 		c.Notify.MinScore = 50
 	}
+	if c.Supply.Interval == 0 {
+		c.Supply.Interval = Duration(24 * time.Hour)
+	}
 }
 
 // Validate checks the configuration, including the rule that a server
@@ -221,6 +270,22 @@ func (c *Config) Validate() error {
 	}
 	if c.Copilot.DailyTokens < 0 || c.Copilot.Timeout < 0 || c.Copilot.MaxRetries < -1 {
 		errs = append(errs, errors.New("copilot: daily_tokens and timeout cannot be negative, max_retries is -1 or more"))
+	}
+	if len(c.Supply.Paths) > 0 && time.Duration(c.Supply.Interval) < time.Minute {
+		errs = append(errs, fmt.Errorf("supply interval %v is under a minute", time.Duration(c.Supply.Interval)))
+	}
+	names := map[string]bool{}
+	for _, p := range c.Supply.Paths {
+		name := p.project()
+		switch {
+		case p.Path == "":
+			errs = append(errs, errors.New("supply paths: an empty path"))
+		case !validProject(name):
+			errs = append(errs, fmt.Errorf("supply paths: project name %q: use up to 128 letters, digits, spaces and . _ - / @ : +", name))
+		case names[name]:
+			errs = append(errs, fmt.Errorf("supply paths: two projects named %q: name them (\"name: path\")", name))
+		}
+		names[name] = true
 	}
 	switch c.Log.Format {
 	case "text", "json":

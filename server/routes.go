@@ -91,6 +91,7 @@ func (s *Server) Routes() []Route {
 		{"GET", "/api/v1/audit", store.RoleAdmin, 0, "audit log, newest first", s.api(s.listAudit)},
 	}
 	r = append(r, s.copilotRoutes()...)
+	r = append(r, s.supplyRoutes()...)
 	r = append(r, []Route{
 
 		{"POST", "/api/v1/ingest", store.RoleIngest, lim.UploadBodyBytes, "upload a log file (format and name query parameters)", up},
@@ -206,6 +207,8 @@ func (s *Server) routes() http.Handler {
 		case rt.Role == "":
 		case rt.Role == AnyRole:
 			h = s.requireAny(h)
+		case rt.Role == RoleUploader:
+			h = s.requireRoute(rt.Role, h)
 		case strings.HasPrefix(rt.Path, "/services/collector"):
 			h = hecAuth.Require(rt.Role, h)
 		case strings.HasPrefix(rt.Path, guardPrefix+"/"):

@@ -50,6 +50,8 @@ type Server struct {
 	decoding chan struct{}             // slots for ingest requests being decoded and detected
 	ready    atomic.Bool
 	addr     atomic.Pointer[string]
+	// now is the clock exposure ages are counted by; tests replace it.
+	now func() time.Time
 }
 
 // RuleStatus describes the rule set detection runs.
@@ -97,7 +99,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, st: st, reg: prometheus.NewRegistry(),
-		decoding: make(chan struct{}, 2*runtime.GOMAXPROCS(0))}
+		decoding: make(chan struct{}, 2*runtime.GOMAXPROCS(0)), now: time.Now}
 	s.rules.Store(status)
 	metrics := pipeline.NewMetrics()
 	s.pipe = pipeline.New(st, engine, pipeline.Options{
@@ -249,6 +251,9 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	}
 	wg.Go(func() { s.housekeeping(tailCtx) })
 	wg.Go(func() { s.triageLoop(tailCtx) })
+	if len(s.cfg.Supply.Paths) > 0 {
+		wg.Go(func() { s.supplyLoop(tailCtx) })
+	}
 
 	hs := &http.Server{
 		Handler:           s.handler,

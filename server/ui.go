@@ -62,7 +62,7 @@ var pageFuncs = template.FuncMap{
 // pages are the parsed templates, each with the layout.
 var pages = func() map[string]*template.Template {
 	m := map[string]*template.Template{}
-	for _, name := range []string{"login", "dashboard", "case", "alerts", "search", "event", "error", "coverage", "rules", "admin", "assets", "entity", "investigate", "alert"} {
+	for _, name := range []string{"login", "dashboard", "case", "alerts", "search", "event", "error", "coverage", "rules", "admin", "assets", "entity", "investigate", "alert", "supply"} {
 		m[name] = template.Must(template.New("").Funcs(pageFuncs).ParseFS(webFS, "web/layout.tmpl", "web/"+name+".tmpl"))
 	}
 	return m
@@ -156,6 +156,7 @@ func (s *Server) uiRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /hunts", limitBody(s.cfg.Limits.APIBodyBytes, s.page(store.RoleAnalyst, s.saveHuntForm)))
 	mux.Handle("GET /events/{id}", s.page(store.RoleViewer, s.eventPage))
 	mux.Handle("GET /coverage", s.page(store.RoleViewer, s.coveragePage))
+	mux.Handle("GET /supply", s.page(store.RoleViewer, s.supplyPage))
 	mux.Handle("GET /rules", s.page(store.RoleViewer, s.rulesPage))
 	mux.Handle("GET /admin", s.page(store.RoleAdmin, s.adminPage))
 	mux.Handle("GET /assets", s.page(store.RoleViewer, s.assetsPage))
@@ -252,8 +253,12 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, v view) error
 	if err != nil {
 		return err
 	}
+	exposure, err := s.exposure(ctx, dashboardKEV)
+	if err != nil {
+		return err
+	}
 	v.Data = map[string]any{"Cases": open, "Open": len(open), "Events": events, "Alerts": alerts, "Week": week,
-		"Hours": bars(alertsPerHour(recent, now), now), "Ingest": bars(perHour, now)}
+		"Hours": bars(alertsPerHour(recent, now), now), "Ingest": bars(perHour, now), "Exposure": exposure}
 	s.render(w, http.StatusOK, "dashboard", v)
 	return nil
 }
