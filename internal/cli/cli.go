@@ -115,6 +115,7 @@ threat intelligence and watches OT networks: one static binary, offline.`,
 		newAskCmd(e),
 		newScanCmd(e),
 		newDBCmd(e),
+		newSBOMCmd(e),
 	)
 	return root
 }
