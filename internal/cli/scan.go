@@ -38,6 +38,9 @@ func supplyDir(flag string) (string, error) {
 
 type scanOptions struct {
 	format, output, failOn, dbDir string
+	// upload sends the findings to a server's supply store.
+	upload, token, project string
+	insecure               bool
 }
 
 func newScanCmd(e *env) *cobra.Command {
@@ -65,7 +68,10 @@ above --fail-on, 2 bad usage, 3 database missing or unreadable.`,
 		Example: `  bulwark db update                     # once, and then daily
   bulwark scan .
   bulwark scan --fail-on kev --format sarif -o bulwark.sarif .
-  bulwark scan --format markdown package-lock.json > comment.md`,
+  bulwark scan --format markdown package-lock.json > comment.md
+
+  # In CI: send the results to the server's Exposure panel
+  BULWARK_TOKEN=... bulwark scan --upload https://bulwark.example.org --project shop .`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runScan(cmd, e, o, args) },
 	}
@@ -74,6 +80,10 @@ above --fail-on, 2 bad usage, 3 database missing or unreadable.`,
 	f.StringVarP(&o.output, "output", "o", "", "write the report to this file instead of standard output")
 	f.StringVar(&o.failOn, "fail-on", "", "exit 1 when a finding is at or above: critical, high, medium, low, kev or malicious")
 	f.StringVar(&o.dbDir, "db", "", "database directory (default $BULWARK_DATA_DIR/supply)")
+	f.StringVar(&o.upload, "upload", "", "also send the findings to this Bulwark server (https://bulwark.example.org)")
+	f.StringVar(&o.token, "token", "", "API token for --upload, role ingest or analyst (default $"+envToken+")")
+	f.StringVar(&o.project, "project", "", "project name for --upload (default the base name of the first path)")
+	f.BoolVar(&o.insecure, "insecure", false, "allow --upload over plain HTTP beyond loopback")
 	return cmd
 }
 
@@ -85,6 +95,13 @@ func runScan(cmd *cobra.Command, e *env, o *scanOptions, paths []string) error {
 	}
 	if !validFormat(o.format) {
 		return usagef("unknown format %q (want %s)", o.format, strings.Join(report.Formats(), ", "))
+	}
+	var up *uploadTarget
+	if o.upload != "" {
+		var err error
+		if up, err = newUploadTarget(o, paths); err != nil {
+			return err
+		}
 	}
 	dir, err := supplyDir(o.dbDir)
 	if err != nil {
@@ -127,6 +144,18 @@ func runScan(cmd *cobra.Command, e *env, o *scanOptions, paths []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "%d packages in %d files; %s\n", len(res.Packages), len(res.Files), report.Summarize(ranked, opts))
+	// Upload before --fail-on decides the exit status: a gate that fails
+	// is exactly when the server should know.
+	if up != nil {
+		if len(res.FileErrors) > 0 {
+			return fmt.Errorf("not uploaded: %d files could not be read, and a partial scan would mark their findings fixed", len(res.FileErrors))
+		}
+		sum, err := up.send(cmd.Context(), ranked, opts)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "uploaded to %s as project %q: %d findings, %d new, %d fixed\n", up.base, up.project, sum.Findings, sum.Opened, sum.Fixed)
+	}
 	if o.failOn != "" && report.FailOn(ranked, o.failOn) {
 		return codeError{report.ExitThresholdMet, fmt.Errorf("findings at or above %s", o.failOn)}
 	}
