@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/bulwarkhq/bulwark/alert"
 	"github.com/bulwarkhq/bulwark/store"
 	"github.com/bulwarkhq/bulwark/triage"
 )
@@ -92,6 +94,7 @@ func (s *Server) TriageNow(ctx context.Context) error {
 		if a.Host != "" {
 			in[i].Entities[triage.Host] = a.Host
 		}
+		in[i].Intel = intelOf(&a.Alert)
 		for k, v := range a.Entities {
 			in[i].Entities[k] = v
 		}
@@ -303,4 +306,30 @@ func statusAdjust(tc *triage.Case, alerts []store.StoredAlert, score float64, re
 		return score * best, append(reasons, fmt.Sprintf("a stable rule fired: score ×%.1f", best))
 	}
 	return score * best, append(reasons, fmt.Sprintf("only %s rules fired: score ×%.1f", status, best))
+}
+
+// intelOf describes a threat-intel alert for triage: alerts raised by an
+// indicator match carry the tag "intel" (and "source:...",
+// "confidence:N", "tlp:..." tags); others are not intel hits.
+func intelOf(a *alert.Alert) string {
+	if !slices.Contains(a.Rule.Tags, "intel") {
+		return ""
+	}
+	var source, confidence string
+	for _, t := range a.Rule.Tags {
+		if v, ok := strings.CutPrefix(t, "source:"); ok {
+			source = v
+		}
+		if v, ok := strings.CutPrefix(t, "confidence:"); ok {
+			confidence = v
+		}
+	}
+	text := strconv.Quote(a.Rule.Title)
+	if source != "" {
+		text += " from " + source
+	}
+	if confidence != "" {
+		text += ", confidence " + confidence
+	}
+	return text
 }

@@ -43,6 +43,11 @@ type Alert struct {
 	Entities map[string]string
 	// Tactics are optional ATT&CK tactic names.
 	Tactics []string
+	// Intel, when set, says the alert is a threat-intel hit and which:
+	// an indicator's name, source and confidence in words. Mapped from an
+	// input column with --map intel=..., or set for Bulwark's own
+	// indicator alerts.
+	Intel string
 	// Source names the file the alert came from.
 	Source string
 }

@@ -92,3 +92,28 @@ func TestDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestIntelHitRanks checks that a threat-intel hit lifts a case above an
+// otherwise identical one and says so in its reasons.
+func TestIntelHitRanks(t *testing.T) {
+	t0 := time.Unix(1700000000, 0).UTC()
+	var in []Alert
+	for i, host := range []string{"ws1", "ws2"} {
+		a := Alert{Line: i, Time: t0.Add(time.Duration(i) * time.Hour), Rule: "outbound-connection", Entities: map[string]string{Host: host, DstIP: fmt.Sprintf("203.0.113.%d", 10+i)}}
+		if host == "ws2" {
+			a.Intel = `indicator "C2 server" from isac-feed, confidence 80`
+		}
+		in = append(in, a)
+	}
+	res := New(Options{}).Run(in)
+	if len(res.Cases) != 2 {
+		t.Fatalf("%d cases", len(res.Cases))
+	}
+	top := res.Cases[0]
+	if top.Entities[Host][0] != "ws2" || !strings.Contains(strings.Join(top.Reasons, "; "), "threat-intel hit: indicator \"C2 server\"") {
+		t.Errorf("top case %v with reasons %q; want ws2's intel hit", top.Entities[Host], top.Reasons)
+	}
+	if res.Cases[0].Score <= res.Cases[1].Score {
+		t.Errorf("scores %.2f and %.2f", res.Cases[0].Score, res.Cases[1].Score)
+	}
+}

@@ -19,7 +19,7 @@ import (
 
 // Fields that a Mapping may fill, with what each becomes in an Alert.
 // "ip" is an alias of src_ip and "short" of rule, after the AIT-ADS columns.
-var Fields = []string{"time", "name", "rule", "short", "severity", "level", "host", "user", "ip", "src_ip", "dst_ip", "process", "hash", "tactics"}
+var Fields = []string{"time", "name", "rule", "short", "severity", "level", "host", "user", "ip", "src_ip", "dst_ip", "process", "hash", "tactics", "intel"}
 
 // Mapping maps a field (see Fields) to an input column name, or to a dotted
 // path into an NDJSON object.
@@ -215,6 +215,9 @@ func build(get func(string) string, line int, source string) (Alert, error) {
 		if v := get(k.field); v != "" && v != "-" && a.Entities[k.kind] == "" {
 			a.Entities[k.kind] = v
 		}
+	}
+	if v := get("intel"); v != "" && v != "-" {
+		a.Intel = v
 	}
 	if tac := get("tactics"); tac != "" {
 		for _, x := range strings.FieldsFunc(tac, func(r rune) bool { return r == ',' || r == ';' || r == '|' }) {

@@ -83,7 +83,8 @@ type reason struct {
 //   - exclusivity: rules whose every alert in the input is in this case;
 //   - novelty: (rule, entity) pairs never seen before this case, counted
 //     only after the baseline period;
-//   - severity, when the input has it, and the number of entities.
+//   - severity, when the input has it, and the number of entities;
+//   - threat-intel hits: distinct indicators that matched, up to three.
 func (st *stats) score(c *Case) {
 	type ruleInfo struct {
 		key, title string
@@ -95,6 +96,7 @@ func (st *stats) score(c *Case) {
 	novel := map[string]bool{}
 	var sev float64
 	var tactics = map[string]bool{}
+	intel := map[string]bool{}
 	for _, f := range c.Findings {
 		a := f.Alert
 		r := a.RuleKey()
@@ -107,6 +109,9 @@ func (st *stats) score(c *Case) {
 		sev = math.Max(sev, severityWeight(a.Severity))
 		for _, t := range a.Tactics {
 			tactics[strings.ToLower(t)] = true
+		}
+		if a.Intel != "" {
+			intel[a.Intel] = true
 		}
 		if a.Time.After(st.baselineTo) {
 			for _, ek := range f.entityKeys {
@@ -163,6 +168,22 @@ func (st *stats) score(c *Case) {
 	if len(tactics) > 1 {
 		reasons = append(reasons, reason{float64(len(tactics)), fmt.Sprintf("%d ATT&CK tactics", len(tactics))})
 	}
+	// A threat-intel hit is someone else's evidence that an entity of the
+	// case is hostile: it weighs like a rare rule, per distinct indicator,
+	// up to three.
+	hits := math.Min(float64(len(intel)), 3)
+	if len(intel) > 0 {
+		names := make([]string, 0, len(intel))
+		for n := range intel {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		text := "threat-intel hit: " + names[0]
+		if len(names) > 1 {
+			text += fmt.Sprintf(" (and %d more)", len(names)-1)
+		}
+		reasons = append(reasons, reason{10 + hits, text})
+	}
 	nEnt := 0
 	for _, vs := range c.Entities {
 		nEnt += len(vs)
@@ -172,7 +193,7 @@ func (st *stats) score(c *Case) {
 	if hours := c.LastSeen.Sub(c.FirstSeen).Hours(); hours > 1 {
 		rarity /= 1 + math.Log2(hours)
 	}
-	c.Score = round2(rarity + 2*burst + 2*exclusive + 0.5*nov + 3*sev + 2*float64(max(len(tactics)-1, 0)) + math.Log1p(float64(nEnt)))
+	c.Score = round2(rarity + 2*burst + 2*exclusive + 0.5*nov + 3*sev + 2*float64(max(len(tactics)-1, 0)) + 5*hits + math.Log1p(float64(nEnt)))
 	sort.SliceStable(reasons, func(i, j int) bool { return reasons[i].weight > reasons[j].weight })
 	if len(reasons) > 6 {
 		reasons = reasons[:6]

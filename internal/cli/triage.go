@@ -32,12 +32,14 @@ that share an entity (host, user, source or destination IP, process, file
 hash) within a time window form a case. A case's score adds up the rarity of
 its rules over the whole input (rules that fire all the time weigh little),
 rules and (rule, entity) pairs never seen before, the number of distinct
-rules in a short time, severity when the input has it, and cases running at
-the same time as a stronger one. Each case lists its reasons in words.
+rules in a short time, severity when the input has it, threat-intel hits,
+and cases running at the same time as a stronger one. Each case lists its reasons in words.
 
 Columns are mapped with --map field=column,...; fields are time, name, rule
 (or short), severity (or level), host, user, src_ip (or ip), dst_ip,
-process, hash and tactics. For NDJSON, a column is a dotted path such as
+process, hash, tactics and intel (a column that, when not empty, names a
+threat-intel hit: it weighs like a rare rule and shows in the reasons). For
+NDJSON, a column is a dotted path such as
 rule.description. Without --map, columns named like a field are used, and
 NDJSON from Wazuh (alerts.json), Suricata (EVE; records other than alerts
 are skipped) and Bulwark (detect -o jsonl, the API) is recognised.
