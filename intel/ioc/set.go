@@ -1,0 +1,239 @@
+package ioc
+
+import (
+	"bytes"
+	"encoding/hex"
+	"fmt"
+	"hash/maphash"
+	"net/netip"
+	"time"
+
+	"github.com/bulwarkhq/bulwark/intel"
+)
+
+// Set is a compiled set of simple indicators. It is immutable once
+// compiled and safe for concurrent use; each goroutine matches through
+// its own Matcher.
+//
+// Every exact value (addresses, domains, URLs, e-mail addresses, digests)
+// lives in one hash table keyed by a 64-bit hash of (kind, normalised
+// bytes), whose slots chain entries; an entry points at its bytes in one
+// shared arena. That costs about 40 bytes per value plus the value itself,
+// against the 80 or more of a map[string] per kind with a string header
+// and an allocation per key. CIDRs live in a sorted interval list.
+type Set struct {
+	inds    []intel.Indicator
+	seed    maphash.Seed
+	heads   map[uint64]int32 // hash(kind, key) -> first entry
+	entries []entry
+	arena   []byte
+	cidr    cidrs
+	has     [numKinds]bool // kinds present, so matching skips the rest
+	hasCIDR bool
+	n       int
+}
+
+// entry is one comparison of one indicator.
+type entry struct {
+	off  uint32 // key bytes in arena: raw address, digest bytes, or normalised text; a CIDR's text
+	n    uint32
+	ind  int32 // index in Set.inds
+	next int32 // next entry with the same hash, or of the same CIDR; -1 at the end
+	kind Kind
+}
+
+// Options tune Compile.
+type Options struct {
+	// ExpiredBefore, when set, drops indicators whose valid_until is
+	// before it. Matching still checks validity against each event's time,
+	// so this only saves memory; leave it zero when old events are
+	// replayed.
+	ExpiredBefore time.Time
+}
+
+// Report says what Compile did with each indicator, so that none is lost
+// silently.
+type Report struct {
+	Compiled int // simple indicators now in the set
+	// NotSimple are the indexes of indicators whose pattern is not simple:
+	// the caller evaluates them with intel/pattern.
+	NotSimple []int
+	// Unsupported counts indicators whose pattern_type is not "stix".
+	Unsupported int
+	Expired     int
+	// Invalid are simple patterns with a value that cannot match anything
+	// (an address that does not parse, a digest of the wrong length).
+	Invalid []IndicatorError
+}
+
+// IndicatorError is an indicator Compile could not use.
+type IndicatorError struct {
+	Index int
+	ID    string
+	Err   error
+}
+
+func (e IndicatorError) Error() string { return fmt.Sprintf("indicator %s: %v", e.ID, e.Err) }
+
+// Compile builds a Set from the simple indicators of inds. The Set keeps
+// inds (hits point into it): the caller must not modify it afterwards.
+func Compile(inds []intel.Indicator, opts Options) (*Set, Report) {
+	s := &Set{inds: inds, seed: maphash.MakeSeed(), heads: make(map[uint64]int32, len(inds))}
+	s.entries = make([]entry, 0, len(inds))
+	var r Report
+	var b cidrBuilder
+	var key []byte
+	for i := range inds {
+		in := &inds[i]
+		if in.PatternType != "" && in.PatternType != "stix" {
+			r.Unsupported++
+			continue
+		}
+		if !opts.ExpiredBefore.IsZero() && !in.ValidUntil.IsZero() && in.ValidUntil.Before(opts.ExpiredBefore) {
+			r.Expired++
+			continue
+		}
+		cmps, err := ParseSimple(in.Pattern)
+		if err != nil {
+			r.NotSimple = append(r.NotSimple, i)
+			continue
+		}
+		// Validate every comparison before adding any, so that an
+		// indicator is either wholly in the set or reported.
+		var bad error
+		for _, c := range cmps {
+			if _, _, err := normaliseLiteral(key[:0], c); err != nil {
+				bad = err
+				break
+			}
+		}
+		if bad != nil {
+			r.Invalid = append(r.Invalid, IndicatorError{Index: i, ID: in.ID, Err: bad})
+			continue
+		}
+		for _, c := range cmps {
+			var pfx netip.Prefix
+			key, pfx, _ = normaliseLiteral(key[:0], c)
+			if pfx.IsValid() {
+				b.add(s, pfx, int32(i), c.Kind)
+			} else {
+				s.add(c.Kind, key, int32(i))
+			}
+			s.has[c.Kind] = true
+		}
+		r.Compiled++
+	}
+	s.n = r.Compiled
+	s.cidr = b.build()
+	s.hasCIDR = len(s.cidr.starts) > 0
+	s.arena = bytes.Clone(s.arena) // drop the slack of append's doubling
+	s.entries = append([]entry(nil), s.entries...)
+	return s, r
+}
+
+// normaliseLiteral returns the lookup key of a comparison's value, or for
+// a CIDR (other than a single address) its prefix.
+func normaliseLiteral(dst []byte, c Comparison) ([]byte, netip.Prefix, error) {
+	switch c.Kind {
+	case KindIPv4, KindIPv6:
+		var a netip.Addr
+		bits := -1
+		if p, err := netip.ParsePrefix(c.Value); err == nil {
+			a, bits = p.Addr(), p.Bits()
+		} else if a, err = netip.ParseAddr(c.Value); err != nil {
+			return dst, netip.Prefix{}, fmt.Errorf("%s: not an address or CIDR: %q", c.Kind.Path(), c.Value)
+		}
+		if a.Is4() != (c.Kind == KindIPv4) || a.Zone() != "" {
+			return dst, netip.Prefix{}, fmt.Errorf("%s: wrong address family: %q", c.Kind.Path(), c.Value)
+		}
+		if bits >= 0 && bits < a.BitLen() {
+			return dst, netip.PrefixFrom(a, bits).Masked(), nil
+		}
+		return addrKey(dst, a), netip.Prefix{}, nil
+	case KindDomain:
+		k, ok := appendDomain(dst, c.Value)
+		if !ok {
+			return dst, netip.Prefix{}, fmt.Errorf("domain-name: not a domain name: %q", c.Value)
+		}
+		return k, netip.Prefix{}, nil
+	case KindURL:
+		k, _, _, ok := appendURL(dst, c.Value)
+		if !ok {
+			return dst, netip.Prefix{}, fmt.Errorf("url: not an absolute URL: %q", c.Value)
+		}
+		return k, netip.Prefix{}, nil
+	case KindEmail:
+		k, ok := appendEmail(dst, c.Value)
+		if !ok {
+			return dst, netip.Prefix{}, fmt.Errorf("email-addr: not an address: %q", c.Value)
+		}
+		return k, netip.Prefix{}, nil
+	}
+	k, ok := appendHash(dst, c.Value, c.Kind.hashLen())
+	if !ok {
+		return dst, netip.Prefix{}, fmt.Errorf("%s: not a %d-digit hex digest: %q", c.Kind.Path(), 2*c.Kind.hashLen(), c.Value)
+	}
+	return k, netip.Prefix{}, nil
+}
+
+// addrKey appends an address's lookup key: its raw bytes.
+func addrKey(dst []byte, a netip.Addr) []byte {
+	if a.Is4() {
+		b := a.As4()
+		return append(dst, b[:]...)
+	}
+	b := a.As16()
+	return append(dst, b[:]...)
+}
+
+func (s *Set) hash(k Kind, key []byte) uint64 {
+	// Mixing the kind in after hashing keeps one maphash call per lookup;
+	// a collision between kinds is caught by the entry's kind check.
+	return maphash.Bytes(s.seed, key) ^ uint64(k)*0x9e3779b97f4a7c15
+}
+
+// add records that indicator ind compares key of kind k.
+func (s *Set) add(k Kind, key []byte, ind int32) {
+	h := s.hash(k, key)
+	head, ok := s.heads[h]
+	if !ok {
+		head = -1
+	}
+	off, n := uint32(len(s.arena)), uint32(len(key))
+	for e := head; e >= 0; e = s.entries[e].next {
+		en := &s.entries[e]
+		if en.kind == k && bytes.Equal(s.arena[en.off:en.off+en.n], key) {
+			if en.ind == ind {
+				return // the same value twice in one pattern
+			}
+			off = en.off // share the bytes with the other indicator
+			break
+		}
+	}
+	if off == uint32(len(s.arena)) {
+		s.arena = append(s.arena, key...)
+	}
+	s.entries = append(s.entries, entry{off: off, n: n, ind: ind, next: head, kind: k})
+	s.heads[h] = int32(len(s.entries) - 1)
+}
+
+// Len returns the number of indicators compiled into the set.
+func (s *Set) Len() int { return s.n }
+
+// Indicators returns the slice the set was compiled from.
+func (s *Set) Indicators() []intel.Indicator { return s.inds }
+
+// matched renders the indicator value of an entry, for Hit.Match.
+func (s *Set) matched(e *entry) string {
+	b := s.arena[e.off : e.off+e.n]
+	switch e.kind {
+	case KindIPv4, KindIPv6:
+		if a, ok := netip.AddrFromSlice(b); ok {
+			return a.String()
+		}
+		return string(b) // a CIDR's text
+	case KindMD5, KindSHA1, KindSHA256, KindSHA512:
+		return hex.EncodeToString(b)
+	}
+	return string(b)
+}
