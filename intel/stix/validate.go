@@ -191,9 +191,12 @@ func (v *validator) common(typ string) {
 		}
 	}
 	// Every *_ref and *_refs property holds identifiers; the typed checks
-	// above also constrain the target type of the common ones.
+	// above also constrain the target type of the common ones. Custom (x_)
+	// properties are their producer's business: ATT&CK leaves some
+	// x_mitre_data_source_ref empty, and that must not fail the object.
 	for k, x := range v.props {
 		switch {
+		case strings.HasPrefix(k, "x_"):
 		case strings.HasSuffix(k, "_ref"):
 			if s, ok := x.(string); !ok || !idRE.MatchString(s) {
 				v.add(k, "%v is not an identifier", x)
