@@ -226,21 +226,23 @@ func (c *cmp) value(v event.Value) bool {
 	if c.op == OpExists {
 		return true
 	}
-	if c.b.Kind >= IPv4 {
-		a, err := netip.ParseAddr(v.Str)
-		if err == nil {
-			a = a.Unmap()
-			if c.b.Kind == IPv4 && !a.Is4() || c.b.Kind == IPv6 && !a.Is6() {
-				return false // another family is another object type
-			}
+	// Parse an address once per value: it decides the family filter and
+	// feeds the prefix comparisons.
+	var vp netip.Prefix
+	parsed := false
+	if c.b.Kind >= IPv4 || c.isIP {
+		vp, parsed = parsePrefix(v.Str)
+		if parsed && (c.b.Kind == IPv4 && !vp.Addr().Is4() || c.b.Kind == IPv6 && !vp.Addr().Is6()) {
+			return false // another family is another object type
 		}
 	}
-	r, ok := c.apply(v)
+	r, ok := c.apply(v, vp, parsed)
 	return ok && r != c.negated
 }
 
-// apply returns the operator's result and whether v could be compared.
-func (c *cmp) apply(v event.Value) (result, ok bool) {
+// apply returns the operator's result and whether v could be compared. vp
+// is v as an address or prefix when parsed is true.
+func (c *cmp) apply(v event.Value, vp netip.Prefix, parsed bool) (result, ok bool) {
 	switch c.op {
 	case OpIn:
 		for _, l := range c.lit.List {
@@ -248,7 +250,7 @@ func (c *cmp) apply(v event.Value) (result, ok bool) {
 			if k.fold && l.Kind == LitString {
 				k.lit.Str = strings.ToLower(l.Str)
 			}
-			if r, ok := k.apply(v); ok && r {
+			if r, ok := k.apply(v, vp, false); ok && r {
 				return true, true
 			}
 		}
@@ -258,19 +260,16 @@ func (c *cmp) apply(v event.Value) (result, ok bool) {
 	case OpMatches:
 		return c.re.MatchString(v.Str), true
 	case OpIsSubset, OpIsSuperset:
-		p, ok := parsePrefix(v.Str)
-		if !ok || p.Addr().Is4() != c.prefix.Addr().Is4() {
+		if !parsed || vp.Addr().Is4() != c.prefix.Addr().Is4() {
 			return false, false
 		}
 		if c.op == OpIsSubset {
-			return c.prefix.Bits() <= p.Bits() && c.prefix.Contains(p.Addr()), true
+			return c.prefix.Bits() <= vp.Bits() && c.prefix.Contains(vp.Addr()), true
 		}
-		return p.Bits() <= c.prefix.Bits() && p.Contains(c.prefix.Addr()), true
+		return vp.Bits() <= c.prefix.Bits() && vp.Contains(c.prefix.Addr()), true
 	}
-	if c.isIP {
-		if p, ok := parsePrefix(v.Str); ok {
-			return c.order(comparePrefix(p, c.prefix)), true
-		}
+	if c.isIP && parsed {
+		return c.order(comparePrefix(vp, c.prefix)), true
 	}
 	d, ok := c.compare(v)
 	if !ok {

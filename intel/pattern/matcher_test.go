@@ -124,7 +124,7 @@ func TestMatcherBoundedState(t *testing.T) {
 		}
 		m := c.NewMatcher(100)
 		e := &event.Event{}
-		for i := range 20000 {
+		for i := range 3000 {
 			e.Reset()
 			e.Time = t0.Add(time.Duration(i) * time.Second)
 			e.Add("SourceIp", event.String("1.2.3.4"))
