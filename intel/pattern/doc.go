@@ -28,5 +28,6 @@
 //     different fields of the event.
 //   - String comparisons are case-sensitive as the specification says,
 //     except for values that are case-insensitive by nature: hashes, domain
-//     names, e-mail addresses and Windows registry keys (see Binding.Fold).
+//     names, e-mail addresses and Windows registry keys (bindings of Kind
+//     Fold).
 package pattern
