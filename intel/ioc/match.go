@@ -20,6 +20,7 @@ const (
 	fHash                        // a hex digest, algorithm told by its length
 	fHashes                      // Sysmon's "SHA1=…,MD5=…,SHA256=…,IMPHASH=…"
 	fEmail                       // an e-mail address
+	fNone                        // never holds an observable: not even scanned for e-mail
 )
 
 // fieldKinds is the table of fields observables are read from. Names are
@@ -57,6 +58,14 @@ var fieldKinds = map[string]fieldKind{
 	"rcptto": fEmail, "SenderAddress": fEmail, "RecipientAddress": fEmail, "email": fEmail,
 	"email.from.address": fEmail, "email.to.address": fEmail, "smtp.mail_from": fEmail,
 	"smtp.rcpt_to": fEmail, "user.email": fEmail,
+	// Frequent fields that are never an observable, listed so that they
+	// are not scanned for e-mail addresses.
+	"CommandLine": fNone, "ParentCommandLine": fNone, "Image": fNone, "ParentImage": fNone,
+	"CurrentDirectory": fNone, "UtcTime": fNone, "ProcessGuid": fNone, "ParentProcessGuid": fNone,
+	"IntegrityLevel": fNone, "Provider_Name": fNone, "Channel": fNone, "Computer": fNone,
+	"TimeCreated_SystemTime": fNone, "Correlation_ActivityID": fNone, "LogonGuid": fNone,
+	"TargetFilename": fNone, "ScriptBlockText": fNone, "Payload": fNone, "Message": fNone,
+	"QueryResults": fNone, "cs(User-Agent)": fNone, "user_agent": fNone, "Description": fNone,
 }
 
 // pathHosts are the fields a request path (fPath) takes its host from.
@@ -115,7 +124,7 @@ func (m *Matcher) Match(ev *event.Event, dst []Hit) []Hit {
 		f := &ev.Fields[i]
 		k, ok := fieldKinds[f.Name]
 		if !ok {
-			if !checkEmail {
+			if !checkEmail || f.Value.Kind != event.KindString {
 				continue
 			}
 			k = fEmail
@@ -138,6 +147,7 @@ func (m *Matcher) observable(k fieldKind, field, v string) {
 	}
 	m.field, m.value = field, v
 	switch k {
+	case fNone:
 	case fIP:
 		if a, ok := parseAddr(v); ok {
 			m.addr(a)
@@ -344,7 +354,11 @@ func (m *Matcher) digest(k Kind, hexv string) {
 // exact looks key up as a kind k value.
 func (m *Matcher) exact(k Kind, key []byte) {
 	s := m.s
-	head, ok := s.heads[s.hash(k, key)]
+	h := s.hash(k, key)
+	if !s.filter.has(h) {
+		return
+	}
+	head, ok := s.heads[h]
 	if !ok {
 		return
 	}

@@ -25,6 +25,7 @@ type Set struct {
 	inds    []intel.Indicator
 	seed    maphash.Seed
 	heads   map[uint64]int32 // hash(kind, key) -> first entry
+	filter  filter           // says "no" to most absent keys without touching heads
 	entries []entry
 	arena   []byte
 	cidr    cidrs
@@ -124,6 +125,10 @@ func Compile(inds []intel.Indicator, opts Options) (*Set, Report) {
 		r.Compiled++
 	}
 	s.n = r.Compiled
+	s.filter = newFilter(len(s.heads))
+	for h := range s.heads {
+		s.filter.add(h)
+	}
 	s.cidr = b.build()
 	s.hasCIDR = len(s.cidr.starts) > 0
 	s.arena = bytes.Clone(s.arena) // drop the slack of append's doubling
@@ -215,6 +220,49 @@ func (s *Set) add(k Kind, key []byte, ind int32) {
 	}
 	s.entries = append(s.entries, entry{off: off, n: n, ind: ind, next: head, kind: k})
 	s.heads[h] = int32(len(s.entries) - 1)
+}
+
+// filter is a blocked Bloom filter over the hashes in heads: one 64-bit
+// word per lookup, three bits set per key, 16 bits per key. The hash
+// table of a million indicators is tens of megabytes, so nearly every
+// lookup in it is a cache miss; the filter is a sixteenth of that, stays
+// in cache far better, and rejects all but about 1% of absent keys, which
+// are most of an event's observables.
+type filter struct {
+	words []uint64
+	shift uint // 64 - log2(len(words))
+}
+
+func newFilter(keys int) filter {
+	n := 1
+	for n*4 < keys {
+		n <<= 1
+	}
+	shift := uint(64)
+	for m := n; m > 1; m >>= 1 {
+		shift--
+	}
+	return filter{words: make([]uint64, n), shift: shift}
+}
+
+// bits are the key's three bits in its word. The word is chosen by the
+// hash's top bits, the bits by its low ones, so they are independent.
+func (f *filter) bits(h uint64) (int, uint64) {
+	i := 0
+	if f.shift < 64 {
+		i = int(h >> f.shift)
+	}
+	return i, 1<<(h&63) | 1<<(h>>6&63) | 1<<(h>>12&63)
+}
+
+func (f *filter) add(h uint64) {
+	i, b := f.bits(h)
+	f.words[i] |= b
+}
+
+func (f *filter) has(h uint64) bool {
+	i, b := f.bits(h)
+	return f.words[i]&b == b
 }
 
 // Len returns the number of indicators compiled into the set.
