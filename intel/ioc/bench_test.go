@@ -266,6 +266,7 @@ func BenchmarkCompile1M(b *testing.B) {
 	f := benchFeed()
 	before := heapAlloc()
 	var s *Set
+	cpu0 := cpuTime()
 	for b.Loop() {
 		s = nil
 		var r Report
@@ -274,7 +275,9 @@ func BenchmarkCompile1M(b *testing.B) {
 			b.Fatalf("report %+v", r)
 		}
 	}
+	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 	after := heapAlloc()
+	b.ReportMetric(float64(before)/(1<<20), "feed-MB")
 	b.ReportMetric(float64(after-before)/float64(len(f.inds)), "set-B/ind")
 	b.ReportMetric(float64(after)/(1<<20), "heap-MB")
 	b.ReportMetric(vmHWM(), "peak-rss-MB")

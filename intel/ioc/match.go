@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/bulwarkhq/bulwark/event"
 	"github.com/bulwarkhq/bulwark/intel"
@@ -107,6 +108,35 @@ type Matcher struct {
 	base int // where this event's hits start in hits
 	// field and value are the observable being looked up, for hits.
 	field, value string
+	names        [256]nameSlot
+}
+
+// nameSlot caches one field name's kind, keyed by the address of the
+// name's bytes. Readers give every event of a source the same name
+// strings (literals, or names interned by logs/internal/jsonflat), so
+// this replaces a map look-up per field, a good part of the cost of an
+// event with no hit, by a pointer compare. A name at a new address just
+// misses and goes to the map. Holding the pointer keeps the name's
+// memory from being reused, so an equal pointer means an equal name as
+// long as names are ordinary immutable strings, never unsafe views of a
+// reused buffer.
+type nameSlot struct {
+	p    *byte
+	n    int
+	kind fieldKind
+	ok   bool
+}
+
+// kindOf returns the kind of field name.
+func (m *Matcher) kindOf(name string) (fieldKind, bool) {
+	p := unsafe.StringData(name)
+	sl := &m.names[(uintptr(unsafe.Pointer(p))>>3^uintptr(len(name)))&255]
+	if sl.p == p && sl.n == len(name) && p != nil {
+		return sl.kind, sl.ok
+	}
+	k, ok := fieldKinds[name]
+	*sl = nameSlot{p: p, n: len(name), kind: k, ok: ok}
+	return k, ok
 }
 
 // NewMatcher returns a Matcher over s.
@@ -122,7 +152,7 @@ func (m *Matcher) Match(ev *event.Event, dst []Hit) []Hit {
 	checkEmail := m.s.has[KindEmail]
 	for i := range ev.Fields {
 		f := &ev.Fields[i]
-		k, ok := fieldKinds[f.Name]
+		k, ok := m.kindOf(f.Name)
 		if !ok {
 			if !checkEmail || f.Value.Kind != event.KindString {
 				continue
