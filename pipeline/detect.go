@@ -10,6 +10,7 @@ import (
 	"github.com/bulwarkhq/bulwark/alert"
 	"github.com/bulwarkhq/bulwark/detect"
 	"github.com/bulwarkhq/bulwark/event"
+	"github.com/bulwarkhq/bulwark/intel/match"
 	"github.com/bulwarkhq/bulwark/store"
 )
 
@@ -47,6 +48,26 @@ type worker struct {
 	d      *detect.Detector
 	id     int64 // the event being processed: 1-based index in its batch, or store id
 	alerts []store.StoredAlert
+	// intel matches threat-intel indicators; it is rebuilt when the
+	// pipeline's indicator set changes.
+	intel     *match.Worker
+	intelOf   *match.Detector
+	emitIntel func(*alert.Alert)
+}
+
+// matchIntel runs the current indicators over one event.
+func (w *worker) matchIntel(ev *event.Event) {
+	d := w.p.intel.Load()
+	if d == nil {
+		return
+	}
+	if w.intelOf != d {
+		w.intel, w.intelOf = d.NewWorker(), d
+	}
+	if w.emitIntel == nil {
+		w.emitIntel = func(a *alert.Alert) { _ = w.emit(a) }
+	}
+	w.intel.Process(ev, w.emitIntel)
 }
 
 func (w *worker) emit(a *alert.Alert) error {
@@ -72,6 +93,7 @@ func (p *Pipeline) detect(evs []event.Event) []store.StoredAlert {
 			newest = evs[i].Time
 		}
 		_ = w.d.Process(&evs[i]) // emit never fails
+		w.matchIntel(&evs[i])
 	}
 	p.stream.observe(newest)
 	p.m.detectSeconds.Observe(time.Since(start).Seconds())
@@ -97,7 +119,9 @@ func (p *Pipeline) catchUp(ctx context.Context, from, to int64) error {
 			w.id = se.ID
 			reached = se.ID
 			p.stream.observe(se.Time)
-			return w.d.Process(&se.Event)
+			err := w.d.Process(&se.Event)
+			w.matchIntel(&se.Event)
+			return err
 		})
 		if err != nil {
 			return fmt.Errorf("pipeline: detecting stored events after %d: %w", from, err)

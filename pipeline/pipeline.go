@@ -33,6 +33,7 @@ import (
 	"github.com/bulwarkhq/bulwark/detect"
 	"github.com/bulwarkhq/bulwark/event"
 	"github.com/bulwarkhq/bulwark/ingest"
+	"github.com/bulwarkhq/bulwark/intel/match"
 	"github.com/bulwarkhq/bulwark/sigma"
 	"github.com/bulwarkhq/bulwark/store"
 )
@@ -84,6 +85,7 @@ type Pipeline struct {
 	log    *slog.Logger
 	m      *Metrics
 	rules  atomic.Pointer[ruleState]
+	intel  atomic.Pointer[match.Detector] // threat-intel indicators; nil: none
 	stream streamClock
 
 	mu      sync.Mutex
@@ -133,6 +135,10 @@ func (p *Pipeline) Engine() *detect.Engine { return p.rules.Load().engine }
 // SetEngine replaces the detection engine. Batches submitted from then on
 // use it; each batch is run through exactly one engine.
 func (p *Pipeline) SetEngine(e *detect.Engine) { p.rules.Store(newRuleState(e, p)) }
+
+// SetIntel replaces the threat-intel indicators every event is matched
+// against (nil: none). Batches submitted from then on use them.
+func (p *Pipeline) SetIntel(d *match.Detector) { p.intel.Store(d) }
 
 // Submit implements ingest.Sink.
 func (p *Pipeline) Submit(ctx context.Context, evs []event.Event, wait bool) error {

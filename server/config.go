@@ -74,6 +74,10 @@ type Config struct {
 		BaseURL string `yaml:"base_url"`
 	} `yaml:"notify"`
 
+	// Intel lists threat-intel bundles whose indicators every event is
+	// matched against.
+	Intel IntelConfig `yaml:"intel"`
+
 	// Guard serves the LLM guard proxy at /guard/v1/... when Upstream is
 	// set: apps call it with an ingest token instead of the provider.
 	Guard GuardConfig `yaml:"guard"`

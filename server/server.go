@@ -110,6 +110,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.reg.MustRegister(s.gauges()...)
 	s.notify = s.notifiers()
+	if _, err := s.loadIntel(); err != nil {
+		return nil, err
+	}
 	if s.guard, err = s.newGuardHandler(); err != nil {
 		st.Close()
 		return nil, err
@@ -164,6 +167,9 @@ func (s *Server) ReloadRules() (*RuleStatus, error) {
 		return nil, err
 	}
 	s.pipe.SetEngine(engine)
+	if _, err := s.loadIntel(); err != nil {
+		s.log.Error("intel reload failed; keeping the running indicators", "err", err)
+	}
 	s.rules.Store(status)
 	s.setRuleIndex(engine.RuleSet())
 	s.log.Info("rules reloaded", "rules", status.Rules, "failed", status.Failed)

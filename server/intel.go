@@ -1,0 +1,92 @@
+package server
+
+import (
+	"compress/gzip"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/bulwarkhq/bulwark/intel"
+	"github.com/bulwarkhq/bulwark/intel/match"
+	"github.com/bulwarkhq/bulwark/intel/stix"
+)
+
+// IntelConfig names the threat-intel the server matches every event
+// against: STIX 2.1 bundles (JSON, or gzip-compressed), as files or globs,
+// read at start and on every reload (SIGHUP, POST /api/v1/rules/reload).
+type IntelConfig struct {
+	Files []string `yaml:"files"`
+}
+
+// loadIntel reads the configured bundles, compiles their indicators and
+// hands them to the pipeline. A bundle that cannot be read is logged and
+// skipped: the others still protect.
+func (s *Server) loadIntel() (match.Report, error) {
+	var paths []string
+	for _, pat := range s.cfg.Intel.Files {
+		m, err := filepath.Glob(pat)
+		if err != nil {
+			return match.Report{}, fmt.Errorf("intel.files: %q: %w", pat, err)
+		}
+		if m == nil {
+			s.log.Warn("intel: no file matches", "pattern", pat)
+		}
+		paths = append(paths, m...)
+	}
+	if len(paths) == 0 {
+		s.pipe.SetIntel(nil)
+		return match.Report{}, nil
+	}
+	var inds []intel.Indicator
+	for _, path := range paths {
+		got, errs, err := readIndicators(path)
+		if err != nil {
+			s.log.Error("intel: bundle skipped", "file", path, "err", err)
+			continue
+		}
+		if len(errs) > 0 {
+			s.log.Warn("intel: indicators not imported", "file", path, "count", len(errs), "first", errs[0])
+		}
+		inds = append(inds, got...)
+	}
+	d, rep := match.Compile(inds, time.Now())
+	for i, err := range rep.Rejected {
+		if i == 20 {
+			s.log.Warn("intel: more indicators rejected", "count", len(rep.Rejected)-20)
+			break
+		}
+		s.log.Warn("intel: indicator rejected", "err", err)
+	}
+	s.pipe.SetIntel(d)
+	s.log.Info("intel: indicators loaded", "files", len(paths), "report", rep.String())
+	return rep, nil
+}
+
+// maxBundleBytes bounds one bundle file (decompressed).
+const maxBundleBytes = 1 << 30
+
+func readIndicators(path string) ([]intel.Indicator, []error, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	var r io.Reader = f
+	if strings.HasSuffix(path, ".gz") {
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer zr.Close()
+		r = zr
+	}
+	objs, err := stix.ReadBundle(io.LimitReader(r, maxBundleBytes))
+	if err != nil {
+		return nil, nil, err
+	}
+	inds, errs := stix.Indicators(objs, stix.ImportOptions{Source: filepath.Base(path)})
+	return inds, errs, nil
+}
