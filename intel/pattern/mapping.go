@@ -127,6 +127,10 @@ var DefaultTable = []Row{
 	{Paths: []string{"network-traffic:protocols[*]"}, Kind: Fold, Fields: []string{"Protocol", "proto", "app_proto", "service", "network.transport", "network.protocol"}},
 	{Paths: []string{"email-addr:value"}, Kind: Fold, Fields: []string{"from", "to", "sender", "mailfrom", "rcptto", "email.from.address", "email.to.address"}},
 	{Paths: []string{"email-message:from_ref.value"}, Kind: Fold, Fields: []string{"from", "mailfrom", "email.from.address"}},
+	// What a name resolved to: Sysmon 22's QueryResults ("type: 5 x;::ffff:1.2.3.4;"),
+	// Zeek's and Suricata's answer lists.
+	{Paths: []string{"domain-name:resolves_to_refs[*].value"}, Kind: IP, Fields: []string{"answers", "dns.answers", "dns.resolved_ip"},
+		Conv: QueryResults, ConvFields: []string{"QueryResults"}},
 	{Paths: []string{"email-message:sender_ref.value"}, Kind: Fold, Fields: []string{"sender", "mailfrom", "email.sender.address"}},
 	{Paths: []string{"email-message:to_refs[*].value"}, Kind: Fold, Fields: []string{"to", "rcptto", "email.to.address"}},
 	{Paths: []string{"email-message:subject"}, Fields: []string{"subject", "email.subject"}},
@@ -246,6 +250,20 @@ func RegistryKey(s string) []string {
 			}
 			break
 		}
+	}
+	return out
+}
+
+// QueryResults splits Sysmon's DNS QueryResults ("type: 5 cname;::ffff:1.2.3.4;")
+// into the addresses it lists, IPv4-mapped IPv6 written as IPv4.
+func QueryResults(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ";") {
+		item = strings.TrimSpace(item)
+		if item == "" || strings.HasPrefix(item, "type:") {
+			continue
+		}
+		out = append(out, strings.TrimPrefix(item, "::ffff:"))
 	}
 	return out
 }
