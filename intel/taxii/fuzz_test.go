@@ -1,0 +1,61 @@
+package taxii_test
+
+import (
+	"bytes"
+	"net/url"
+	"testing"
+
+	"github.com/bulwarkhq/bulwark/intel/taxii"
+	"github.com/bulwarkhq/bulwark/intel/taxii/taxiitest"
+)
+
+// FuzzDecodeEnvelope feeds add-request bodies to the envelope decoder: it
+// must not panic, and every object it returns must validate or be refused
+// by NewEntry with an error.
+func FuzzDecodeEnvelope(f *testing.F) {
+	f.Add(taxiitest.EnvelopeOf(taxiitest.Indicator(1, 0), taxiitest.Indicator(2, 1)))
+	f.Add([]byte(`{"objects":[{"type":"x"}],"more":false}`))
+	f.Add([]byte(`{"type":"bundle","id":"bundle--1","objects":[]}`))
+	f.Add([]byte(`{"objects":[{"type":"indicator","id":1}]}`))
+	f.Add([]byte(`[`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		objs, err := taxii.DecodeEnvelope(bytes.NewReader(b), 4096)
+		if err != nil {
+			return
+		}
+		for _, o := range objs {
+			if e, err := taxii.NewEntry(o, nil); err == nil && e.ID != o.ID {
+				t.Fatalf("entry id %q for object %q", e.ID, o.ID)
+			}
+		}
+	})
+}
+
+// FuzzParseFilter feeds query strings to the filter parser and the
+// selection: neither may panic, and a limit must bound the page.
+func FuzzParseFilter(f *testing.F) {
+	for _, q := range []string{"", "added_after=2024-01-01T00:00:00Z&limit=2", "match[version]=first,last,2024-01-02T00:00:00.000Z",
+		"match[id]=a,b&match[type]=indicator&match[spec_version]=2.1", "next=123", "limit=-1", "next=x"} {
+		f.Add(q)
+	}
+	entries := []taxii.Entry{}
+	for i := range 5 {
+		e, _ := taxii.NewEntry(taxiitest.Indicator(i%3, i), nil)
+		e.DateAdded = e.Version.Add(1)
+		entries = append(entries, e)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		v, err := url.ParseQuery(q)
+		if err != nil {
+			return
+		}
+		flt, err := taxii.ParseFilter(v, 3, "added_after", "limit", "next", "match[id]", "match[type]", "match[version]", "match[spec_version]")
+		if err != nil {
+			return
+		}
+		p, err := taxii.Select(entries, flt)
+		if err == nil && len(p.Entries) > 3 {
+			t.Fatalf("%d entries over limit 3", len(p.Entries))
+		}
+	})
+}
