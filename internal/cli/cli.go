@@ -116,6 +116,7 @@ threat intelligence and watches OT networks: one static binary, offline.`,
 		newScanCmd(e),
 		newDBCmd(e),
 		newSBOMCmd(e),
+		newIntelCmd(e),
 	)
 	return root
 }
