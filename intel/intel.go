@@ -1,7 +1,7 @@
 // Package intel is Bulwark's threat-intelligence sharing: STIX 2.1 objects
 // (intel/stix), STIX patterning (intel/pattern), indicators compiled into
-// fast lookups and matched against every event (intel/ioc), and, to come,
-// TAXII 2.1 server and client.
+// fast lookups and matched against every event (intel/ioc, intel/match),
+// and the TAXII 2.1 server and client (intel/taxii).
 //
 // This file holds the types the parts share.
 package intel
