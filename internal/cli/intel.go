@@ -29,7 +29,12 @@ func newIntelCmd(e *env) *cobra.Command {
 		Use:   "intel",
 		Short: "Share threat intelligence over TAXII 2.1",
 		Long: `Intel pulls STIX 2.1 objects from TAXII 2.1 servers, pushes them, and runs a
-standalone TAXII 2.1 server.`,
+standalone TAXII 2.1 server. Bundles it pulls can be listed under intel.files
+in the server's configuration: every event is then matched against their
+indicators.`,
+		Example: `  bulwark intel pull https://taxii.example.org/taxii2/ --collection feed --token "$T" --into /var/lib/bulwark/intel
+  bulwark intel push https://taxii.example.org/taxii2/ --collection sightings --token "$T" sightings.json
+  bulwark intel serve --data /var/lib/bulwark/taxii`,
 		Args: cobra.NoArgs,
 	}
 	cmd.AddCommand(newIntelPullCmd(e), newIntelPushCmd(e), newIntelServeCmd(e), newIntelHashCmd(e))
