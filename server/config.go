@@ -77,6 +77,8 @@ type Config struct {
 	// Intel lists threat-intel bundles whose indicators every event is
 	// matched against.
 	Intel IntelConfig `yaml:"intel"`
+	// TAXII configures the TAXII 2.1 server's collections.
+	TAXII TAXIIConfig `yaml:"taxii"`
 
 	// Guard serves the LLM guard proxy at /guard/v1/... when Upstream is
 	// set: apps call it with an ingest token instead of the provider.

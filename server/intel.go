@@ -2,6 +2,7 @@ package server
 
 import (
 	"compress/gzip"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -36,11 +37,21 @@ func (s *Server) loadIntel() (match.Report, error) {
 		}
 		paths = append(paths, m...)
 	}
-	if len(paths) == 0 {
+	var inds []intel.Indicator
+	if s.taxiiStore != nil {
+		got, errs, err := taxiiIndicators(context.Background(), s.taxiiStore)
+		if err != nil {
+			return match.Report{}, fmt.Errorf("intel: reading the TAXII collections: %w", err)
+		}
+		if len(errs) > 0 {
+			s.log.Warn("intel: TAXII objects not imported", "count", len(errs), "first", errs[0])
+		}
+		inds = append(inds, got...)
+	}
+	if len(paths) == 0 && len(inds) == 0 {
 		s.pipe.SetIntel(nil)
 		return match.Report{}, nil
 	}
-	var inds []intel.Indicator
 	for _, path := range paths {
 		got, errs, err := readIndicators(path)
 		if err != nil {

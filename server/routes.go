@@ -117,6 +117,14 @@ func (s *Server) Routes() []Route {
 		}
 		r = append(r, Route{method, p, store.RoleIngest, ingestBody, "Splunk HEC", h})
 	}
+	// TAXII 2.1: the server checks each collection's read, write and
+	// TLP:AMBER lists itself; these roles are the floor.
+	r = append(r,
+		Route{"GET", "/taxii2/", store.RoleViewer, 0, "TAXII 2.1 discovery", s.taxii},
+		Route{"GET", "/taxii/", store.RoleViewer, 0, "TAXII 2.1 API root: collections, objects (added_after, limit, next, match[...]), manifest, versions, status", s.taxii},
+		Route{"POST", "/taxii/", store.RoleAnalyst, 10 << 20, "TAXII 2.1 add objects (202 with a status); indicators are matched against events at once", s.taxii},
+		Route{"DELETE", "/taxii/", store.RoleAnalyst, 0, "TAXII 2.1 delete an object", s.taxii},
+	)
 	for _, g := range guardPaths {
 		// The proxy bounds request bodies itself (4 MiB by default) and
 		// answers in OpenAI's error shape.

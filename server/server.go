@@ -19,6 +19,7 @@ import (
 	"github.com/bulwarkhq/bulwark/detect"
 	"github.com/bulwarkhq/bulwark/ingest/syslog"
 	"github.com/bulwarkhq/bulwark/ingest/tail"
+	"github.com/bulwarkhq/bulwark/intel/taxii"
 	"github.com/bulwarkhq/bulwark/notify"
 	"github.com/bulwarkhq/bulwark/pipeline"
 	"github.com/bulwarkhq/bulwark/rules"
@@ -43,13 +44,16 @@ type Server struct {
 	notify   []notify.Notifier
 	rules    atomic.Pointer[RuleStatus]
 
-	handler  http.Handler
-	guard    http.Handler // the LLM guard proxy under /guard/
-	cop      *copilotParts
-	ruleIdx  atomic.Pointer[ruleIndex] // the copilot's view of the running rules
-	decoding chan struct{}             // slots for ingest requests being decoded and detected
-	ready    atomic.Bool
-	addr     atomic.Pointer[string]
+	handler http.Handler
+	guard   http.Handler // the LLM guard proxy under /guard/
+	// taxii serves TAXII 2.1 at /taxii2/ and /taxii/ from taxiiStore.
+	taxii      http.Handler
+	taxiiStore taxii.Store
+	cop        *copilotParts
+	ruleIdx    atomic.Pointer[ruleIndex] // the copilot's view of the running rules
+	decoding   chan struct{}             // slots for ingest requests being decoded and detected
+	ready      atomic.Bool
+	addr       atomic.Pointer[string]
 	// now is the clock exposure ages are counted by; tests replace it.
 	now func() time.Time
 }
@@ -110,6 +114,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.reg.MustRegister(s.gauges()...)
 	s.notify = s.notifiers()
+	if s.taxii, s.taxiiStore, err = s.newTAXII(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if _, err := s.loadIntel(); err != nil {
 		return nil, err
 	}
@@ -205,6 +213,9 @@ func (s *Server) Bootstrap(ctx context.Context) (password string, created bool, 
 // called with the HTTP address once every listener is bound.
 func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	defer s.st.Close()
+	if c, ok := s.taxiiStore.(interface{ Close() error }); ok {
+		defer c.Close()
+	}
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", s.cfg.Listen, err)

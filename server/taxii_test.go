@@ -1,0 +1,73 @@
+package server
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bulwarkhq/bulwark/store"
+)
+
+const taxiiMedia = "application/taxii+json;version=2.1"
+
+// TestTAXIIInServe pushes an indicator to the server's TAXII collection
+// with an analyst token, reads it back with a viewer token, and checks
+// that an event touching it raises an intel alert at once.
+func TestTAXIIInServe(t *testing.T) {
+	s, base := newTestServer(t)
+	analyst, viewer, ingest := tokenFor(t, s, store.RoleAnalyst), tokenFor(t, s, store.RoleViewer), tokenFor(t, s, store.RoleIngest)
+	do := func(method, path, token, body string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Accept", taxiiMedia)
+		if body != "" {
+			req.Header.Set("Content-Type", taxiiMedia)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := do("GET", "/taxii2/", viewer, ""); code != 200 || !strings.Contains(body, "/taxii/") {
+		t.Fatalf("discovery: %d %s", code, body)
+	}
+	col := "/taxii/collections/" + defaultCollection.ID + "/objects/"
+	envelope := `{"objects": [{"type": "indicator", "spec_version": "2.1", "id": "indicator--4f6a2c1e-8b1d-4e8c-9a53-2f1d8a7c9b10",
+  "created": "2026-11-01T00:00:00.000Z", "modified": "2026-11-01T00:00:00.000Z", "name": "Peer's C2",
+  "pattern": "[ipv4-addr:value = '198.51.100.77']", "pattern_type": "stix", "valid_from": "2026-11-01T00:00:00Z", "confidence": 90}]}`
+	if code, body := do("POST", col, viewer, envelope); code != 403 {
+		t.Errorf("viewer add: %d %s, want 403", code, body)
+	}
+	if code, body := do("POST", col, analyst, envelope); code != 202 || !strings.Contains(body, `"success_count": 1`) && !strings.Contains(body, `"success_count":1`) {
+		t.Fatalf("add: %d %s", code, body)
+	}
+	if code, body := do("GET", col, viewer, ""); code != 200 || !strings.Contains(body, "Peer's C2") {
+		t.Fatalf("get: %d %s", code, body)
+	}
+	uploadNDJSON(t, base, ingest, `{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":3,"Computer":"ws3","UtcTime":"2026-11-27 10:00:00.000","DestinationIp":"198.51.100.77"}
+`)
+	deadline := time.Now().Add(10 * time.Second)
+	for s.pipe.Lag() > 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	alerts, err := s.st.ListAlerts(context.Background(), store.AlertFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, a := range alerts {
+		if a.Rule.ID == "indicator--4f6a2c1e-8b1d-4e8c-9a53-2f1d8a7c9b10" && a.Host == "ws3" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no intel alert for the pushed indicator among %d alerts", len(alerts))
+	}
+}
