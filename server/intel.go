@@ -20,6 +20,8 @@ import (
 // read at start and on every reload (SIGHUP, POST /api/v1/rules/reload).
 type IntelConfig struct {
 	Files []string `yaml:"files"`
+	// Feeds are TAXII collections pulled on a schedule.
+	Feeds []FeedConfig `yaml:"feeds"`
 }
 
 // loadIntel reads the configured bundles, compiles their indicators and

@@ -268,6 +268,9 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	}
 	wg.Go(func() { s.housekeeping(tailCtx) })
 	wg.Go(func() { s.triageLoop(tailCtx) })
+	for _, f := range s.cfg.Intel.Feeds {
+		wg.Go(func() { s.feedLoop(tailCtx, f) })
+	}
 	if len(s.cfg.Supply.Paths) > 0 {
 		wg.Go(func() { s.supplyLoop(tailCtx) })
 	}
