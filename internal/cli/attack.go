@@ -43,21 +43,7 @@ enterprise-attack.json or ics-attack.json) and keeps it in the data directory,
 where triage and the dashboard find it. Nothing is downloaded.`,
 		Example: "  bulwark attack import ~/Downloads/enterprise-attack-18.1.json",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			kb, err := attack.LoadFile(args[0])
-			if err != nil {
-				return err
-			}
-			dst, err := attackPath(kb.Matrix)
-			if err != nil {
-				return err
-			}
-			if err := copyPlain(args[0], dst); err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "%s: %d tactics, %d techniques, kept in %s\n", kb.Matrix, len(kb.Tactics()), kb.Techniques(), dst)
-			return nil
-		},
+		RunE:    func(cmd *cobra.Command, args []string) error { return importAttack(e.stdout, args[0]) },
 	})
 	cmd.AddCommand(&cobra.Command{
 		Use:     "show TECHNIQUE",
@@ -86,6 +72,24 @@ where triage and the dashboard find it. Nothing is downloaded.`,
 		},
 	})
 	return cmd
+}
+
+// importAttack checks an ATT&CK bundle and keeps it in the data directory
+// ('bulwark attack import' and 'bulwark db import' share it).
+func importAttack(w io.Writer, path string) error {
+	kb, err := attack.LoadFile(path)
+	if err != nil {
+		return err
+	}
+	dst, err := attackPath(kb.Matrix)
+	if err != nil {
+		return err
+	}
+	if err := copyPlain(path, dst); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%s: %d tactics, %d techniques, kept in %s\n", kb.Matrix, len(kb.Tactics()), kb.Techniques(), dst)
+	return nil
 }
 
 // copyPlain copies a bundle to dst, decompressed, through a temporary file

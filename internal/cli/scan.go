@@ -208,16 +208,19 @@ an air-gapped site; 'status' shows each source's age and size.`,
 func newDBImportCmd(e *env, dbDir *string) *cobra.Command {
 	return &cobra.Command{
 		Use:   "import PATH...",
-		Short: "Import OSV exports, the KEV catalogue or EPSS scores from files",
+		Short: "Import OSV exports, the KEV catalogue, EPSS scores or an ATT&CK bundle from files",
 		Long: `Import recognises what each path holds: an OSV per-ecosystem all.zip, a
 directory of them (<Ecosystem>/all.zip) or of OSV JSON files; the KEV
 catalogue (known_exploited_vulnerabilities.json); EPSS scores
-(epss_scores-*.csv or .csv.gz). A directory holding osv/ and kev/ folders,
+(epss_scores-*.csv or .csv.gz); an ATT&CK STIX bundle (enterprise-attack*.json
+or ics-attack*.json, gzip or not), which becomes the knowledge base of
+techniques, tactics and mitigations the UI, triage and the copilot use. A directory holding osv/ and kev/ folders,
 as the shared test data does, imports both. Every entry is validated:
 rejects are counted and listed ('bulwark db status'), never dropped
 silently.`,
 		Example: `  bulwark db import ../shared/data/supply
-  bulwark db import npm-all.zip PyPI-all.zip known_exploited_vulnerabilities.json`,
+  bulwark db import npm-all.zip PyPI-all.zip known_exploited_vulnerabilities.json
+  bulwark db import enterprise-attack-18.1.stix21.json.gz`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir, err := supplyDir(*dbDir)
@@ -230,6 +233,10 @@ silently.`,
 				switch kind {
 				case "kev", "epss":
 					if err := importFeed(e, dir, kind, p); err != nil {
+						return err
+					}
+				case "attack":
+					if err := importAttack(e.stderr, p); err != nil {
 						return err
 					}
 				case "bundle":
@@ -269,6 +276,8 @@ func classify(p string) (string, map[string][]string) {
 		return "kev", nil
 	case strings.HasPrefix(base, "epss") && (strings.HasSuffix(base, ".csv") || strings.HasSuffix(base, ".csv.gz")):
 		return "epss", nil
+	case strings.Contains(base, "attack") && (strings.HasSuffix(base, ".json") || strings.HasSuffix(base, ".json.gz")):
+		return "attack", nil
 	}
 	if st, err := os.Stat(filepath.Join(p, "osv")); err == nil && st.IsDir() {
 		paths := map[string][]string{"osv": {filepath.Join(p, "osv")}}

@@ -193,3 +193,17 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(code)
 }
+
+// TestDBImportAttack imports the ATT&CK bundles through 'bulwark db
+// import', which keeps them where the UI, triage and the copilot look.
+func TestDBImportAttack(t *testing.T) {
+	path := testdata.Path(t, "stix", "enterprise-attack-18.1.stix21.json.gz")
+	t.Setenv("BULWARK_DATA_DIR", t.TempDir())
+	code, _, errb := run(t, "db", "import", "--db", t.TempDir(), path)
+	if code != exitOK || !strings.Contains(errb, "835 techniques") {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	if code, out, errb := run(t, "attack", "show", "T1003.001"); code != exitOK || !strings.Contains(out, "LSASS Memory") {
+		t.Errorf("attack show: exit %d %s %s", code, out, errb)
+	}
+}
