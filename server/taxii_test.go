@@ -68,6 +68,37 @@ func TestTAXIIInServe(t *testing.T) {
 		}
 	}
 	if !found {
-		t.Errorf("no intel alert for the pushed indicator among %d alerts", len(alerts))
+		t.Fatalf("no intel alert for the pushed indicator among %d alerts", len(alerts))
+	}
+
+	// The hit is a sighting, and sharing it back puts a STIX sighting in
+	// the collection for the peer to pull.
+	apiDo := func(method, path, token string) (int, string) {
+		req, _ := http.NewRequest(method, base+path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := apiDo("GET", "/api/v1/intel/sightings", viewer); code != 200 || !strings.Contains(body, `"count":1`) && !strings.Contains(body, `"count": 1`) {
+		t.Fatalf("sightings: %d %s", code, body)
+	}
+	if code, body := apiDo("POST", "/api/v1/intel/sightings/share", viewer); code != 403 {
+		t.Errorf("viewer share: %d %s", code, body)
+	}
+	if code, body := apiDo("POST", "/api/v1/intel/sightings/share", analyst); code != 200 {
+		t.Fatalf("share: %d %s", code, body)
+	}
+	// TLP:AMBER: analysts may read it, viewers may not.
+	if code, body := do("GET", col+"?match[type]=sighting", viewer, ""); code != 200 || strings.Contains(body, "sighting--") {
+		t.Errorf("viewer sees an AMBER sighting: %d %s", code, body)
+	}
+	if code, body := do("GET", col+"?match[type]=sighting", analyst, ""); code != 200 ||
+		!strings.Contains(body, `"sighting_of_ref":"indicator--4f6a2c1e-8b1d-4e8c-9a53-2f1d8a7c9b10"`) && !strings.Contains(body, `"sighting_of_ref": "indicator--4f6a2c1e-8b1d-4e8c-9a53-2f1d8a7c9b10"`) {
+		t.Errorf("shared sighting not in the collection: %d %s", code, body)
 	}
 }
