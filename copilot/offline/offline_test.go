@@ -2,9 +2,6 @@ package offline
 
 import (
 	"context"
-	"flag"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -14,29 +11,15 @@ import (
 	"github.com/bulwarkhq/bulwark/copilot"
 	"github.com/bulwarkhq/bulwark/copilot/evidence"
 	"github.com/bulwarkhq/bulwark/copilot/evidence/evidencetest"
+	"github.com/bulwarkhq/bulwark/internal/logtest"
 	"github.com/bulwarkhq/bulwark/internal/testdata"
 	"github.com/bulwarkhq/bulwark/search"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
 // golden compares got with testdata/name, or rewrites it with -update.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs (go test ./copilot/offline -update rewrites it); got:\n%s", path, got)
-	}
+	logtest.Golden(t, name, got)
 }
 
 func demoEvidence(t *testing.T, kb *attack.KB) copilot.Evidence {
