@@ -15,15 +15,10 @@ import (
 	"github.com/bulwarkhq/bulwark/store"
 )
 
-// askServer runs the real server handler, with no model, over the demo
-// intrusion triaged into cases, and returns its URL, a viewer token and
-// the first case's id.
-func askServer(t *testing.T) (string, string, int64) {
+// startServer runs a real server (empty data directory, pipeline running)
+// behind an httptest server, stopped when the test ends.
+func startServer(t *testing.T) (*server.Server, *httptest.Server) {
 	t.Helper()
-	isolate(t)
-	for _, k := range []string{"BULWARK_LLM_BASE_URL", "BULWARK_LLM_MODEL", envServer, envToken} {
-		t.Setenv(k, "")
-	}
 	s, err := server.New(context.Background(), server.Config{DataDir: t.TempDir()}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -39,6 +34,20 @@ func askServer(t *testing.T) (string, string, int64) {
 		<-done
 		s.Store().Close()
 	})
+	return s, hs
+}
+
+// askServer runs the real server handler, with no model, over the demo
+// intrusion triaged into cases, and returns its URL, a viewer token and
+// the first case's id.
+func askServer(t *testing.T) (string, string, int64) {
+	t.Helper()
+	isolate(t)
+	for _, k := range []string{"BULWARK_LLM_BASE_URL", "BULWARK_LLM_MODEL", envServer, envToken} {
+		t.Setenv(k, "")
+	}
+	s, hs := startServer(t)
+	ctx := context.Background()
 	if err := s.Pipeline().Submit(ctx, demo.Scenario(time.Now().Add(-demo.Duration)), true); err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,25 +19,11 @@ import (
 func uploadServer(t *testing.T) (string, *server.Server, string, string) {
 	t.Helper()
 	t.Setenv(envToken, "")
-	s, err := server.New(context.Background(), server.Config{DataDir: t.TempDir()}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Pipeline().Run(ctx) }()
-	<-s.Pipeline().Started()
-	hs := httptest.NewServer(s.Handler())
-	t.Cleanup(func() {
-		hs.Close()
-		cancel()
-		<-done
-		s.Store().Close()
-	})
+	s, hs := startServer(t)
 	tokens := map[store.Role]string{}
 	for _, role := range []store.Role{store.RoleIngest, store.RoleViewer} {
 		secret, hash := auth.NewToken()
-		if err := s.Store().CreateToken(ctx, &store.Token{Name: "ci-" + string(role), Role: role, Hash: hash, Created: time.Now()}); err != nil {
+		if err := s.Store().CreateToken(context.Background(), &store.Token{Name: "ci-" + string(role), Role: role, Hash: hash, Created: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
 		tokens[role] = secret
