@@ -41,53 +41,68 @@ func tomlNameVersion(ex *Extraction, ecosystem, file string, t tomlTable) (name,
 // advisories exist for crates that are also published (ripgrep's
 // grep-cli).
 func extractCargoLock(in *Input) (Extraction, error) {
-	var ex Extraction
+	return tomlLock(in, supply.CratesIO, nil)
+}
+
+// tomlLock reads the [[package]] tables of a TOML lockfile into packages
+// of ecosystem; decorate, when set, adds what the format says of each
+// package.
+func tomlLock(in *Input, ecosystem string, decorate func(*supply.Package, tomlTable)) (Extraction, error) {
 	pkgs, err := tomlPackages(in.Path, in.Data)
 	if err != nil {
-		return ex, err
+		return Extraction{}, err
 	}
+	return tomlLockTables(in, ecosystem, pkgs, decorate), nil
+}
+
+func tomlLockTables(in *Input, ecosystem string, pkgs []tomlTable, decorate func(*supply.Package, tomlTable)) Extraction {
+	var ex Extraction
 	for _, t := range pkgs {
-		if name, version, ok := tomlNameVersion(&ex, supply.CratesIO, in.Path, t); ok {
-			ex.Packages = append(ex.Packages, newPackage(supply.CratesIO, name, version, in.Path, t.line))
+		name, version, ok := tomlNameVersion(&ex, ecosystem, in.Path, t)
+		if !ok {
+			continue
 		}
+		p := newPackage(ecosystem, name, version, in.Path, t.line)
+		if decorate != nil {
+			decorate(&p, t)
+		}
+		ex.Packages = append(ex.Packages, p)
 	}
-	return ex, nil
+	return ex
+}
+
+// outsideGroup reports whether a package's "groups" list exists and lacks
+// group: the development-only packages of Poetry 2 ("main") and pdm
+// ("default").
+func outsideGroup(t tomlTable, group string) (dev, listed bool) {
+	g, ok := t.values["groups"]
+	if !ok {
+		return false, false
+	}
+	groups := tomlStrings(g.raw)
+	return len(groups) > 0 && !slices.Contains(groups, group), true
 }
 
 // extractPoetryLock reads poetry.lock. Poetry 1 marks development packages
 // with category = "dev"; Poetry 2 lists groups, and a package outside the
 // "main" group is development-only.
 func extractPoetryLock(in *Input) (Extraction, error) {
-	var ex Extraction
-	pkgs, err := tomlPackages(in.Path, in.Data)
-	if err != nil {
-		return ex, err
-	}
-	for _, t := range pkgs {
-		name, version, ok := tomlNameVersion(&ex, supply.PyPI, in.Path, t)
-		if !ok {
-			continue
-		}
-		p := newPackage(supply.PyPI, name, version, in.Path, t.line)
+	return tomlLock(in, supply.PyPI, func(p *supply.Package, t tomlTable) {
 		if c := t.values["category"]; c.isString {
 			p.Dev = c.str == "dev"
-		} else if g, ok := t.values["groups"]; ok {
-			groups := tomlStrings(g.raw)
-			p.Dev = len(groups) > 0 && !slices.Contains(groups, "main")
+		} else if dev, ok := outsideGroup(t, "main"); ok {
+			p.Dev = dev
 		}
-		ex.Packages = append(ex.Packages, p)
-	}
-	return ex, nil
+	})
 }
 
 // extractUvLock reads uv.lock. The project itself and other local packages
 // (source = { editable | virtual | directory | path }) are not
 // dependencies from an index; the project's dependencies mark direct ones.
 func extractUvLock(in *Input) (Extraction, error) {
-	var ex Extraction
 	pkgs, err := tomlPackages(in.Path, in.Data)
 	if err != nil {
-		return ex, err
+		return Extraction{}, err
 	}
 	direct := map[string]bool{}
 	var kept []tomlTable
@@ -102,16 +117,7 @@ func extractUvLock(in *Input) (Extraction, error) {
 		}
 		kept = append(kept, t)
 	}
-	for _, t := range kept {
-		name, version, ok := tomlNameVersion(&ex, supply.PyPI, in.Path, t)
-		if !ok {
-			continue
-		}
-		p := newPackage(supply.PyPI, name, version, in.Path, t.line)
-		p.Direct = direct[name]
-		ex.Packages = append(ex.Packages, p)
-	}
-	return ex, nil
+	return tomlLockTables(in, supply.PyPI, kept, func(p *supply.Package, _ tomlTable) { p.Direct = direct[p.Name] }), nil
 }
 
 func uvIsLocal(t tomlTable) bool {
@@ -175,22 +181,7 @@ func inlineTableStrings(raw string) (keys, vals []string) {
 // extractPdmLock reads pdm.lock; a package outside the "default" group is
 // development-only.
 func extractPdmLock(in *Input) (Extraction, error) {
-	var ex Extraction
-	pkgs, err := tomlPackages(in.Path, in.Data)
-	if err != nil {
-		return ex, err
-	}
-	for _, t := range pkgs {
-		name, version, ok := tomlNameVersion(&ex, supply.PyPI, in.Path, t)
-		if !ok {
-			continue
-		}
-		p := newPackage(supply.PyPI, name, version, in.Path, t.line)
-		if g, ok := t.values["groups"]; ok {
-			groups := tomlStrings(g.raw)
-			p.Dev = len(groups) > 0 && !slices.Contains(groups, "default")
-		}
-		ex.Packages = append(ex.Packages, p)
-	}
-	return ex, nil
+	return tomlLock(in, supply.PyPI, func(p *supply.Package, t tomlTable) {
+		p.Dev, _ = outsideGroup(t, "default")
+	})
 }
