@@ -55,9 +55,9 @@ type worker struct {
 	emitIntel func(*alert.Alert)
 }
 
-// matchIntel runs the current indicators over one event.
-func (w *worker) matchIntel(ev *event.Event) {
-	d := w.p.intel.Load()
+// matchIntel runs the indicators d (the pipeline's, loaded once per batch)
+// over one event.
+func (w *worker) matchIntel(d *match.Detector, ev *event.Event) {
 	if d == nil {
 		return
 	}
@@ -87,13 +87,14 @@ func (p *Pipeline) detect(evs []event.Event) []store.StoredAlert {
 	w := rs.workers.Get().(*worker)
 	start := time.Now()
 	var newest time.Time
+	intel := p.intel.Load()
 	for i := range evs {
 		w.id = int64(i) + 1
 		if evs[i].Time.After(newest) {
 			newest = evs[i].Time
 		}
 		_ = w.d.Process(&evs[i]) // emit never fails
-		w.matchIntel(&evs[i])
+		w.matchIntel(intel, &evs[i])
 	}
 	p.stream.observe(newest)
 	p.m.detectSeconds.Observe(time.Since(start).Seconds())
@@ -110,6 +111,7 @@ func (p *Pipeline) catchUp(ctx context.Context, from, to int64) error {
 	rs := p.rules.Load()
 	w := rs.workers.Get().(*worker)
 	defer rs.workers.Put(w)
+	intel := p.intel.Load()
 	for from < to {
 		reached := from
 		err := p.st.ScanEvents(ctx, store.EventFilter{AfterID: from, Limit: catchUpChunk}, func(se *store.StoredEvent) error {
@@ -120,7 +122,7 @@ func (p *Pipeline) catchUp(ctx context.Context, from, to int64) error {
 			reached = se.ID
 			p.stream.observe(se.Time)
 			err := w.d.Process(&se.Event)
-			w.matchIntel(&se.Event)
+			w.matchIntel(intel, &se.Event)
 			return err
 		})
 		if err != nil {

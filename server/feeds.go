@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/sha1"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -31,10 +30,7 @@ type FeedConfig struct {
 // feedCollection is the local collection a feed fills: a stable id
 // derived from the feed's source, so restarts keep adding to it.
 func feedCollection(f FeedConfig) taxii.Collection {
-	sum := sha1.Sum([]byte(f.URL + "\x00" + f.Collection))
-	sum[6] = sum[6]&0x0f | 0x50 // a version 5 style UUID
-	sum[8] = sum[8]&0x3f | 0x80
-	id := fmt.Sprintf("%x-%x-%x-%x-%x", sum[0:4], sum[4:6], sum[6:8], sum[8:10], sum[10:16])
+	id := stix.UUIDv5(stix.Namespace, []byte("bulwark-feed:"+f.URL+"\x00"+f.Collection))
 	name := f.Name
 	if name == "" {
 		name = f.Collection

@@ -1,18 +1,16 @@
 package server
 
 import (
-	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/bulwarkhq/bulwark/intel"
 	"github.com/bulwarkhq/bulwark/intel/match"
 	"github.com/bulwarkhq/bulwark/intel/stix"
+	"github.com/bulwarkhq/bulwark/logs"
 )
 
 // IntelConfig names the threat-intel the server matches every event
@@ -82,21 +80,12 @@ func (s *Server) loadIntel() (match.Report, error) {
 const maxBundleBytes = 1 << 30
 
 func readIndicators(path string) ([]intel.Indicator, []error, error) {
-	f, err := os.Open(path)
+	f, err := logs.Open(path) // decompresses gzip
 	if err != nil {
 		return nil, nil, err
 	}
 	defer f.Close()
-	var r io.Reader = f
-	if strings.HasSuffix(path, ".gz") {
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			return nil, nil, err
-		}
-		defer zr.Close()
-		r = zr
-	}
-	objs, err := stix.ReadBundle(io.LimitReader(r, maxBundleBytes))
+	objs, err := stix.ReadBundle(io.LimitReader(f, maxBundleBytes))
 	if err != nil {
 		return nil, nil, err
 	}

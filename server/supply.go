@@ -12,12 +12,10 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
 
-	"github.com/bulwarkhq/bulwark/rules"
 	"github.com/bulwarkhq/bulwark/server/auth"
 	"github.com/bulwarkhq/bulwark/store"
 	"github.com/bulwarkhq/bulwark/supply"
@@ -305,16 +303,7 @@ func (s *Server) supplyExposure(w http.ResponseWriter, r *http.Request) error {
 }
 
 // supplyDBDir is where scheduled scans read the vulnerability database.
-func (s *Server) supplyDBDir() (string, error) {
-	if s.cfg.Supply.DBDir != "" {
-		return s.cfg.Supply.DBDir, nil
-	}
-	d, err := rules.DataDir()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(d, "supply"), nil
-}
+func (s *Server) supplyDBDir() (string, error) { return scan.DBDir(s.cfg.Supply.DBDir) }
 
 // supplyLoop scans the configured paths at start and every interval.
 func (s *Server) supplyLoop(ctx context.Context) {

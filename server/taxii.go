@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -137,18 +138,9 @@ func taxiiIndicators(ctx context.Context, st taxii.Store) ([]intel.Indicator, []
 			}
 			f.Next = page.Next
 		}
-		got, ierrs := stix.Indicators(objs, stix.ImportOptions{Source: "taxii:" + firstNonEmpty(c.Alias, c.Title, c.ID)})
+		got, ierrs := stix.Indicators(objs, stix.ImportOptions{Source: "taxii:" + cmp.Or(c.Alias, c.Title, c.ID)})
 		inds = append(inds, got...)
 		errs = append(errs, ierrs...)
 	}
 	return inds, errs, nil
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -66,9 +65,7 @@ func newTokenCmd(e *env) *cobra.Command {
 				return err
 			}
 			_ = st.AppendAudit(cmd.Context(), store.AuditEntry{Time: t.Created, Actor: "cli", Action: "token.create", Target: name, Detail: "role " + role})
-			enc := json.NewEncoder(e.stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(map[string]any{"token": t, "secret": secret})
+			return writeJSONTo(e.stdout, map[string]any{"token": t, "secret": secret})
 		},
 	}
 	create.Flags().StringVar(&dir, "data", "", "data directory (default ./bulwark-data)")

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -66,9 +65,7 @@ where triage and the dashboard find it. Nothing is downloaded.`,
 			if !ok {
 				return fmt.Errorf("no technique %s in %s", args[0], kb.Matrix)
 			}
-			enc := json.NewEncoder(e.stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(t)
+			return writeJSONTo(e.stdout, t)
 		},
 	})
 	return cmd

@@ -5,6 +5,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -131,4 +132,11 @@ func isCobraUsageError(err error) bool {
 		}
 	}
 	return false
+}
+
+// writeJSONTo writes v as indented JSON: every command's --json output.
+func writeJSONTo(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

@@ -131,9 +131,7 @@ blocked (single text only), 1 on error, 2 on bad usage.`,
 			v := g.Check(o.app, []guard.Segment{{Role: role, Text: text}})
 			res := newCheckResult(v, text)
 			if o.json {
-				enc := json.NewEncoder(e.stdout)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(res); err != nil {
+				if err := writeJSONTo(e.stdout, res); err != nil {
 					return err
 				}
 			} else {
@@ -260,9 +258,7 @@ The training tool writes its validation split in this format
 			}
 			rep := model.Evaluate(scorer, xs, th)
 			if o.json {
-				enc := json.NewEncoder(e.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rep)
+				return writeJSONTo(e.stdout, rep)
 			}
 			printEval(e.stdout, rep)
 			return nil

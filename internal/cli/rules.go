@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -107,9 +106,7 @@ does not cover, duplicate ids. It exits with status 1 when a rule fails.`,
 						items = append(items, item{s, s.Error()})
 					}
 				}
-				enc := json.NewEncoder(e.stdout)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(map[string]any{"documents": len(rs.Status), "loaded": rs.Loaded(), "failed": len(failed), "problems": items}); err != nil {
+				if err := writeJSONTo(e.stdout, map[string]any{"documents": len(rs.Status), "loaded": rs.Loaded(), "failed": len(failed), "problems": items}); err != nil {
 					return err
 				}
 			} else {

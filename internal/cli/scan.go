@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bulwarkhq/bulwark/internal/version"
-	"github.com/bulwarkhq/bulwark/rules"
 	"github.com/bulwarkhq/bulwark/supply"
 	"github.com/bulwarkhq/bulwark/supply/db"
 	"github.com/bulwarkhq/bulwark/supply/enrich"
@@ -23,18 +21,8 @@ import (
 	supversion "github.com/bulwarkhq/bulwark/supply/version"
 )
 
-// supplyDir is where the vulnerability database lives: --db, else
-// $BULWARK_DATA_DIR/supply (or the user's data directory).
-func supplyDir(flag string) (string, error) {
-	if flag != "" {
-		return flag, nil
-	}
-	d, err := rules.DataDir()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(d, "supply"), nil
-}
+// supplyDir is where the vulnerability database lives (see scan.DBDir).
+func supplyDir(flag string) (string, error) { return scan.DBDir(flag) }
 
 type scanOptions struct {
 	format, output, failOn, dbDir string
@@ -466,10 +454,4 @@ func downloadFeed(cmd *cobra.Command, e *env, dir, kind, url string) error {
 		return fmt.Errorf("GET %s: larger than %d MiB", url, maxFeed>>20)
 	}
 	return importFeed(e, dir, kind, path)
-}
-
-func writeJSONTo(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -142,9 +141,7 @@ func writeTriageJSON(e *env, cases []*triage.Case) error {
 		out.Cases = append(out.Cases, triageCase{ID: c.ID, Score: c.Score, Reasons: c.Reasons, Entities: c.Entities,
 			FirstSeen: c.FirstSeen, LastSeen: c.LastSeen, Alerts: c.Lines})
 	}
-	enc := json.NewEncoder(e.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return writeJSONTo(e.stdout, out)
 }
 
 func writeTriageTable(e *env, res *triage.Result, cases []*triage.Case) error {

@@ -9,7 +9,9 @@ package scan
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 
+	"github.com/bulwarkhq/bulwark/rules"
 	"github.com/bulwarkhq/bulwark/supply"
 	"github.com/bulwarkhq/bulwark/supply/db"
 	"github.com/bulwarkhq/bulwark/supply/enrich"
@@ -100,4 +102,18 @@ func Run(ctx context.Context, paths []string, dbDir string) (*Result, error) {
 		res.Findings = enrich.Apply(m.Findings, intel, intel)
 	}
 	return res, nil
+}
+
+// DBDir is where the vulnerability database lives: override when set, else
+// $BULWARK_DATA_DIR/supply (or the user's data directory). The CLI and the
+// server both find it here.
+func DBDir(override string) (string, error) {
+	if override != "" {
+		return override, nil
+	}
+	d, err := rules.DataDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(d, "supply"), nil
 }

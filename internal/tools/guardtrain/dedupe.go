@@ -1,6 +1,7 @@
 package main
 
 import (
+	"hash/fnv"
 	"strings"
 	"unicode"
 )
@@ -27,13 +28,11 @@ func words(s string) []string {
 	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 }
 
+// stableHash is FNV-1a, finalised so that nearby strings spread well.
 func stableHash(s string) uint64 {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= 1099511628211
-	}
-	return mix64(h)
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return mix64(h.Sum64())
 }
 
 func mix64(h uint64) uint64 {
