@@ -82,7 +82,7 @@ func (b *cidrBuilder) add(s *Set, p netip.Prefix, ind int32, k Kind) {
 		b.nodes = append(b.nodes, cidrNode{start: addrU128(p.Addr()), end: lastOf(p), head: -1})
 	}
 	nd := &b.nodes[id]
-	off, n := uint32(len(s.arena)), uint32(0)
+	off, n := uint32(len(s.arena)), uint16(0)
 	if nd.head >= 0 {
 		prev := &s.entries[nd.head]
 		if prev.ind == ind {
@@ -91,9 +91,9 @@ func (b *cidrBuilder) add(s *Set, p netip.Prefix, ind int32, k Kind) {
 		off, n = prev.off, prev.n
 	} else {
 		s.arena = p.AppendTo(s.arena)
-		n = uint32(len(s.arena)) - off
+		n = uint16(uint32(len(s.arena)) - off)
 	}
-	s.entries = append(s.entries, entry{off: off, n: n, ind: ind, next: nd.head, kind: k})
+	s.entries = append(s.entries, entry{off: off, n: n, ind: ind, next: nd.head, kind: k, cidr: true})
 	nd.head = int32(len(s.entries) - 1)
 }
 

@@ -74,8 +74,10 @@ var pathHosts = []string{"host", "Host", "cs-host", "http.hostname", "http.host"
 
 // Hit is one indicator matched by one observable of an event.
 type Hit struct {
-	Indicator *intel.Indicator // points into the Set's indicators
-	Kind      Kind             // the comparison's type
+	// Indicator is the indicator matched. Its strings and slices share
+	// the Set's memory: do not modify its Labels or KillChain.
+	Indicator intel.Indicator
+	Kind      Kind // the comparison's type
 	// Field and Value are what matched in the event: the field's name
 	// and its text (for a list, the element; for Sysmon's Hashes, the
 	// "SHA256=…" part).
@@ -85,6 +87,8 @@ type Hit struct {
 	// address, the CIDR, the domain (a suffix of the event's), the URL,
 	// the address, the hex digest.
 	Match string
+
+	ind int32 // the indicator's index in the Set, for reporting each once
 }
 
 // Observed renders the hit as intel.Sighting.Observed does:
@@ -388,13 +392,9 @@ func (m *Matcher) exact(k Kind, key []byte) {
 	if !s.filter.has(h) {
 		return
 	}
-	head, ok := s.heads[h]
-	if !ok {
-		return
-	}
-	for e := head; e >= 0; e = s.entries[e].next {
+	for e := s.buckets[h&uint64(len(s.buckets)-1)]; e >= 0; e = s.entries[e].next {
 		en := &s.entries[e]
-		if en.kind == k && string(s.arena[en.off:en.off+en.n]) == string(key) {
+		if en.hash == h && en.kind == k && string(s.arena[en.off:en.off+uint32(en.n)]) == string(key) {
 			m.hit(en)
 		}
 	}
@@ -403,9 +403,8 @@ func (m *Matcher) exact(k Kind, key []byte) {
 // hit records entry e unless its indicator is not valid at the event's
 // time or already hit this event.
 func (m *Matcher) hit(e *entry) {
-	in := &m.s.inds[e.ind]
 	for i := m.base; i < len(m.hits); i++ {
-		if m.hits[i].Indicator == in {
+		if m.hits[i].ind == e.ind {
 			return
 		}
 	}
@@ -413,8 +412,8 @@ func (m *Matcher) hit(e *entry) {
 	if t.IsZero() {
 		t = time.Now()
 	}
-	if !in.Valid(t) {
+	if !m.s.tab.valid(e.ind, t) {
 		return
 	}
-	m.hits = append(m.hits, Hit{Indicator: in, Kind: e.kind, Field: m.field, Value: m.value, Match: m.s.matched(e)})
+	m.hits = append(m.hits, Hit{Indicator: m.s.tab.indicator(e.ind), Kind: e.kind, Field: m.field, Value: m.value, Match: m.s.matched(e), ind: e.ind})
 }

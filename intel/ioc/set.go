@@ -5,7 +5,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash/maphash"
+	"iter"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/bulwarkhq/bulwark/intel"
@@ -16,16 +18,17 @@ import (
 // its own Matcher.
 //
 // Every exact value (addresses, domains, URLs, e-mail addresses, digests)
-// lives in one hash table keyed by a 64-bit hash of (kind, normalised
-// bytes), whose slots chain entries; an entry points at its bytes in one
-// shared arena. That costs about 40 bytes per value plus the value itself,
-// against the 80 or more of a map[string] per kind with a string header
-// and an allocation per key. CIDRs live in a sorted interval list.
+// lives in one chained hash table: a power-of-two array of buckets, each
+// the first of a chain of entries whose 64-bit hash of (kind, normalised
+// bytes) falls in it; an entry points at its bytes in one shared arena.
+// That costs about 30 bytes per value plus the value itself, against the
+// 80 or more of a map[string] per kind with a string header and an
+// allocation per key. CIDRs live in a sorted interval list.
 type Set struct {
-	inds    []intel.Indicator
+	tab     *table // the indicators, compactly
 	seed    maphash.Seed
-	heads   map[uint64]int32 // hash(kind, key) -> first entry
-	filter  filter           // says "no" to most absent keys without touching heads
+	buckets []int32 // hash(kind, key) & (len-1) -> first entry, -1 for none
+	filter  filter  // says "no" to most absent keys without touching buckets
 	entries []entry
 	arena   []byte
 	cidr    cidrs
@@ -36,12 +39,17 @@ type Set struct {
 
 // entry is one comparison of one indicator.
 type entry struct {
+	hash uint64 // of (kind, key): its bucket, its filter bits, and a quick compare
 	off  uint32 // key bytes in arena: raw address, digest bytes, or normalised text; a CIDR's text
-	n    uint32
-	ind  int32 // index in Set.inds
-	next int32 // next entry with the same hash, or of the same CIDR; -1 at the end
+	ind  int32  // index in Set.tab
+	next int32  // next entry in the same bucket, or of the same CIDR; -1 at the end
+	n    uint16 // key length (maxKey at most)
 	kind Kind
+	cidr bool // in a CIDR's list, not in a bucket
 }
+
+// maxKey bounds a value's normalised length, so that entry.n is 16 bits.
+const maxKey = 1<<16 - 1
 
 // Options tune Compile.
 type Options struct {
@@ -56,9 +64,9 @@ type Options struct {
 // silently.
 type Report struct {
 	Compiled int // simple indicators now in the set
-	// NotSimple are the indexes of indicators whose pattern is not simple:
-	// the caller evaluates them with intel/pattern.
-	NotSimple []int
+	// NotSimple are the indicators whose pattern is not simple: the
+	// caller evaluates them with intel/pattern.
+	NotSimple []intel.Indicator
 	// Unsupported counts indicators whose pattern_type is not "stix".
 	Unsupported int
 	Expired     int
@@ -69,7 +77,7 @@ type Report struct {
 
 // IndicatorError is an indicator Compile could not use.
 type IndicatorError struct {
-	Index int
+	Index int // its position in the input
 	ID    string
 	Err   error
 }
@@ -77,15 +85,25 @@ type IndicatorError struct {
 func (e IndicatorError) Error() string { return fmt.Sprintf("indicator %s: %v", e.ID, e.Err) }
 
 // Compile builds a Set from the simple indicators of inds. The Set keeps
-// inds (hits point into it): the caller must not modify it afterwards.
+// its own compact copy of what it needs: inds may be dropped or reused.
 func Compile(inds []intel.Indicator, opts Options) (*Set, Report) {
-	s := &Set{inds: inds, seed: maphash.MakeSeed(), heads: make(map[uint64]int32, len(inds))}
-	s.entries = make([]entry, 0, len(inds))
+	return CompileSeq(slices.Values(inds), len(inds), opts)
+}
+
+// CompileSeq builds a Set from a sequence of indicators, so that a large
+// feed never has to be held whole in memory: the Set keeps about 150 bytes
+// of each indicator, where an intel.Indicator value takes about 350.
+// sizeHint is the expected count, or 0.
+func CompileSeq(inds iter.Seq[intel.Indicator], sizeHint int, opts Options) (*Set, Report) {
+	s := &Set{tab: newTable(sizeHint), seed: maphash.MakeSeed()}
+	s.entries = make([]entry, 0, sizeHint)
+	s.rebucket(sizeHint)
 	var r Report
 	var b cidrBuilder
 	var key []byte
-	for i := range inds {
-		in := &inds[i]
+	i := -1
+	for in := range inds {
+		i++
 		if in.PatternType != "" && in.PatternType != "stix" {
 			r.Unsupported++
 			continue
@@ -96,14 +114,18 @@ func Compile(inds []intel.Indicator, opts Options) (*Set, Report) {
 		}
 		cmps, err := ParseSimple(in.Pattern)
 		if err != nil {
-			r.NotSimple = append(r.NotSimple, i)
+			r.NotSimple = append(r.NotSimple, in)
 			continue
 		}
 		// Validate every comparison before adding any, so that an
 		// indicator is either wholly in the set or reported.
 		var bad error
 		for _, c := range cmps {
-			if _, _, err := normaliseLiteral(key[:0], c); err != nil {
+			k, _, err := normaliseLiteral(key[:0], c)
+			if err == nil && len(k) > maxKey {
+				err = fmt.Errorf("%s: value of %d bytes, longer than %d", c.Kind.Path(), len(k), maxKey)
+			}
+			if err != nil {
 				bad = err
 				break
 			}
@@ -112,22 +134,26 @@ func Compile(inds []intel.Indicator, opts Options) (*Set, Report) {
 			r.Invalid = append(r.Invalid, IndicatorError{Index: i, ID: in.ID, Err: bad})
 			continue
 		}
+		ind := s.tab.add(&in)
 		for _, c := range cmps {
 			var pfx netip.Prefix
 			key, pfx, _ = normaliseLiteral(key[:0], c)
 			if pfx.IsValid() {
-				b.add(s, pfx, int32(i), c.Kind)
+				b.add(s, pfx, ind, c.Kind)
 			} else {
-				s.add(c.Kind, key, int32(i))
+				s.add(c.Kind, key, ind)
 			}
 			s.has[c.Kind] = true
 		}
 		r.Compiled++
 	}
 	s.n = r.Compiled
-	s.filter = newFilter(len(s.heads))
-	for h := range s.heads {
-		s.filter.add(h)
+	s.tab.done()
+	s.filter = newFilter(len(s.entries))
+	for i := range s.entries {
+		if !s.entries[i].cidr {
+			s.filter.add(s.entries[i].hash)
+		}
 	}
 	s.cidr = b.build()
 	s.hasCIDR = len(s.cidr.starts) > 0
@@ -200,14 +226,11 @@ func (s *Set) hash(k Kind, key []byte) uint64 {
 // add records that indicator ind compares key of kind k.
 func (s *Set) add(k Kind, key []byte, ind int32) {
 	h := s.hash(k, key)
-	head, ok := s.heads[h]
-	if !ok {
-		head = -1
-	}
-	off, n := uint32(len(s.arena)), uint32(len(key))
-	for e := head; e >= 0; e = s.entries[e].next {
+	b := &s.buckets[h&uint64(len(s.buckets)-1)]
+	off := uint32(len(s.arena))
+	for e := *b; e >= 0; e = s.entries[e].next {
 		en := &s.entries[e]
-		if en.kind == k && bytes.Equal(s.arena[en.off:en.off+en.n], key) {
+		if en.hash == h && en.kind == k && bytes.Equal(s.arena[en.off:en.off+uint32(en.n)], key) {
 			if en.ind == ind {
 				return // the same value twice in one pattern
 			}
@@ -218,11 +241,35 @@ func (s *Set) add(k Kind, key []byte, ind int32) {
 	if off == uint32(len(s.arena)) {
 		s.arena = append(s.arena, key...)
 	}
-	s.entries = append(s.entries, entry{off: off, n: n, ind: ind, next: head, kind: k})
-	s.heads[h] = int32(len(s.entries) - 1)
+	s.entries = append(s.entries, entry{hash: h, off: off, n: uint16(len(key)), ind: ind, next: *b, kind: k})
+	*b = int32(len(s.entries) - 1)
+	if len(s.entries) > len(s.buckets) {
+		s.rebucket(2 * len(s.buckets))
+	}
 }
 
-// filter is a blocked Bloom filter over the hashes in heads: one 64-bit
+// rebucket makes the table at least n buckets and chains the entries
+// into them again. Entries go in in order, each to the head of its chain,
+// so a chain lists the latest first, as add does.
+func (s *Set) rebucket(n int) {
+	size := 1024
+	for size < n {
+		size <<= 1
+	}
+	s.buckets = make([]int32, size)
+	for i := range s.buckets {
+		s.buckets[i] = -1
+	}
+	mask := uint64(size - 1)
+	for i := range s.entries {
+		if e := &s.entries[i]; !e.cidr {
+			b := &s.buckets[e.hash&mask]
+			e.next, *b = *b, int32(i)
+		}
+	}
+}
+
+// filter is a blocked Bloom filter over the entries' hashes: one 64-bit
 // word per lookup, three bits set per key, 16 bits per key. The hash
 // table of a million indicators is tens of megabytes, so nearly every
 // lookup in it is a cache miss; the filter is a sixteenth of that, stays
@@ -268,12 +315,19 @@ func (f *filter) has(h uint64) bool {
 // Len returns the number of indicators compiled into the set.
 func (s *Set) Len() int { return s.n }
 
-// Indicators returns the slice the set was compiled from.
-func (s *Set) Indicators() []intel.Indicator { return s.inds }
+// Indicators returns the indicators compiled into the set, rebuilt from
+// its compact copy.
+func (s *Set) Indicators() []intel.Indicator {
+	out := make([]intel.Indicator, len(s.tab.recs))
+	for i := range out {
+		out[i] = s.tab.indicator(int32(i))
+	}
+	return out
+}
 
 // matched renders the indicator value of an entry, for Hit.Match.
 func (s *Set) matched(e *entry) string {
-	b := s.arena[e.off : e.off+e.n]
+	b := s.arena[e.off : e.off+uint32(e.n)]
 	switch e.kind {
 	case KindIPv4, KindIPv6:
 		if a, ok := netip.AddrFromSlice(b); ok {

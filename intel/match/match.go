@@ -74,8 +74,8 @@ func Compile(inds []intel.Indicator, now time.Time) (*Detector, Report) {
 		r.Rejected = append(r.Rejected, fmt.Errorf("%d indicators with a pattern_type other than stix", rep.Unsupported))
 	}
 	mapping := pattern.DefaultMapping()
-	for _, i := range rep.NotSimple {
-		ind := &inds[i]
+	for i := range rep.NotSimple {
+		ind := &rep.NotSimple[i]
 		c, err := pattern.CompileString(ind.Pattern, mapping)
 		if err != nil {
 			r.Rejected = append(r.Rejected, fmt.Errorf("indicator %s: %w", ind.ID, err))
@@ -122,7 +122,7 @@ func (w *Worker) Process(ev *event.Event, emit func(*alert.Alert)) {
 	w.hits = w.m.Match(ev, w.hits[:0])
 	for i := range w.hits {
 		h := &w.hits[i]
-		emit(newAlert(ev, h.Indicator, []alert.Match{{Condition: "intel", Field: h.Field, Value: h.Value}}, entityOf(h)))
+		emit(newAlert(ev, &h.Indicator, []alert.Match{{Condition: "intel", Field: h.Field, Value: h.Value}}, entityOf(h)))
 	}
 	for _, p := range w.d.patterns {
 		if p.ind.Valid(eventTime(ev)) && p.c.MatchEvent(ev) {
