@@ -69,8 +69,10 @@ func decodeCounts(path string) (counts, []ot.Message, error) {
 		cp := *m
 		cp.Objects = slices.Clone(m.Objects)
 		msgs = append(msgs, cp)
-		if strings.HasPrefix(m.Malformed, "link header CRC") {
-			return // not DNP3 to a dissector: no valid header
+		if strings.HasPrefix(m.Malformed, "link ") {
+			// A bad header CRC or length: no valid link header, so
+			// not DNP3 to a dissector either.
+			return
 		}
 		fi := frames[m.Frame]
 		if fi == nil {
@@ -141,9 +143,35 @@ func TestTsharkAgreement(t *testing.T) {
 			agree++
 			continue
 		}
+		if known, ok := knownDifferences[rel]; ok && slices.Equal(known.diffs, diffs) {
+			t.Logf("%s differs as expected (%s):\n\t%s", rel, known.why, strings.Join(diffs, "\n\t"))
+			continue
+		}
 		t.Errorf("%s:\n\t%s", rel, strings.Join(diffs, "\n\t"))
 	}
 	t.Logf("%d of %d captures agree with tshark", agree, total)
+}
+
+// knownDifferences are the differences from tshark that were checked
+// frame by frame, with why the decoder is right. It records findings; the
+// decoder has no per-file behaviour.
+var knownDifferences = map[string]struct {
+	diffs []string
+	why   string
+}{
+	"dnp3/icsnpp-dnp3/dnp3_example.pcap": {
+		diffs: []string{
+			"al.func 0 CONFIRM: got 0, tshark 1",
+			"al.func 129 RESPONSE: got 364, tshark 360",
+			"al.func 130 UNSOLICITED_RESPONSE: got 4, tshark 3",
+			"frames_without_app_layer: got 102, tshark 106",
+		},
+		why: "the transport sequence wraps from 63 to 0 inside multi-segment fragments " +
+			"(frames 17-18, 113-114, 209-210: a response; 808-810: an unsolicited response); " +
+			"tshark 4.0.17 does not reassemble across the wrap, IEEE 1815 counts modulo 64. " +
+			"Frame 311 (FIR FIN seq 0 after 63, bytes c8 81 ...) is a response; tshark shows a stale " +
+			"49-byte all-zero reassembly and calls it CONFIRM",
+	},
 }
 
 func mergeKeys(a, b counts) map[string]bool {
@@ -155,4 +183,28 @@ func mergeKeys(a, b counts) map[string]bool {
 		k[x] = true
 	}
 	return k
+}
+
+// TestDumpFrames prints one line per message of the capture named by
+// DNP3_DUMP, to compare with tshark by hand.
+func TestDumpFrames(t *testing.T) {
+	path := os.Getenv("DNP3_DUMP")
+	if path == "" {
+		t.Skip("DNP3_DUMP not set")
+	}
+	_, msgs, err := decodeCounts(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs {
+		app := ""
+		if m.HasApp {
+			app = fmt.Sprintf("%d", m.Func)
+		}
+		var objs []string
+		for _, o := range m.Objects {
+			objs = append(objs, fmt.Sprintf("g%dv%d q%02X %d-%d n%d", o.Group, o.Variation, o.Qualifier, o.Start, o.Stop, o.Count))
+		}
+		fmt.Printf("%d\t%s\t%d\t%v\t%d->%d\tiin=%04X %s\t%s\t%s\n", m.Frame, app, m.LinkFunc, m.Dir, m.Source, m.Unit, m.IIN, IINString(m.IIN), strings.Join(objs, "; "), m.Malformed)
+	}
 }
