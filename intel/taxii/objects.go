@@ -3,6 +3,7 @@ package taxii
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -154,7 +155,7 @@ func (s *Server) manifest(w http.ResponseWriter, q *request, c Collection) error
 	if err != nil {
 		return err
 	}
-	m := Manifest{More: p.More}
+	m := Manifest{More: p.More, Next: p.Next}
 	for _, e := range p.Entries {
 		m.Objects = append(m.Objects, ManifestRecord{
 			ID: e.ID, DateAdded: FormatTime(e.DateAdded), Version: stix.TS(entryVersion(e)).Format(),
@@ -177,7 +178,7 @@ func (s *Server) versions(w http.ResponseWriter, q *request, c Collection, id st
 	if len(p.Entries) == 0 {
 		return fail(http.StatusNotFound, "Object not found", "")
 	}
-	v := Versions{More: p.More}
+	v := Versions{More: p.More, Next: p.Next}
 	for _, e := range p.Entries {
 		v.Versions = append(v.Versions, stix.TS(entryVersion(e)).Format())
 	}
@@ -227,8 +228,13 @@ func (s *Server) add(w http.ResponseWriter, q *request, c Collection) error {
 	now := s.o.Now().UTC()
 	objs, err := DecodeEnvelope(body, s.o.MaxContentLength)
 	if err != nil {
+		// The decoder may stop on its own per-object limit before the
+		// reader finds the body too large (a chunked body announces no
+		// length); reading on, at most up to the limit, tells a body over
+		// max_content_length (413) from a bad one (400).
+		_, rest := io.Copy(io.Discard, body)
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		if errors.As(err, &mbe) || errors.As(rest, &mbe) {
 			return fail(http.StatusRequestEntityTooLarge, "Request too large", "the body exceeds max_content_length")
 		}
 		return fail(http.StatusBadRequest, "Invalid envelope", err.Error())
@@ -258,6 +264,12 @@ func (s *Server) add(w http.ResponseWriter, q *request, c Collection) error {
 	for i, d := range details {
 		if !added[i] {
 			d.Message = "already present"
+		}
+		// version is required in a status detail; objects without
+		// modified or created (cyber observables) are versioned by their
+		// date_added, as in manifests.
+		if d.Version == "" {
+			d.Version = stix.TS(entryVersion(entries[i])).Format()
 		}
 		st.Successes = append(st.Successes, d)
 	}

@@ -137,8 +137,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// A collection the caller can neither read nor write is left out of
+	// the collections resource, so it is not found here either: a 403
+	// would confirm that the id exists. The specification allows 404 for
+	// "the client does not have access to the collection".
 	if !c.CanRead(p) && !c.CanWrite(p) {
-		return fail(http.StatusForbidden, "Forbidden", "no access to this collection")
+		return fail(http.StatusNotFound, "Collection not found", "")
 	}
 	switch {
 	case n == 3:

@@ -63,15 +63,20 @@ type ManifestRecord struct {
 	MediaType string `json:"media_type,omitempty"`
 }
 
-// Manifest is the manifest resource.
+// Manifest is the manifest resource. Next is not among the properties the
+// specification lists for it, but the endpoint takes the next parameter,
+// so the server hands the value out the way envelopes do; clients that
+// ignore it can still page by added_after.
 type Manifest struct {
 	More    bool             `json:"more,omitempty"`
+	Next    string           `json:"next,omitempty"`
 	Objects []ManifestRecord `json:"objects,omitempty"`
 }
 
-// Versions is the object versions resource.
+// Versions is the object versions resource; Next as for Manifest.
 type Versions struct {
 	More     bool     `json:"more,omitempty"`
+	Next     string   `json:"next,omitempty"`
 	Versions []string `json:"versions,omitempty"`
 }
 

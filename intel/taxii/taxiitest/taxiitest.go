@@ -56,10 +56,11 @@ var Collections = []taxii.Collection{
 
 // Env is a running server over one store with the fixture loaded.
 type Env struct {
-	T    *testing.T
-	URL  string // the API root URL, with a trailing slash
-	Base string
-	Max  int64
+	T     *testing.T
+	URL   string // the API root URL, with a trailing slash
+	Base  string
+	Max   int64
+	Store taxii.Store // for cases that set up what the API cannot express
 }
 
 // NewEnv starts a server over st, loaded with the fixture collections.
@@ -72,7 +73,7 @@ func NewEnv(t *testing.T, st taxii.Store, max int64) *Env {
 	}
 	srv := httptest.NewServer(taxii.NewServer(taxii.Options{Store: st, Auth: Auth, Root: "api1", MaxContentLength: max, PageSize: 50}))
 	t.Cleanup(srv.Close)
-	return &Env{T: t, URL: srv.URL + "/api1/", Base: srv.URL, Max: max}
+	return &Env{T: t, URL: srv.URL + "/api1/", Base: srv.URL, Max: max, Store: st}
 }
 
 // Resp is an answer.
@@ -86,16 +87,28 @@ type Resp struct {
 // Content-Type when there is a body) unless hdr overrides them.
 func (e *Env) Req(method, path, user string, body []byte, hdr ...string) Resp {
 	e.T.Helper()
+	return e.do(method, path, user, bytes.NewReader(body), body != nil, hdr)
+}
+
+// ReqChunked is Req with a body of unknown length, sent chunked, so the
+// server learns its size only by reading it.
+func (e *Env) ReqChunked(method, path, user string, body []byte, hdr ...string) Resp {
+	e.T.Helper()
+	return e.do(method, path, user, struct{ io.Reader }{bytes.NewReader(body)}, true, hdr)
+}
+
+func (e *Env) do(method, path, user string, rd io.Reader, hasBody bool, hdr []string) Resp {
+	e.T.Helper()
 	u := path
 	if !strings.HasPrefix(path, "http") {
 		u = e.URL + path
 	}
-	r, err := http.NewRequestWithContext(e.T.Context(), method, u, bytes.NewReader(body))
+	r, err := http.NewRequestWithContext(e.T.Context(), method, u, rd)
 	if err != nil {
 		e.T.Fatal(err)
 	}
 	r.Header.Set("Accept", taxii.MediaType)
-	if body != nil {
+	if hasBody {
 		r.Header.Set("Content-Type", taxii.MediaType)
 	}
 	if user != "" {
