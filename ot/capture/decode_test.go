@@ -1,0 +1,153 @@
+package capture
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+)
+
+// exchange is a short conversation used to check each link type end to
+// end: the request split across two segments, a retransmission, the
+// response.
+func exchange(cl, sv pkt) []pkt {
+	at := func(p pkt, seq uint32, flags uint8, payload string) pkt {
+		p.seq, p.flags, p.payload = seq, flags, payload
+		return p
+	}
+	return []pkt{
+		at(cl, 100, tcpSYN, ""),
+		at(sv, 900, tcpSYN|tcpACK, ""),
+		at(cl, 101, tcpACK, "requ"),
+		at(cl, 105, tcpACK, "est"),
+		at(cl, 105, tcpACK, "est"),
+		at(sv, 901, tcpACK, "response"),
+	}
+}
+
+func TestLinkTypes(t *testing.T) {
+	v4 := exchange(pkt{src: client, dst: server}, pkt{src: server, dst: client})
+	v6 := exchange(pkt{src: client6, dst: server6}, pkt{src: server6, dst: client6})
+	vlan := func(n int, ps []pkt) []pkt {
+		out := make([]pkt, len(ps))
+		for i, p := range ps {
+			p.vlans = n
+			out[i] = p
+		}
+		return out
+	}
+	tests := []struct {
+		name   string
+		link   LinkType
+		pkts   []pkt
+		pcapng bool
+	}{
+		{"ethernet", LinkEthernet, v4, false},
+		{"ethernet IPv6", LinkEthernet, v6, false},
+		{"802.1Q", LinkEthernet, vlan(1, v4), false},
+		{"QinQ", LinkEthernet, vlan(2, v6), false},
+		{"SLL", LinkSLL, v4, false},
+		{"SLL2", LinkSLL2, v6, false},
+		{"raw", LinkRaw, v4, false},
+		{"raw IPv6", LinkRaw, v6, false},
+		{"IPv4", LinkIPv4, v4, false},
+		{"IPv6", LinkIPv6, v6, false},
+		{"null", LinkNull, v4, false},
+		{"null IPv6", LinkNull, v6, false},
+		{"loop", LinkLoop, v6, false},
+		{"pcapng ethernet", LinkEthernet, v4, true},
+		{"pcapng SLL2", LinkSLL2, v6, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var frames [][]byte
+			for _, p := range tc.pkts {
+				f := frame(tc.link, p)
+				frames = append(frames, f)
+			}
+			var file []byte
+			if tc.pcapng {
+				file = writePcapNG(t, tc.link, frames)
+			} else {
+				file = writePcap(t, tc.link, frames, nil)
+			}
+			sensor, rs, _ := newTestSensor(t, Config{})
+			runBytes(t, sensor, file)
+			toServer, toClient := rs.streams()
+			if toServer != "request" || toClient != "response" {
+				t.Errorf("streams %q, %q", toServer, toClient)
+			}
+			st := sensor.Stats()
+			if st.Frames != 6 || st.TCPFrames != 6 || st.Retransmissions != 1 || st.Malformed != 0 {
+				t.Errorf("stats %+v", st)
+			}
+		})
+	}
+}
+
+// TestSkippedFrames checks the frames that carry no TCP: counted, not fed.
+func TestSkippedFrames(t *testing.T) {
+	udp := pkt{src: client, dst: server, payload: "dns?", ipProto: 17}
+	frag := pkt{src: client, dst: server, payload: "more", fragOffset: 185}
+	good := pkt{src: client, dst: server, seq: 1, flags: tcpACK, payload: "ok"}
+	arp := append(make([]byte, 12), 0x08, 0x06, 0, 1, 8, 0, 6, 4)
+	truncated := frame(LinkEthernet, good)[:30]
+	badTCP := frame(LinkEthernet, good)
+	badTCP[14+20+12] = 0x10 // TCP data offset 4 words: less than its header
+	padded := append(frame(LinkEthernet, pkt{src: client, dst: server, seq: 3, flags: tcpACK, payload: "!"}), 0, 0, 0, 0)
+	frames := [][]byte{frame(LinkEthernet, udp), frame(LinkEthernet, frag), arp, truncated, badTCP, frame(LinkEthernet, good), padded, {}}
+	sensor, rs, _ := newTestSensor(t, Config{})
+	runBytes(t, sensor, writePcap(t, LinkEthernet, frames, nil))
+	st := sensor.Stats()
+	want := Stats{Frames: 8, TCPFrames: 2, OtherFrames: 2, Fragments: 1, Malformed: 3}
+	if st.Frames != want.Frames || st.TCPFrames != want.TCPFrames || st.OtherFrames != want.OtherFrames ||
+		st.Fragments != want.Fragments || st.Malformed != want.Malformed {
+		t.Errorf("stats %+v, want %+v", st, want)
+	}
+	if toServer, _ := rs.streams(); toServer != "ok!" {
+		t.Errorf("stream %q (Ethernet padding must not reach the parser)", toServer)
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, data, want string
+	}{
+		{"empty", "", "shorter than 4 bytes"},
+		{"text", "hello world", "magic number 68 65 6c 6c at offset 0"},
+		{"pcap header cut", "\xd4\xc3\xb2\xa1\x02\x00", "pcap file header"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := NewReader(strings.NewReader(tc.data))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want one saying %q", err, tc.want)
+			}
+		})
+	}
+	if _, err := OpenFile("/nonexistent/x.pcap"); err == nil {
+		t.Error("no error for a missing file")
+	}
+}
+
+// TestTruncatedFile checks a file cut in its last record: the frames before
+// it are read, and the error names the frame.
+func TestTruncatedFile(t *testing.T) {
+	var frames [][]byte
+	for _, p := range exchange(pkt{src: client, dst: server}, pkt{src: server, dst: client}) {
+		frames = append(frames, frame(LinkEthernet, p))
+	}
+	file := writePcap(t, LinkEthernet, frames, nil)
+	src, err := NewReader(bytes.NewReader(file[:len(file)-5]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sensor, _, _ := newTestSensor(t, Config{})
+	err = sensor.Run(t.Context(), src)
+	if err == nil || !strings.Contains(err.Error(), "frame 6: file truncated") || !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("error %v", err)
+	}
+	if st := sensor.Stats(); st.Frames != 5 {
+		t.Errorf("%d frames read before the cut", st.Frames)
+	}
+}
