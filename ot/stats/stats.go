@@ -14,6 +14,7 @@ import (
 	"strconv"
 
 	"github.com/bulwarkhq/bulwark/ot"
+	"github.com/bulwarkhq/bulwark/ot/modbus"
 )
 
 // Stats are a capture's counts. Map keys are decimal codes, so that the
@@ -78,6 +79,12 @@ func (c *Counter) Add(m *ot.Message) {
 
 func (c *Counter) modbus(m *ot.Message) {
 	s := &c.s.Modbus
+	if modbus.IsFramingError(m) {
+		// Bytes that are not an ADU (no MBAP header): tshark does not
+		// show them as Modbus, and they hold no function code.
+		s.Malformed++
+		return
+	}
 	if m.Frame != c.modbusFrame {
 		c.modbusFrame = m.Frame
 		s.Frames++
