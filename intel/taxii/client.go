@@ -156,7 +156,11 @@ func CollectionURL(root, id string) string {
 // for each. query holds extra filters (match[type], ...). When Cursors
 // knows the collection and query sets no added_after, only objects added
 // since the last pull are asked for; the cursor moves after each page fn
-// accepted, so an interrupted pull resumes where it stopped.
+// accepted, so an interrupted pull resumes where it stopped (the page it
+// stopped in comes again whole). The cursor is per collection, not per
+// query: after a pull filtered by match[type], an unfiltered pull starts
+// at the same point and misses older objects of the other types; use a
+// separate Client (or clear Cursors) for differently filtered pulls.
 func (c *Client) GetObjects(ctx context.Context, root, collection string, query url.Values, fn func(stix.Object) error) (int, error) {
 	key := CollectionURL(root, collection)
 	q := url.Values{}
