@@ -70,6 +70,16 @@ func (w *worker) matchIntel(d *match.Detector, ev *event.Event) {
 	w.intel.Process(ev, w.emitIntel)
 }
 
+// raiseEmbedded raises the alert an event of Bulwark's own sensors carries
+// (alert.Embed): the OT monitor detects on its own and hands the pipeline
+// the evidence, so that the alert is stored, triaged and, after a crash,
+// raised again from the stored event like any other.
+func (w *worker) raiseEmbedded(ev *event.Event) {
+	if a, ok := alert.Embedded(ev); ok {
+		_ = w.emit(a)
+	}
+}
+
 func (w *worker) emit(a *alert.Alert) error {
 	id := w.id
 	if a.Correlation != nil {
@@ -95,6 +105,7 @@ func (p *Pipeline) detect(evs []event.Event) []store.StoredAlert {
 		}
 		_ = w.d.Process(&evs[i]) // emit never fails
 		w.matchIntel(intel, &evs[i])
+		w.raiseEmbedded(&evs[i])
 	}
 	p.stream.observe(newest)
 	p.m.detectSeconds.Observe(time.Since(start).Seconds())
@@ -123,6 +134,7 @@ func (p *Pipeline) catchUp(ctx context.Context, from, to int64) error {
 			p.stream.observe(se.Time)
 			err := w.d.Process(&se.Event)
 			w.matchIntel(intel, &se.Event)
+			w.raiseEmbedded(&se.Event)
 			return err
 		})
 		if err != nil {
