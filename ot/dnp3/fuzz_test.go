@@ -53,3 +53,38 @@ func FuzzParser(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFragment frames random bytes with valid CRCs, so the fuzzer reaches
+// the transport and application layers instead of stopping at the CRC
+// checks: data is cut into segments of up to 249 bytes, each link frame's
+// control byte and transport header taken from the data itself.
+func FuzzFragment(f *testing.F) {
+	f.Add([]byte{0xC0, 0xC0, 0x01, 0x3C, 0x02, 0x06}, uint8(5))
+	f.Add([]byte{0xC0, 0xE0, 0x81, 0x90, 0x00, 0x01, 0x01, 0x00, 0x00, 0x09, 0xFF, 0x03}, uint8(3))
+	f.Add([]byte{0xC0, 0xC0, 0x03, 0x0C, 0x01, 0x28, 0x01, 0x00, 0x05, 0x00, 0x41, 0x01, 0xE8, 0x03, 0, 0, 0, 0, 0, 0, 0}, uint8(200))
+	f.Add([]byte{0xC0, 0xC0, 0x19, 0x46, 0x03, 0x5B, 0x01, 0x03, 0x00, 'a', 'b', 'c'}, uint8(9))
+	f.Fuzz(func(t *testing.T, data []byte, cut uint8) {
+		var stream []byte
+		size := int(cut)%249 + 1
+		for i := 0; len(data) > 0; i++ {
+			n := min(len(data), size)
+			ctl := byte(ctlMasterData)
+			if i%3 == 2 {
+				ctl = ctlOutstation
+			}
+			stream = append(stream, frame(ctl, 10, 1, data[:n])...)
+			data = data[n:]
+		}
+		p := newParser()
+		p.Feed(stream, ot.Meta{}, func(m *ot.Message) {
+			if m.Malformed != "" && m.HasApp && m.Func == 0 && len(m.Objects) > maxObjects {
+				t.Fatalf("bad message")
+			}
+			for _, o := range m.Objects {
+				if o.Qualifier&0x0F <= 5 && o.Stop >= o.Start && o.Count != o.Stop-o.Start+1 {
+					t.Fatalf("count %d for range %d-%d", o.Count, o.Start, o.Stop)
+				}
+			}
+		})
+	})
+}
