@@ -69,10 +69,8 @@ func decodeCounts(path string) (counts, []ot.Message, error) {
 		cp := *m
 		cp.Objects = slices.Clone(m.Objects)
 		msgs = append(msgs, cp)
-		if strings.HasPrefix(m.Malformed, "link ") {
-			// A bad header CRC or length: no valid link header, so
-			// not DNP3 to a dissector either.
-			return
+		if !HeaderValid(m) {
+			return // not DNP3 to tshark either
 		}
 		fi := frames[m.Frame]
 		if fi == nil {

@@ -10,6 +10,7 @@ package dnp3
 import (
 	"encoding/binary"
 	"fmt"
+	"strings"
 
 	"github.com/bulwarkhq/bulwark/ot"
 )
@@ -128,13 +129,13 @@ func (p *Parser) step(b []byte, meta *ot.Meta, emit func(*ot.Message)) int {
 	if got, want := binary.LittleEndian.Uint16(b[8:]), CRC(b[:8]); got != want {
 		// The length cannot be trusted: report and look for the next
 		// start sequence after this one.
-		m.Malformed = fmt.Sprintf("link header CRC 0x%04X, want 0x%04X", got, want)
+		m.Malformed = fmt.Sprintf(headerProblem+"header CRC 0x%04X, want 0x%04X", got, want)
 		emit(m)
 		return 2
 	}
 	length := int(b[2])
 	if length < minLength {
-		m.Malformed = fmt.Sprintf("link length %d, minimum 5", length)
+		m.Malformed = fmt.Sprintf(headerProblem+"length %d, minimum 5", length)
 		emit(m)
 		return headerLen
 	}
@@ -163,6 +164,18 @@ func (p *Parser) step(b []byte, meta *ot.Meta, emit func(*ot.Message)) int {
 	}
 	emit(m)
 	return total
+}
+
+// headerProblem begins the Malformed reason of a frame whose link header
+// failed its checks; HeaderValid tells such frames apart.
+const headerProblem = "link "
+
+// HeaderValid says whether m's link header passed its CRC and length
+// checks. When it did not, m's other fields are unverified bytes and the
+// frame is not DNP3 to a dissector such as Wireshark's (which does not
+// count it); it is still reported, as malformed, for detection.
+func HeaderValid(m *ot.Message) bool {
+	return !strings.HasPrefix(m.Malformed, headerProblem)
 }
 
 func (p *Parser) resetMsg(meta *ot.Meta) *ot.Message {
