@@ -98,6 +98,15 @@ func roleGroups(r store.Role) []string {
 	return gs
 }
 
+// taxiiAuthError is an auth.ErrorWriter for the /taxii2/ and /taxii/
+// routes: refusals by authentication or the role floor come as TAXII
+// error messages (application/taxii+json;version=2.1), which TAXII
+// clients expect. Wire it in routes() as the HEC and guard writers are:
+// s.auth.WithErrorWriter(taxiiAuthError) for paths under /taxii.
+func taxiiAuthError(w http.ResponseWriter, _ *http.Request, status int, msg string) {
+	taxii.WriteError(w, status, msg)
+}
+
 type statusRecorder struct {
 	http.ResponseWriter
 	status int

@@ -2,12 +2,16 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/bulwarkhq/bulwark/intel/taxii"
 	"github.com/bulwarkhq/bulwark/store"
 )
 
@@ -100,5 +104,19 @@ func TestTAXIIInServe(t *testing.T) {
 	if code, body := do("GET", col+"?match[type]=sighting", analyst, ""); code != 200 ||
 		!strings.Contains(body, `"sighting_of_ref":"indicator--4f6a2c1e-8b1d-4e8c-9a53-2f1d8a7c9b10"`) && !strings.Contains(body, `"sighting_of_ref": "indicator--4f6a2c1e-8b1d-4e8c-9a53-2f1d8a7c9b10"`) {
 		t.Errorf("shared sighting not in the collection: %d %s", code, body)
+	}
+}
+
+// TestTAXIIAuthError checks the error writer meant for the TAXII routes:
+// a TAXII error message, in the TAXII media type.
+func TestTAXIIAuthError(t *testing.T) {
+	for _, code := range []int{http.StatusUnauthorized, http.StatusForbidden} {
+		rec := httptest.NewRecorder()
+		taxiiAuthError(rec, nil, code, "no")
+		var em taxii.ErrorMessage
+		if err := json.Unmarshal(rec.Body.Bytes(), &em); err != nil || rec.Code != code || em.HTTPStatus != strconv.Itoa(code) || em.Title == "" ||
+			rec.Header().Get("Content-Type") != taxiiMedia {
+			t.Errorf("%d: %d %v %s", code, rec.Code, rec.Header(), rec.Body)
+		}
 	}
 }

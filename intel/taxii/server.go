@@ -103,6 +103,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// WriteError answers a TAXII error message with the TAXII media type, for
+// hosts that refuse a request before it reaches the Server (their own
+// authentication, role checks or body limits), so TAXII clients still get
+// the error shape the specification defines.
+func WriteError(w http.ResponseWriter, status int, description string) {
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Basic realm="taxii", Bearer realm="taxii"`)
+	}
+	_ = writeJSON(w, status, ErrorMessage{Title: http.StatusText(status), Description: description, HTTPStatus: strconv.Itoa(status)}, nil)
+}
+
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) error {
 	var p Principal
 	if s.o.Auth != nil {
