@@ -83,7 +83,7 @@ func (d *Detector) close(st *aggState, emit func(*alert.Alert)) {
 // set).
 func (d *Detector) sweep(emit func(*alert.Alert), all bool) {
 	for k, st := range d.aggs {
-		if all || d.now.Sub(st.start) > d.cfg.Window || d.now.Sub(st.last) > d.cfg.IdleGap {
+		if all || d.now-st.start.UnixNano() > int64(d.cfg.Window) || d.now-st.last.UnixNano() > int64(d.cfg.IdleGap) {
 			d.close(st, emit)
 			delete(d.aggs, k)
 		}
@@ -95,6 +95,6 @@ func (d *Detector) sweep(emit func(*alert.Alert), all bool) {
 func (d *Detector) Flush(emit func(*alert.Alert)) {
 	d.sweep(emit, true)
 	if d.learning {
-		d.base.Until = maxTime(d.base.Until, d.now)
+		d.base.Until = maxTime(d.base.Until, time.Unix(0, d.now).UTC())
 	}
 }

@@ -42,7 +42,7 @@ type pairFile struct {
 	DiagSubs    []uint16            `json:"diagnostics_subfunctions,omitempty"`
 	Units       []uint16            `json:"units,omitempty"`
 	MasterLinks []uint16            `json:"master_link_addresses,omitempty"`
-	Groups      []uint8             `json:"object_groups,omitempty"`
+	Groups      []uint16            `json:"object_groups,omitempty"`
 	Ranges      map[string][]string `json:"ranges,omitempty"`
 	FirstSeen   *time.Time          `json:"first_seen,omitempty"`
 	LastSeen    *time.Time          `json:"last_seen,omitempty"`
@@ -78,9 +78,12 @@ func (b *Baseline) Save(w io.Writer) error {
 		p := b.Pairs[k]
 		pf := pairFile{
 			Proto: k.Proto.String(), Master: k.Master.String(), Outstation: k.Outstation.String(),
-			Port: p.Port, DiagSubs: p.DiagSubs, Units: p.Units, MasterLinks: p.MasterLinks, Groups: p.Groups,
+			Port: p.Port, DiagSubs: p.DiagSubs, Units: p.Units, MasterLinks: p.MasterLinks,
 			FirstSeen: timePtr(p.First), LastSeen: timePtr(p.Last),
 			Messages: p.Messages, Exceptions: p.Exceptions, PeakPerSec: p.PeakPerSecond, PeakExc: p.PeakExceptions,
+		}
+		for _, g := range p.Groups {
+			pf.Groups = append(pf.Groups, uint16(g))
 		}
 		var err error
 		if p.Any {
@@ -168,7 +171,10 @@ func Load(r io.Reader) (*Baseline, error) {
 			p.MasterLinks = addSmall(p.MasterLinks, u)
 		}
 		for _, g := range pf.Groups {
-			p.Groups = addSmall(p.Groups, g)
+			if g > 255 {
+				return nil, fmt.Errorf("%s.object_groups: %d is not a DNP3 object group", where, g)
+			}
+			p.Groups = addSmall(p.Groups, uint8(g))
 		}
 		for name, rs := range pf.Ranges {
 			t := tableIndex(name)

@@ -132,13 +132,17 @@ type Detector struct {
 	base *Baseline
 
 	started, learning bool
-	learnUntil        time.Time
-	now, lastSweep    time.Time
+	// Capture times in Unix nanoseconds: cheaper than time.Time on the
+	// hot path.
+	learnUntil, now, lastSweep int64
 
 	pairs   map[PairKey]*pairState
 	hosts   map[netip.Addr]*hostState
 	aggs    map[aggKey]*aggState
 	scratch pairState
+	// cache is a direct-mapped cache in front of pairs: most messages
+	// belong to a handful of busy pairs, and a hit skips hashing the key.
+	cache [256]*pairState
 }
 
 // New returns a detector that learns into base (nil: a new baseline) for
@@ -178,28 +182,29 @@ func (d *Detector) Learning() bool { return !d.started && d.cfg.Learn > 0 || d.l
 
 // clock advances capture time: it starts learning at the first input,
 // ends it when the window is over, and closes idle aggregates.
-func (d *Detector) clock(t time.Time, emit func(*alert.Alert)) {
+func (d *Detector) clock(t time.Time, ns int64, emit func(*alert.Alert)) {
 	if !d.started {
 		d.started = true
 		d.learning = d.cfg.Learn > 0
-		d.learnUntil = t.Add(d.cfg.Learn)
-		d.lastSweep = t
+		d.learnUntil = ns + int64(d.cfg.Learn)
+		d.lastSweep = ns
+		d.now = ns
 		if d.learning {
 			d.base.From = minTime(d.base.From, t)
 			d.resetLimits()
 		}
 	}
-	if t.After(d.now) {
-		d.now = t
+	if ns > d.now {
+		d.now = ns
 	}
 	if d.learning {
-		if !t.Before(d.learnUntil) {
+		if ns >= d.learnUntil {
 			d.endLearning()
 		} else {
 			d.base.Until = maxTime(d.base.Until, t)
 		}
 	}
-	if d.now.Sub(d.lastSweep) >= d.cfg.IdleGap {
+	if d.now-d.lastSweep >= int64(d.cfg.IdleGap) {
 		d.lastSweep = d.now
 		d.sweep(emit, false)
 	}
@@ -233,27 +238,28 @@ func (d *Detector) floodLimit(peak uint32) uint32 {
 // Process examines one message and calls emit for each alert it raises.
 // m and its slices are not kept.
 func (d *Detector) Process(m *ot.Message, emit func(*alert.Alert)) {
-	d.clock(m.Time, emit)
+	ns := m.Time.UnixNano()
+	d.clock(m.Time, ns, emit)
 	master, out, port := m.Src.Addr(), m.Dst.Addr(), m.Dst.Port()
 	if m.Dir == ot.DirResponse {
 		master, out, port = out, master, m.Src.Port()
 	}
 	ps := d.pair(PairKey{m.Proto, master, out})
-	ps.observe(d, m, port, emit)
+	ps.observe(d, m, ns, port, emit)
 	if m.Malformed != "" {
 		d.fire(kindMalformed, m, m.Src.Addr(), m.Dst.Addr(), out, "", emit,
 			alert.Match{Condition: "malformed", Field: "reason", Value: m.Malformed})
 		return
 	}
 	if m.Dir == ot.DirResponse {
-		d.response(ps, m, emit)
+		d.response(ps, m, ns, emit)
 		return
 	}
-	d.request(ps, m, emit)
+	d.request(ps, m, ns, emit)
 }
 
 // request applies the rules on what a master asks.
-func (d *Detector) request(ps *pairState, m *ot.Message, emit func(*alert.Alert)) {
+func (d *Detector) request(ps *pairState, m *ot.Message, ns int64, emit func(*alert.Alert)) {
 	if m.Proto == ot.ProtoDNP3 && !m.HasApp {
 		return
 	}
@@ -269,7 +275,7 @@ func (d *Detector) request(ps *pairState, m *ot.Message, emit func(*alert.Alert)
 	}
 	base := ps.base
 	if base == nil || !base.hasFunc(m.Func) {
-		if ps.countNew(d, m) {
+		if ps.countNew(d, m, ns) {
 			d.fireRequest(kindFunctionSweep, ps, m, "", emit,
 				alert.Match{Condition: "gte", Field: "distinct_functions_outside_baseline", Value: strconv.Itoa(ps.newFuncs.len())})
 		}
@@ -386,7 +392,7 @@ func addSmallFast[T uint8 | uint16](s []T, v T) []T {
 }
 
 // response applies the rules on what an outstation answers: exceptions.
-func (d *Detector) response(ps *pairState, m *ot.Message, emit func(*alert.Alert)) {
+func (d *Detector) response(ps *pairState, m *ot.Message, ns int64, emit func(*alert.Alert)) {
 	var exc, illegal bool
 	switch m.Proto {
 	case ot.ProtoModbus:
@@ -401,7 +407,7 @@ func (d *Detector) response(ps *pairState, m *ot.Message, emit func(*alert.Alert
 	if !exc {
 		return
 	}
-	ps.reconTick(d, m.Time)
+	ps.reconTick(d, ns)
 	ps.exceptions++
 	if illegal {
 		ps.illegal++

@@ -65,7 +65,7 @@ func (d *Detector) Inventory() *Inventory {
 		a := Asset{
 			Address: h.addr.String(), Role: roleName(h.roles), Protocols: protoNames(h.roles),
 			Ports: h.ports, Units: h.units, LinkAddresses: h.links,
-			FirstSeen: h.first, LastSeen: h.last, Sent: h.sent, Received: h.recv, Malformed: h.malformed,
+			FirstSeen: time.Unix(0, h.first).UTC(), LastSeen: time.Unix(0, h.last).UTC(), Sent: h.sent, Received: h.recv, Malformed: h.malformed,
 			InBaseline: h.inBaseline || d.inBaseline(h),
 		}
 		proto := ot.ProtoModbus

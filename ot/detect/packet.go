@@ -30,7 +30,7 @@ type Packet struct {
 // protocol rules judge them. Packets between hosts that are no OT assets
 // are ignored.
 func (d *Detector) ProcessPacket(p *Packet, emit func(*alert.Alert)) {
-	d.clock(p.Time, emit)
+	d.clock(p.Time, p.Time.UnixNano(), emit)
 	sp, dp := p.Src.Port(), p.Dst.Port()
 	if (p.Transport == 6 || p.Transport == 17) && (slices.Contains(d.cfg.OTPorts, sp) || slices.Contains(d.cfg.OTPorts, dp)) {
 		return

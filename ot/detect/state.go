@@ -35,12 +35,12 @@ type hostState struct {
 	units      []uint16 // Modbus unit ids it answers to
 	links      []uint16 // its DNP3 link addresses
 	funcs      funcSet  // function codes of requests it sent or served
-	first      time.Time
-	last       time.Time
+	first      int64    // Unix nanoseconds
+	last       int64
 	sent, recv uint64
 	malformed  uint64
 
-	rateStart  time.Time
+	rateStart  int64
 	rateCount  uint32
 	peak       uint32 // learnt messages per second it sent, at most
 	floodLimit uint32
@@ -55,11 +55,11 @@ type pairState struct {
 	master, out *hostState
 
 	messages   uint64
-	rateStart  time.Time
+	rateStart  int64
 	rateCount  uint32
 	floodLimit uint32
 
-	reconStart          time.Time
+	reconStart          int64
 	newFuncs            funcSet
 	illegal, exceptions uint32
 }
@@ -84,7 +84,13 @@ func (d *Detector) host(a netip.Addr) *hostState {
 // pair returns the state of a pair. Past MaxState pairs it returns a
 // scratch state that keeps no history: the stateless rules still work.
 func (d *Detector) pair(k PairKey) *pairState {
+	a, b := k.Master.As16(), k.Outstation.As16()
+	slot := &d.cache[a[15]*31^a[14]*7^b[15]^b[14]*13^uint8(k.Proto)*101]
+	if ps := *slot; ps != nil && ps.key == k {
+		return ps
+	}
 	if ps := d.pairs[k]; ps != nil {
+		*slot = ps
 		return ps
 	}
 	base := d.base.pair(k, d.learning)
@@ -100,7 +106,7 @@ func (d *Detector) pair(k PairKey) *pairState {
 
 // observe updates the inventory and the learnt rates with a message and
 // applies the flood rules.
-func (ps *pairState) observe(d *Detector, m *ot.Message, port uint16, emit func(*alert.Alert)) {
+func (ps *pairState) observe(d *Detector, m *ot.Message, ns int64, port uint16, emit func(*alert.Alert)) {
 	t := m.Time
 	ps.messages++
 	if d.learning && ps.base != nil {
@@ -117,11 +123,11 @@ func (ps *pairState) observe(d *Detector, m *ot.Message, port uint16, emit func(
 		src, dst = dst, src
 	}
 	if src != nil {
-		src.touch(t)
+		src.touch(ns)
 		src.sent++
 	}
 	if dst != nil {
-		dst.touch(t)
+		dst.touch(ns)
 		dst.recv++
 	}
 	if m.Malformed != "" {
@@ -132,8 +138,8 @@ func (ps *pairState) observe(d *Detector, m *ot.Message, port uint16, emit func(
 		ps.inventory(m, port)
 	}
 	// The pair's rate, both directions.
-	if t.Sub(ps.rateStart) >= time.Second || t.Before(ps.rateStart) {
-		ps.rateStart, ps.rateCount = t, 0
+	if ns-ps.rateStart >= int64(time.Second) || ns < ps.rateStart {
+		ps.rateStart, ps.rateCount = ns, 0
 	}
 	ps.rateCount++
 	if d.learning && ps.base != nil && ps.rateCount > ps.base.PeakPerSecond {
@@ -148,8 +154,8 @@ func (ps *pairState) observe(d *Detector, m *ot.Message, port uint16, emit func(
 	if src == nil {
 		return
 	}
-	if t.Sub(src.rateStart) >= time.Second || t.Before(src.rateStart) {
-		src.rateStart, src.rateCount = t, 0
+	if ns-src.rateStart >= int64(time.Second) || ns < src.rateStart {
+		src.rateStart, src.rateCount = ns, 0
 	}
 	src.rateCount++
 	if d.learning && src.rateCount > src.peak {
@@ -162,11 +168,11 @@ func (ps *pairState) observe(d *Detector, m *ot.Message, port uint16, emit func(
 	}
 }
 
-func (h *hostState) touch(t time.Time) {
-	if !h.seen || t.Before(h.first) {
+func (h *hostState) touch(t int64) {
+	if !h.seen || t < h.first {
 		h.first = t
 	}
-	if !h.seen || t.After(h.last) {
+	if !h.seen || t > h.last {
 		h.last = t
 	}
 	h.seen = true
@@ -209,8 +215,8 @@ func (ps *pairState) inventory(m *ot.Message, port uint16) {
 }
 
 // reconTick restarts the reconnaissance window when it is over.
-func (ps *pairState) reconTick(d *Detector, t time.Time) {
-	if t.Sub(ps.reconStart) > d.cfg.ReconWindow || t.Before(ps.reconStart) {
+func (ps *pairState) reconTick(d *Detector, t int64) {
+	if t-ps.reconStart > int64(d.cfg.ReconWindow) || t < ps.reconStart {
 		ps.reconStart = t
 		ps.newFuncs = funcSet{}
 		ps.illegal, ps.exceptions = 0, 0
@@ -219,8 +225,8 @@ func (ps *pairState) reconTick(d *Detector, t time.Time) {
 
 // countNew counts a function code outside the baseline and says whether
 // it completed a sweep.
-func (ps *pairState) countNew(d *Detector, m *ot.Message) bool {
-	ps.reconTick(d, m.Time)
+func (ps *pairState) countNew(d *Detector, m *ot.Message, ns int64) bool {
+	ps.reconTick(d, ns)
 	if ps.newFuncs.has(m.Func) {
 		return false
 	}
