@@ -2,11 +2,20 @@
 // public function code of the Modbus Application Protocol v1.1b3) from one
 // direction of a TCP connection into ot.Messages.
 //
-// A Parser is an ot.StreamParser: reassembly feeds it a direction's bytes in
-// order, in whatever chunks TCP delivered them. It buffers at most one ADU
-// (260 bytes; MaxFramedADU for oversized vendor ADUs), decodes every whole ADU in place without allocating, checks
-// each PDU against the specification, and reports what is wrong in
-// Message.Malformed while still emitting what it could read.
+// A Parser is an ot.StreamParser: reassembly feeds it a direction's bytes
+// in order, in whatever chunks TCP delivered them. It buffers at most one
+// ADU, decodes every whole ADU in place without allocating, checks each
+// PDU against the specification (lengths, byte counts, quantity limits,
+// coil values, sub-request layouts) and reports what is wrong in
+// Message.Malformed while still emitting what it could read. An invalid
+// MBAP header (protocol id not 0, length out of range) is a framing error
+// (IsFramingError): the stream is out of sync, and the parser waits for
+// the next Feed.
+//
+// FuncName, ExceptionName, DiagName, MEIName and DeviceObjectName name
+// codes for people; IsRead and IsWrite classify function codes for
+// detections; DecodeDeviceID reads the objects of a read device
+// identification response from Parser.ADU.
 package modbus
 
 import (
@@ -16,7 +25,7 @@ import (
 	"github.com/bulwarkhq/bulwark/ot"
 )
 
-// Sizes from the Modbus/TCP specification.
+// Sizes of the Modbus/TCP specification, and the parser's own bound.
 const (
 	// MBAPLen is the MBAP header: transaction id, protocol id, length and
 	// unit id.
@@ -169,7 +178,7 @@ func (p *Parser) checkHeader(b []byte, meta ot.Meta, emit func(*ot.Message)) (in
 	case length < minLengthField:
 		reason = fmt.Sprintf(framingPrefix+"length %d too short, min %d", length, minLengthField)
 	case length > maxFramedLengthField:
-		reason = fmt.Sprintf(framingPrefix+"length %d too long, max %d", length, maxLengthField)
+		reason = fmt.Sprintf(framingPrefix+"length %d too long, max %d", length, maxFramedLengthField)
 	default:
 		return 6 + int(length), true
 	}

@@ -213,8 +213,9 @@ func TestMBAP(t *testing.T) {
 		{"protocol id 3", "0001 0003 0006 01 03 0000 0001", "MBAP protocol id 3, want 0"},
 		{"length 0", "0001 0000 0000 01", "MBAP length 0 too short, min 2"},
 		{"length 1", "0001 0000 0001 01", "MBAP length 1 too short, min 2"},
-		{"length 2000", "0001 0000 07D0 01 03", "MBAP length 2000 too long, max 254"},
-		{"header only", "0001 0000 FFFF", "MBAP length 65535 too long, max 254"},
+		{"length 1025", "0001 0000 0401 01 03", "MBAP length 1025 too long, max 1024"},
+		{"length 2000", "0001 0000 07D0 01 03", "MBAP length 2000 too long, max 1024"},
+		{"header only", "0001 0000 FFFF", "MBAP length 65535 too long, max 1024"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
