@@ -14,7 +14,7 @@ import (
 	"github.com/bulwarkhq/bulwark/intel/taxii"
 )
 
-// testMediaTypes checks content negotiation (1.6.8): what Accept and
+// testMediaTypes checks content negotiation (media types): what Accept and
 // Content-Type values are taken, 406 and 415 for the rest, and the media
 // type of every answer (checked by Env.OK).
 func testMediaTypes(e *Env) {

@@ -22,8 +22,8 @@ func Run(t *testing.T, newStore func(t *testing.T) taxii.Store) {
 		name string
 		fn   func(e *Env)
 	}{
-		{"1.6.8_MediaTypes", testMediaTypes},
-		{"3.3_Errors", testErrors},
+		{"MediaTypes", testMediaTypes},
+		{"HTTPErrors", testErrors},
 		{"3.4_Pagination_Objects", testPagination},
 		{"3.4_Pagination_Manifest", testManifestPagination},
 		{"3.4_Pagination_Versions", testVersionsPagination},

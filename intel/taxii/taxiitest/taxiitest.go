@@ -5,7 +5,9 @@
 // can be checked without a second implementation: discovery, API root,
 // collections, get objects with each filter, pagination with next/more and
 // the date-added headers, add → status → get, versions, manifest, delete,
-// and the 401/403/404/406/413/415 answers; plus Bulwark's TLP policy.
+// and the 400/401/403/404/406/413/415 answers; plus Bulwark's TLP policy.
+// testdata/interop.md maps the Interoperability Test Document's server
+// cases to the suite's.
 package taxiitest
 
 import (
