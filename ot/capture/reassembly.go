@@ -173,8 +173,9 @@ func (s *Sensor) openConn(key connKey, seg *segment, port *Port, serverIsDst, sr
 		c = new(conn)
 	}
 	// The server is the end whose port is configured; when both are, the
-	// side a SYN (without ACK) goes to, else the destination.
-	if seg.flags&(tcpSYN|tcpACK) == tcpSYN {
+	// side a SYN (without ACK) goes to, else the destination (Packet
+	// passes serverIsDst so).
+	if seg.flags&(tcpSYN|tcpACK) == tcpSYN && s.portIndex[seg.srcPort] != 0 && s.portIndex[seg.dstPort] != 0 {
 		serverIsDst = true
 	}
 	*c = conn{key: key, port: port, serverIsA: serverIsDst != srcIsA}

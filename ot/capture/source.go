@@ -3,6 +3,7 @@ package capture
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -102,11 +103,21 @@ type FileSource struct {
 	err    error
 }
 
-// NewReader reads a pcap or pcapng stream, telling the format by its magic
-// number. The caller closes r.
+// NewReader reads a pcap or pcapng stream, either possibly gzip-compressed,
+// telling the format by its magic number. The caller closes r. Whatever the
+// bytes, reading allocates at most a few hundred KiB per frame buffer and
+// never panics.
 func NewReader(r io.Reader) (*FileSource, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	head, err := br.Peek(4)
+	if len(head) >= 2 && bytes.Equal(head[:2], magicGzip) {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("gzip header at offset 0: %w", err)
+		}
+		br = bufio.NewReaderSize(zr, 1<<16)
+		head, err = br.Peek(4)
+	}
 	if err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, errors.New("not a capture file: shorter than 4 bytes")
@@ -116,16 +127,13 @@ func NewReader(r io.Reader) (*FileSource, error) {
 	src := &FileSource{name: "capture"}
 	switch {
 	case bytes.Equal(head, magicPcapNG):
-		ng, err := pcapgo.NewNgReader(br, pcapgo.NgReaderOptions{WantMixedLinkType: true, SkipUnknownVersion: true})
+		ng, err := pcapgo.NewNgReader(&ngGuard{r: br}, pcapgo.NgReaderOptions{WantMixedLinkType: true, SkipUnknownVersion: true})
 		if err != nil {
 			return nil, fmt.Errorf("pcapng section header at offset 0: %w", err)
 		}
 		src.ng = ng
 	case bytes.Equal(head, magicPcapLE), bytes.Equal(head, magicPcapBE),
-		bytes.Equal(head, magicPcapNsecLE), bytes.Equal(head, magicPcapNsecBE),
-		bytes.Equal(head[:2], magicGzip):
-		// pcapgo.NewReader also unwraps gzip; a gzipped pcapng is not
-		// told apart here and fails with its magic number.
+		bytes.Equal(head, magicPcapNsecLE), bytes.Equal(head, magicPcapNsecBE):
 		pr, err := pcapgo.NewReader(br)
 		if err != nil {
 			return nil, fmt.Errorf("pcap file header at offset 0: %w", err)
@@ -168,9 +176,6 @@ func (s *FileSource) Next() (data []byte, ci CaptureInfo, err error) {
 	d, gci, err := s.ng.ZeroCopyReadPacketData()
 	if err != nil {
 		return nil, ci, s.fail(err)
-	}
-	if len(d) > maxFrameLen {
-		return nil, ci, s.fail(fmt.Errorf("capture length %d exceeds %d", len(d), maxFrameLen))
 	}
 	s.frames++
 	// With WantMixedLinkType the reader puts each frame's interface link
