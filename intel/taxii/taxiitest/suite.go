@@ -17,7 +17,12 @@ import (
 // June 2021) whose server requirements it checks, and together they cover
 // the server-side cases of the TAXII 2.1 Interoperability Test Document;
 // testdata/interop.md maps one to the other.
-func Run(t *testing.T, newStore func(t *testing.T) taxii.Store) {
+func Run(t *testing.T, newStore func(t *testing.T) taxii.Store) { RunWith(t, newStore, Auth) }
+
+// RunWith runs the suite with another authenticator, which must know the
+// fixture's users as Auth does: alice (group partners) and bob with
+// passwords "<name>-pw", and alice's bearer token "tok-alice".
+func RunWith(t *testing.T, newStore func(t *testing.T) taxii.Store, auth taxii.Authenticator) {
 	cases := []struct {
 		name string
 		fn   func(e *Env)
@@ -47,7 +52,7 @@ func Run(t *testing.T, newStore func(t *testing.T) taxii.Store) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			st := newStore(t)
-			c.fn(NewEnv(t, st, 64<<10))
+			c.fn(newEnv(t, st, 64<<10, auth))
 		})
 	}
 	t.Run("4.3_StatusRetention", func(t *testing.T) { testStatusRetention(t, newStore(t)) })

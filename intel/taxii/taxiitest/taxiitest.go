@@ -68,12 +68,17 @@ type Env struct {
 // NewEnv starts a server over st, loaded with the fixture collections.
 func NewEnv(t *testing.T, st taxii.Store, max int64) *Env {
 	t.Helper()
+	return newEnv(t, st, max, Auth)
+}
+
+func newEnv(t *testing.T, st taxii.Store, max int64, auth taxii.Authenticator) *Env {
+	t.Helper()
 	for _, c := range Collections {
 		if err := st.PutCollection(t.Context(), c); err != nil {
 			t.Fatal(err)
 		}
 	}
-	srv := httptest.NewServer(taxii.NewServer(taxii.Options{Store: st, Auth: Auth, Root: "api1", MaxContentLength: max, PageSize: 50}))
+	srv := httptest.NewServer(taxii.NewServer(taxii.Options{Store: st, Auth: auth, Root: "api1", MaxContentLength: max, PageSize: 50}))
 	t.Cleanup(srv.Close)
 	return &Env{T: t, URL: srv.URL + "/api1/", Base: srv.URL, Max: max, Store: st}
 }
