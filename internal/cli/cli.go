@@ -118,6 +118,7 @@ threat intelligence and watches OT networks: one static binary, offline.`,
 		newDBCmd(e),
 		newSBOMCmd(e),
 		newIntelCmd(e),
+		newOTCmd(e),
 	)
 	return root
 }
