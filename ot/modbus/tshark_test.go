@@ -244,11 +244,4 @@ var knownSensorDifferences = map[string]string{
 	"modbus/iti/ModbusTCP__mb2.pcap":         "retransmissions of uncaptured segments",
 	"modbus/iti/bro__modbus__modbusBig.pcap": knownWalkerDifferences["modbus/iti/bro__modbus__modbusBig.pcap"],
 	"modbus/iti/bro__modbus__fuzz-72.pcap":   knownWalkerDifferences["modbus/iti/bro__modbus__fuzz-72.pcap"],
-	// Frame 88 opens a connection with a SYN from port 502 to port 4446.
-	// ot/capture takes a SYN's destination for the server even when only
-	// the source port is 502, so that connection's requests and responses
-	// swap (Read Coils exceptions counted as requests). tshark, like
-	// ot.go, calls a request what goes to port 502.
-	"modbus/iti/ModbusTCP__modbus_test_data_part1.pcap": "ot/capture: direction of a connection opened from port 502",
-	"suricata-verify/tests/modbus/modbus.pcap":          "ot/capture: direction of a connection opened from port 502",
 }
