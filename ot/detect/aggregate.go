@@ -14,6 +14,10 @@ type aggKey struct {
 	k      kind
 	proto  ot.Proto
 	src, d netip.Addr
+	// level keeps an occurrence at a higher level from hiding in the
+	// aggregate of a lower one (a known master's routine new function
+	// and its first operate).
+	level string
 }
 
 // aggState is an open aggregate: the alert raised for its first

@@ -532,7 +532,7 @@ func (d *Detector) newAlert(k kind, p ot.Proto, t time.Time, frame int64, src, d
 }
 
 func (d *Detector) fire(k kind, m *ot.Message, src, dst, host netip.Addr, level string, emit func(*alert.Alert), matches ...alert.Match) {
-	d.raise(aggKey{k, m.Proto, src, dst}, m.Time, m.Frame, func() *alert.Alert {
+	d.raise(aggKey{k, m.Proto, src, dst, level}, m.Time, m.Frame, func() *alert.Alert {
 		return d.newAlert(k, m.Proto, m.Time, m.Frame, src, dst, host, level, matches)
 	}, emit)
 }

@@ -230,20 +230,13 @@ func isModbusWrite(fc uint8) bool {
 	return w || fc == mbWriteFileRecord
 }
 
-// isDNP3Command is true for DNP3 requests that change an outstation's
-// outputs, points or configuration.
+// isDNP3Command is true for DNP3 requests that write points or operate
+// outputs: write, select, operate, direct operate, freezes. (Restarts,
+// application, configuration and file functions have rules of their own;
+// reporting set-up such as enable unsolicited or assign class is not
+// control.)
 func isDNP3Command(fc uint8) bool {
-	switch {
-	case fc >= dnpWrite && fc <= dnpFreezeAtTimeNR:
-		return true
-	case fc >= dnpColdRestart && fc <= dnpDisableUnsol:
-		return true
-	case fc == dnpAssignClass || fc == dnpRecordTime:
-		return true
-	case fc >= dnpOpenFile && fc <= dnpActivateConfig:
-		return true
-	}
-	return false
+	return fc >= dnpWrite && fc <= dnpFreezeAtTimeNR
 }
 
 // isDNP3Routine is true for the DNP3 functions any master sends in normal

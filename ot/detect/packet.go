@@ -64,7 +64,7 @@ func (d *Detector) ProcessPacket(p *Packet, emit func(*alert.Alert)) {
 		{Condition: "equals", Field: "connection", Value: p.Src.String() + " -> " + p.Dst.String()},
 		{Condition: "not_in", Field: "baseline_flows", Value: "no learnt flow between these hosts on port " + strconv.Itoa(int(sp)) + " or " + strconv.Itoa(int(dp))},
 	}
-	d.raise(aggKey{kindUnexpectedFlow, 0, a, b}, p.Time, p.Frame, func() *alert.Alert {
+	d.raise(aggKey{kindUnexpectedFlow, 0, a, b, level}, p.Time, p.Frame, func() *alert.Alert {
 		return d.newAlert(kindUnexpectedFlow, 0, p.Time, p.Frame, sa, da, host, level, matches)
 	}, emit)
 }
