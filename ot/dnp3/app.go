@@ -22,6 +22,7 @@ const maxObjects = 512
 
 // application decodes a complete application fragment into m.
 func (p *Parser) application(m *ot.Message, frag []byte) {
+	p.partial = false
 	if len(frag) < 2 {
 		m.Malformed = fmt.Sprintf("application fragment of %d bytes, want at least 2", len(frag))
 		return
@@ -38,8 +39,9 @@ func (p *Parser) application(m *ot.Message, frag []byte) {
 		m.IIN = binary.BigEndian.Uint16(body)
 		body = body[2:]
 	}
-	objs, problem := parseObjects(m.Objects[:0], body, m.Func, len(frag)-len(body))
+	objs, problem, partial := parseObjects(m.Objects[:0], body, m.Func, len(frag)-len(body))
 	m.Objects = objs
+	p.partial = partial
 	if problem != "" {
 		m.Malformed = problem
 	}
@@ -47,25 +49,26 @@ func (p *Parser) application(m *ot.Message, frag []byte) {
 
 // parseObjects appends the object headers of body (the fragment after
 // its header, which was base bytes long) to objs. It returns a non-empty
-// problem when the headers are truncated or invalid. When it meets an
+// problem when the headers are truncated or invalid, and partial when it
+// stopped before the end without a problem. When it meets an
 // object whose size it does not know, it stops without a problem: the
 // headers already read are kept and the rest of the fragment is not
 // interpreted, since there is no way to find the next header.
-func parseObjects(objs []ot.Object, body []byte, fc uint8, base int) ([]ot.Object, string) {
+func parseObjects(objs []ot.Object, body []byte, fc uint8, base int) (_ []ot.Object, problem string, partial bool) {
 	pos := 0
 	for pos < len(body) {
 		if len(objs) >= maxObjects {
-			return objs, ""
+			return objs, "", true
 		}
 		at := base + pos
 		if len(body)-pos < 3 {
-			return objs, fmt.Sprintf("object header at offset %d: %d bytes, want 3", at, len(body)-pos)
+			return objs, fmt.Sprintf("object header at offset %d: %d bytes, want 3", at, len(body)-pos), false
 		}
 		o := ot.Object{Group: body[pos], Variation: body[pos+1], Qualifier: body[pos+2]}
 		pos += 3
 		prefixCode, rangeCode := o.Qualifier>>4&0x07, o.Qualifier&0x0F
 		if o.Qualifier&0x80 != 0 {
-			return objs, fmt.Sprintf("object header at offset %d: qualifier 0x%02X has the reserved bit set", at, o.Qualifier)
+			return objs, fmt.Sprintf("object header at offset %d: qualifier 0x%02X has the reserved bit set", at, o.Qualifier), false
 		}
 		var rangeLen int
 		switch rangeCode {
@@ -84,10 +87,10 @@ func parseObjects(objs []ot.Object, body []byte, fc uint8, base int) ([]ot.Objec
 		case 0x9:
 			rangeLen = 4
 		default:
-			return objs, fmt.Sprintf("object header at offset %d: qualifier 0x%02X has reserved range code %d", at, o.Qualifier, rangeCode)
+			return objs, fmt.Sprintf("object header at offset %d: qualifier 0x%02X has reserved range code %d", at, o.Qualifier, rangeCode), false
 		}
 		if len(body)-pos < rangeLen {
-			return objs, fmt.Sprintf("object header at offset %d (g%dv%d): range needs %d bytes, %d left", at, o.Group, o.Variation, rangeLen, len(body)-pos)
+			return objs, fmt.Sprintf("object header at offset %d (g%dv%d): range needs %d bytes, %d left", at, o.Group, o.Variation, rangeLen, len(body)-pos), false
 		}
 		r := body[pos : pos+rangeLen]
 		pos += rangeLen
@@ -109,23 +112,25 @@ func parseObjects(objs []ot.Object, body []byte, fc uint8, base int) ([]ot.Objec
 		if startStop {
 			if o.Stop < o.Start {
 				objs = append(objs, o)
-				return objs, fmt.Sprintf("object header at offset %d (g%dv%d): stop %d before start %d", at, o.Group, o.Variation, o.Stop, o.Start)
+				return objs, fmt.Sprintf("object header at offset %d (g%dv%d): stop %d before start %d", at, o.Group, o.Variation, o.Stop, o.Start), false
 			}
 			o.Count = o.Stop - o.Start + 1
 		}
 		objs = append(objs, o)
 
-		if rangeCode == 0x6 || !carriesData(fc, o.Group, o.Variation) {
+		// Size-prefixed objects carry data whatever the function: a
+		// read of file data (g70v5) names the file handle.
+		if rangeCode == 0x6 || !carriesData(fc, o.Group, o.Variation) && prefixCode < 4 {
 			if prefixCode != 0 {
 				// Index prefixes with no data: a request naming points
 				// (e.g. a read of g1 with qualifier 0x17).
 				n, ok := prefixLen(prefixCode)
-				if !ok || prefixCode >= 4 {
-					return objs, ""
+				if !ok {
+					return objs, "", true
 				}
 				skip := uint64(n) * uint64(o.Count)
 				if skip > uint64(len(body)-pos) {
-					return objs, fmt.Sprintf("object header at offset %d (g%dv%d): %d indexes need %d bytes, %d left", at, o.Group, o.Variation, o.Count, skip, len(body)-pos)
+					return objs, fmt.Sprintf("object header at offset %d (g%dv%d): %d indexes need %d bytes, %d left", at, o.Group, o.Variation, o.Count, skip, len(body)-pos), false
 				}
 				pos += int(skip)
 			}
@@ -133,16 +138,16 @@ func parseObjects(objs []ot.Object, body []byte, fc uint8, base int) ([]ot.Objec
 		}
 		used, known, problem := skipObjects(body[pos:], o, prefixCode, startStop || prefixCode == 0)
 		if problem != "" {
-			return objs, fmt.Sprintf("object header at offset %d (g%dv%d q0x%02X): %s", at, o.Group, o.Variation, o.Qualifier, problem)
+			return objs, fmt.Sprintf("object header at offset %d (g%dv%d q0x%02X): %s", at, o.Group, o.Variation, o.Qualifier, problem), false
 		}
 		if !known {
 			// Size of this object unknown: the rest of the fragment
 			// cannot be walked. Not malformed, just not decoded further.
-			return objs, ""
+			return objs, "", true
 		}
 		pos += used
 	}
-	return objs, ""
+	return objs, "", false
 }
 
 // prefixLen is the byte length of an object prefix (index or size).
@@ -189,6 +194,24 @@ func skipObjects(b []byte, o ot.Object, prefixCode uint8, packable bool) (used i
 				return 0, true, fmt.Sprintf("object %d: size %d, %d bytes left", i, size, len(b)-pos)
 			}
 			pos += int(size)
+		}
+		return pos, true, ""
+	}
+	if o.Group == 0 {
+		// Device attributes describe themselves: data type, length,
+		// value.
+		pos := 0
+		for i := uint32(0); i < o.Count; i++ {
+			if len(b)-pos < plen+2 {
+				return 0, true, fmt.Sprintf("attribute %d: needs %d bytes, %d left", i, plen+2, len(b)-pos)
+			}
+			pos += plen
+			size := int(b[pos+1])
+			pos += 2
+			if size > len(b)-pos {
+				return 0, true, fmt.Sprintf("attribute %d: length %d, %d bytes left", i, size, len(b)-pos)
+			}
+			pos += size
 		}
 		return pos, true, ""
 	}
@@ -284,6 +307,7 @@ var objectSizes = map[uint8][]uint8{
 	52:  {2, 2},
 	101: {2, 4, 8},
 	102: {1},
+	120: {0, 0, 6, 2}, // aggressive mode request, session key status request; the rest are sized by 0x5B
 	121: {7},
 	122: {7, 13},
 }

@@ -65,7 +65,7 @@ func decodeCounts(path string) (counts, []ot.Message, error) {
 	var msgs []ot.Message
 	type frameInfo struct{ app bool }
 	frames := map[int64]*frameInfo{}
-	err := walkPCAP(path, dnp3Ports, func(m *ot.Message) {
+	err := walkPCAP(path, dnp3Ports, NewParser, func(m *ot.Message) {
 		cp := *m
 		cp.Objects = slices.Clone(m.Objects)
 		msgs = append(msgs, cp)
@@ -205,4 +205,43 @@ func TestDumpFrames(t *testing.T) {
 		}
 		fmt.Printf("%d\t%s\t%d\t%v\t%d->%d\tiin=%04X %s\t%s\t%s\n", m.Frame, app, m.LinkFunc, m.Dir, m.Source, m.Unit, m.IIN, IINString(m.IIN), strings.Join(objs, "; "), m.Malformed)
 	}
+}
+
+// partialReporter tells, with each message, whether its fragment's
+// objects were walked to the end.
+type partialReporter struct {
+	p      *Parser
+	report func(m *ot.Message, partial bool)
+}
+
+func (r partialReporter) Feed(data []byte, meta ot.Meta, emit func(*ot.Message)) {
+	r.p.Feed(data, meta, func(m *ot.Message) { r.report(m, m.HasApp && r.p.partial) })
+}
+
+func (r partialReporter) Gap() { r.p.Gap() }
+
+// TestObjectCoverage measures how many application fragments of the real
+// captures have every object header read; the object size table should
+// leave none partial.
+func TestObjectCoverage(t *testing.T) {
+	data := testdata(t)
+	var fragments, partial int
+	for _, path := range captureFiles(t, data) {
+		report := func(m *ot.Message, stopped bool) {
+			if !m.HasApp {
+				return
+			}
+			fragments++
+			if stopped {
+				partial++
+				last := m.Objects[len(m.Objects)-1]
+				t.Logf("%s frame %d: %s stopped at g%dv%d q0x%02X", filepath.Base(path), m.Frame, FuncName(m.Func), last.Group, last.Variation, last.Qualifier)
+			}
+		}
+		newParser := func(bool) ot.StreamParser { return partialReporter{newParser(), report} }
+		if err := walkPCAP(path, dnp3Ports, newParser, func(*ot.Message) {}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("%d of %d fragments partial", partial, fragments)
 }

@@ -46,6 +46,10 @@ type Parser struct {
 
 	reasm reassembler
 	msg   ot.Message
+	// partial says the last fragment's object headers were not all
+	// read: an object of unknown size (or too many headers) stopped the
+	// walk. Tests use it to measure the object table's coverage.
+	partial bool
 }
 
 // NewParser returns the parser of one direction of a DNP3 connection. It

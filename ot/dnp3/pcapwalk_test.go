@@ -26,7 +26,7 @@ type flow struct {
 
 // walkPCAP feeds the TCP payloads to or from the given ports into one
 // parser per direction.
-func walkPCAP(path string, ports map[uint16]bool, emit func(*ot.Message)) error {
+func walkPCAP(path string, ports map[uint16]bool, newParser ot.NewParser, emit func(*ot.Message)) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -76,7 +76,7 @@ func walkPCAP(path string, ports map[uint16]bool, emit func(*ot.Message)) error 
 		key := flowKey{src, dst}
 		f := flows[key]
 		if f == nil {
-			f = &flow{parser: NewParser(ports[dst.Port()])}
+			f = &flow{parser: newParser(ports[dst.Port()])}
 			flows[key] = f
 		}
 		if len(payload) == 0 {
