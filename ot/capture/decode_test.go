@@ -2,6 +2,7 @@ package capture
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"strings"
@@ -151,3 +152,58 @@ func TestTruncatedFile(t *testing.T) {
 		t.Errorf("%d frames read before the cut", st.Frames)
 	}
 }
+
+// ngBlock builds a little-endian pcapng block.
+func ngBlock(typ uint32, body []byte) []byte {
+	for len(body)%4 != 0 {
+		body = append(body, 0)
+	}
+	n := uint32(12 + len(body))
+	b := binary.LittleEndian.AppendUint32(nil, typ)
+	b = binary.LittleEndian.AppendUint32(b, n)
+	b = append(b, body...)
+	return binary.LittleEndian.AppendUint32(b, n)
+}
+
+// TestPcapngHostile checks files that would make gopacket's pcapng reader
+// panic or allocate without bound: each fails with an error instead.
+func TestPcapngHostile(t *testing.T) {
+	shb := ngBlock(ngSectionHeader, []byte{0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+	idb := func(opts ...byte) []byte {
+		return ngBlock(ngInterface, append([]byte{1, 0, 0, 0, 0xff, 0xff, 0, 0}, opts...))
+	}
+	epb := func(capLen uint32, data []byte) []byte {
+		body := make([]byte, 20)
+		binary.LittleEndian.PutUint32(body[12:], capLen)
+		binary.LittleEndian.PutUint32(body[16:], capLen)
+		return ngBlock(ngEnhanced, append(body, data...))
+	}
+	pkt := frame(LinkEthernet, pkt{src: client, dst: server, payload: "x"})
+	for _, tc := range []struct {
+		name string
+		file []byte
+		want string
+	}{
+		{"valid", join(shb, idb(0, 0, 0, 0), epb(uint32(len(pkt)), pkt)), "EOF"},
+		{"timestamp resolution 10^-127", join(shb, idb(9, 0, 1, 0, 127, 0, 0, 0, 0, 0, 0, 0), epb(uint32(len(pkt)), pkt)), "malformed capture file"},
+		{"capture length 4 GiB", join(shb, idb(), epb(0xfffffff0, pkt)), "capture length 4294967280"},
+		{"block length 2 GiB", join(shb, idb(), []byte{6, 0, 0, 0, 0, 0, 0, 0x80}), "length 2147483648"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src, err := NewReader(bytes.NewReader(tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 10 {
+				if _, _, err = src.Next(); err != nil {
+					break
+				}
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want one saying %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func join(parts ...[]byte) []byte { return bytes.Join(parts, nil) }

@@ -103,26 +103,29 @@ func (g *ngGuard) nextHeader() error {
 	case ngEnhanced, ngPacketOld:
 		need = 24
 	}
+	if typ == ngSectionHeader {
+		if b, err = g.r.Peek(12); err != nil {
+			return fmt.Errorf("pcapng section header at offset %d: %w", g.off, io.ErrUnexpectedEOF)
+		}
+		switch {
+		case binary.BigEndian.Uint32(b[8:]) == ngByteOrder:
+			g.big = true
+		case binary.LittleEndian.Uint32(b[8:]) == ngByteOrder:
+			g.big = false
+		default:
+			return fmt.Errorf("pcapng section header at offset %d: byte-order magic % x", g.off, b[8:12])
+		}
+		g.snap = 0
+	}
+	length := g.u32(b[4:])
+	if length < 12 || length%4 != 0 || length > maxBlockLen || int(length) < need {
+		return fmt.Errorf("pcapng block type %#x at offset %d: length %d", g.u32(b), g.off, length)
+	}
 	if b, err = g.r.Peek(need); err != nil {
 		return fmt.Errorf("pcapng block at offset %d: %w", g.off, io.ErrUnexpectedEOF)
 	}
 	h := g.buf[:need]
 	copy(h, b)
-	if typ == ngSectionHeader {
-		switch {
-		case binary.BigEndian.Uint32(h[8:]) == ngByteOrder:
-			g.big = true
-		case binary.LittleEndian.Uint32(h[8:]) == ngByteOrder:
-			g.big = false
-		default:
-			return fmt.Errorf("pcapng section header at offset %d: byte-order magic % x", g.off, h[8:12])
-		}
-		g.snap = 0
-	}
-	length := g.u32(h[4:])
-	if length < 12 || length%4 != 0 || length > maxBlockLen || int(length) < need {
-		return fmt.Errorf("pcapng block type %#x at offset %d: length %d", g.u32(h), g.off, length)
-	}
 	switch typ {
 	case ngInterface:
 		// The reader sizes its buffer by the snap length, and trusts
