@@ -92,6 +92,12 @@ func (p *Parser) Feed(data []byte, meta ot.Meta, emit func(*ot.Message)) {
 			return
 		}
 		k := copy(p.stash[p.nstash:], data)
+		if k == 0 {
+			// Cannot happen (step consumes from a full stash); if it
+			// did, dropping the stash keeps Feed from spinning.
+			p.nstash = 0
+			continue
+		}
 		p.nstash += k
 		data = data[k:]
 		for p.nstash > 0 {
