@@ -93,6 +93,10 @@ type Config struct {
 	// and every Interval, keeping what is exposed per project.
 	Supply SupplyConfig `yaml:"supply"`
 
+	// OT runs the Modbus/TCP and DNP3 monitor on interfaces or on capture
+	// files dropped in folders.
+	OT OTConfig `yaml:"ot"`
+
 	Log struct {
 		Level  string `yaml:"level"`  // debug, info, warn, error
 		Format string `yaml:"format"` // text or json

@@ -118,6 +118,7 @@ func (s *Server) Routes() []Route {
 		r = append(r, Route{method, p, store.RoleIngest, ingestBody, "Splunk HEC", h})
 	}
 	r = append(r,
+		Route{"GET", "/api/v1/ot/assets", store.RoleViewer, 0, "the OT asset inventory: hosts seen in Modbus and DNP3 traffic, their roles, peers and function codes", s.api(s.listOTAssets)},
 		Route{"GET", "/api/v1/intel/sightings", store.RoleViewer, 0, "threat-intel indicators seen in this organisation's events, per indicator: days (default 30)", s.api(s.listSightings)},
 		Route{"POST", "/api/v1/intel/sightings/share", store.RoleAnalyst, lim.APIBodyBytes, "share the sightings back as STIX sightings (TLP:AMBER) in a TAXII collection: days, collection", s.api(s.shareSightings)},
 	)

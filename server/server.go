@@ -50,6 +50,7 @@ type Server struct {
 	taxii      http.Handler
 	taxiiStore taxii.Store
 	cop        *copilotParts
+	ot         *otMonitor                // nil unless ot.interfaces or ot.watch are set
 	ruleIdx    atomic.Pointer[ruleIndex] // the copilot's view of the running rules
 	decoding   chan struct{}             // slots for ingest requests being decoded and detected
 	ready      atomic.Bool
@@ -124,6 +125,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if s.guard, err = s.newGuardHandler(); err != nil {
 		st.Close()
 		return nil, err
+	}
+	if s.cfg.OT.enabled() {
+		if s.ot, err = s.newOTMonitor(); err != nil {
+			st.Close()
+			return nil, err
+		}
 	}
 	s.setRuleIndex(engine.RuleSet())
 	if err := s.newCopilot(); err != nil {
@@ -273,6 +280,9 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	}
 	if len(s.cfg.Supply.Paths) > 0 {
 		wg.Go(func() { s.supplyLoop(tailCtx) })
+	}
+	if s.ot != nil {
+		wg.Go(func() { s.ot.run(tailCtx) })
 	}
 
 	hs := &http.Server{

@@ -1,0 +1,369 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bulwarkhq/bulwark/alert"
+	"github.com/bulwarkhq/bulwark/event"
+	"github.com/bulwarkhq/bulwark/ot"
+	"github.com/bulwarkhq/bulwark/ot/capture"
+	"github.com/bulwarkhq/bulwark/ot/detect"
+	"github.com/bulwarkhq/bulwark/ot/dnp3"
+	"github.com/bulwarkhq/bulwark/ot/modbus"
+)
+
+// OTConfig runs the OT monitor inside the server: Modbus/TCP and DNP3 from
+// live interfaces or from capture files dropped in a folder, with alerts
+// going into cases like every other alert.
+type OTConfig struct {
+	// Interfaces to capture from live (needs root or CAP_NET_RAW).
+	Interfaces []string `yaml:"interfaces"`
+	// Watch lists folders in which every pcap or pcapng file (gzip
+	// allowed) is read once, in name order, when it has stopped growing.
+	Watch []string `yaml:"watch"`
+	// Baseline is the baseline file: loaded at start when it exists,
+	// written after learning and at shutdown (default
+	// <data_dir>/ot-baseline.json).
+	Baseline string `yaml:"baseline"`
+	// Learn is how long (capture time) to learn before detecting when no
+	// baseline file exists yet (default 24h; the always-on rules fire
+	// meanwhile).
+	Learn Duration `yaml:"learn"`
+	// ModbusPorts and DNP3Ports are the server ports decoded (default 502
+	// and 20000).
+	ModbusPorts []uint16 `yaml:"modbus_ports"`
+	DNP3Ports   []uint16 `yaml:"dnp3_ports"`
+}
+
+func (c *OTConfig) enabled() bool { return len(c.Interfaces) > 0 || len(c.Watch) > 0 }
+
+// otMonitor is the server's OT monitor: one detector, fed by every sensor.
+type otMonitor struct {
+	s     *Server
+	cfg   OTConfig
+	ports []capture.Port
+	path  string // baseline file
+
+	mu  sync.Mutex // the detector is fed from several sensors
+	det *detect.Detector
+
+	alerts  chan event.Event // to the pipeline, so a slow store never stalls capture
+	dropped int64            // alerts lost to a full queue (under mu)
+}
+
+// otQueue bounds the OT alerts waiting for the pipeline.
+const otQueue = 4096
+
+func (s *Server) newOTMonitor() (*otMonitor, error) {
+	c := s.cfg.OT
+	m := &otMonitor{s: s, cfg: c, path: c.Baseline, alerts: make(chan event.Event, otQueue)}
+	if m.path == "" {
+		m.path = filepath.Join(s.cfg.DataDir, "ot-baseline.json")
+	}
+	add := func(ports []uint16, def uint16, proto ot.Proto, mk ot.NewParser) {
+		if len(ports) == 0 {
+			ports = []uint16{def}
+		}
+		for _, p := range ports {
+			m.ports = append(m.ports, capture.Port{Port: p, Proto: proto, New: mk})
+		}
+	}
+	add(c.ModbusPorts, capture.PortModbus, ot.ProtoModbus, modbus.NewParser)
+	add(c.DNP3Ports, capture.PortDNP3, ot.ProtoDNP3, dnp3.NewParser)
+
+	dcfg := detect.DefaultConfig()
+	dcfg.Source = "ot"
+	dcfg.Learn = cmpDuration(time.Duration(c.Learn), 24*time.Hour)
+	for _, p := range m.ports {
+		dcfg.OTPorts = append(dcfg.OTPorts, p.Port)
+	}
+	var base *detect.Baseline
+	if f, err := os.Open(m.path); err == nil {
+		base, err = detect.Load(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("ot.baseline: %s: %w", m.path, err)
+		}
+		dcfg.Learn = time.Duration(c.Learn) // a reviewed baseline is checked from the start
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("ot.baseline: %w", err)
+	}
+	m.det = detect.New(dcfg, base)
+	return m, nil
+}
+
+func cmpDuration(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// run starts every sensor and the alert submitter, and saves the baseline
+// when ctx ends.
+func (m *otMonitor) run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() { m.submitLoop(ctx) })
+	for _, name := range m.cfg.Interfaces {
+		wg.Go(func() { m.live(ctx, name) })
+	}
+	if len(m.cfg.Watch) > 0 {
+		wg.Go(func() { m.watchLoop(ctx) })
+	}
+	wg.Go(func() { m.saveLoop(ctx) })
+	wg.Wait()
+	m.mu.Lock()
+	m.det.Flush(m.emit)
+	m.mu.Unlock()
+	m.drain()
+	if err := m.save(); err != nil {
+		m.s.log.Error("ot: saving the baseline failed", "file", m.path, "err", err)
+	}
+}
+
+// read feeds one capture to the detector.
+func (m *otMonitor) read(ctx context.Context, src capture.Source) error {
+	sensor, err := capture.NewSensor(capture.Config{Ports: m.ports}, func(msg *ot.Message) {
+		m.mu.Lock()
+		m.det.Process(msg, m.emit)
+		m.mu.Unlock()
+	})
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	return sensor.Run(ctx, src)
+}
+
+func (m *otMonitor) live(ctx context.Context, name string) {
+	for {
+		src, err := capture.OpenInterface(name, capture.LiveOptions{})
+		if err == nil {
+			m.s.log.Info("ot: capturing", "interface", name)
+			err = m.read(ctx, src)
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		m.s.log.Error("ot: capture stopped; retrying in a minute", "interface", name, "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Minute):
+		}
+	}
+}
+
+// watchLoop reads capture files appearing in the watched folders. What
+// was read is remembered in the store's settings (by path, size and
+// modification time), so a restart does not read a file twice.
+func (m *otMonitor) watchLoop(ctx context.Context) {
+	sizes := map[string]int64{} // size at the last look: a file still growing waits
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		for _, dir := range m.cfg.Watch {
+			m.scan(ctx, dir, sizes)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (m *otMonitor) scan(ctx context.Context, dir string, sizes map[string]int64) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		m.s.log.Error("ot: watch folder unreadable", "dir", dir, "err", err)
+		return
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !isCaptureName(name) || ctx.Err() != nil {
+			continue
+		}
+		path := filepath.Join(dir, name)
+		fi, err := e.Info()
+		if err != nil {
+			continue
+		}
+		key := "ot.read." + path
+		mark := strconv.FormatInt(fi.Size(), 10) + "@" + fi.ModTime().UTC().Format(time.RFC3339Nano)
+		if v, ok, _ := m.s.st.GetSetting(ctx, key); ok && v == mark {
+			continue
+		}
+		if prev, ok := sizes[path]; !ok || prev != fi.Size() {
+			sizes[path] = fi.Size() // wait one round for the writer to finish
+			continue
+		}
+		src, err := capture.OpenFile(path)
+		if err == nil {
+			err = m.read(ctx, src)
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			m.s.log.Error("ot: capture file failed", "file", path, "err", err)
+		} else {
+			m.s.log.Info("ot: capture file read", "file", path)
+		}
+		if err := m.s.st.SetSetting(ctx, key, mark); err != nil {
+			m.s.log.Error("ot: remembering a read file failed", "file", path, "err", err)
+		}
+		delete(sizes, path)
+	}
+}
+
+func isCaptureName(name string) bool {
+	name = strings.TrimSuffix(strings.ToLower(name), ".gz")
+	return strings.HasSuffix(name, ".pcap") || strings.HasSuffix(name, ".pcapng") || strings.HasSuffix(name, ".cap")
+}
+
+// emit queues an alert for the pipeline; m.mu is held.
+func (m *otMonitor) emit(a *alert.Alert) {
+	ev, err := alert.Embed(a, a.Source.Path, otEvidence(a))
+	if err != nil {
+		m.s.log.Error("ot: alert not stored", "rule", a.Rule.ID, "err", err)
+		return
+	}
+	select {
+	case m.alerts <- ev:
+	default:
+		m.dropped++
+		if m.dropped == 1 || m.dropped%1000 == 0 {
+			m.s.log.Error("ot: alerts dropped: the pipeline is not keeping up", "dropped", m.dropped)
+		}
+	}
+}
+
+// otEvidence are the fields of an OT alert's event: who talked to whom
+// and what the alert matched, for people and searches.
+func otEvidence(a *alert.Alert) []event.Field {
+	var fs []event.Field
+	for _, k := range []string{alert.EntitySrcIP, alert.EntityDstIP} {
+		if v := a.Entities[k]; v != "" {
+			fs = append(fs, event.Field{Name: k, Value: event.String(v)})
+		}
+	}
+	for _, mt := range a.Matches {
+		fs = append(fs, event.Field{Name: mt.Field, Value: event.String(mt.Value)})
+	}
+	if len(a.Rule.Attack) > 0 {
+		fs = append(fs, event.Field{Name: "attack", Value: event.String(strings.Join(a.Rule.Attack, ","))})
+	}
+	return fs
+}
+
+// submitLoop hands queued alerts to the pipeline in small batches.
+func (m *otMonitor) submitLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev := <-m.alerts:
+			batch := []event.Event{ev}
+		more:
+			for len(batch) < 256 {
+				select {
+				case ev := <-m.alerts:
+					batch = append(batch, ev)
+				default:
+					break more
+				}
+			}
+			m.submit(ctx, batch)
+		}
+	}
+}
+
+// drain submits what is still queued, at shutdown.
+func (m *otMonitor) drain() {
+	var batch []event.Event
+	for {
+		select {
+		case ev := <-m.alerts:
+			batch = append(batch, ev)
+		default:
+			if len(batch) > 0 {
+				m.submit(context.Background(), batch)
+			}
+			return
+		}
+	}
+}
+
+func (m *otMonitor) submit(ctx context.Context, batch []event.Event) {
+	if err := m.s.pipe.Submit(ctx, batch, true); err != nil {
+		m.s.log.Error("ot: alerts not stored", "count", len(batch), "err", err)
+	}
+}
+
+// saveLoop writes the baseline every ten minutes while learning and once
+// learning ends, so a crash keeps what was learnt.
+func (m *otMonitor) saveLoop(ctx context.Context) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := m.save(); err != nil {
+				m.s.log.Error("ot: saving the baseline failed", "file", m.path, "err", err)
+			}
+		}
+	}
+}
+
+// save writes the baseline through a temporary file.
+func (m *otMonitor) save() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b := m.det.Baseline()
+	if len(b.Pairs) == 0 && len(b.Flows) == 0 {
+		return nil
+	}
+	tmp := m.path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	err = b.Save(f)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, m.path)
+}
+
+// listOTAssets answers GET /api/v1/ot/assets: the OT asset inventory.
+func (s *Server) listOTAssets(w http.ResponseWriter, r *http.Request) error {
+	if s.ot == nil {
+		writeJSON(w, http.StatusOK, map[string]any{"enabled": false, "assets": []detect.Asset{}})
+		return nil
+	}
+	s.ot.mu.Lock()
+	inv := s.ot.det.Inventory()
+	learning := s.ot.det.Learning()
+	s.ot.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"enabled": true, "learning": learning, "assets": inv.Assets})
+	return nil
+}
