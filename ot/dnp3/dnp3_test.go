@@ -128,6 +128,8 @@ func TestLinkLayer(t *testing.T) {
 		{"two frames in one feed", [][]byte{append(slices.Clone(read), read...)}, []string{"pri 4 request READ ", "pri 4 request READ "}},
 		{"split in the header", [][]byte{read[:1], read[1:7], read[7:]}, []string{"pri 4 request READ "}},
 		{"split in a block CRC", [][]byte{long[:27], long[27:]}, []string{"pri 4 request WRITE "}},
+		{"garbage hides a bad header", [][]byte{append([]byte{0x00, 0x05, 0x64, 0x05, 0x44, 1, 0, 2, 0, 0, 0}, read...)}, []string{"pri 4 request READ "}},
+		{"second bad header in a row not reported", [][]byte{badHeader, badHeader, read, badHeader}, []string{"pri 4 request - link header CRC", "pri 4 request READ ", "pri 4 request - link header CRC"}},
 		{"user data on a link status request is not a segment", [][]byte{frame(ctlLinkStatus, 10, 1, []byte{0xC0, 0xC0, 0x01})}, []string{"pri 9 request - "}},
 	}
 	for _, tt := range tests {
@@ -203,6 +205,22 @@ func TestSplitEverywhere(t *testing.T) {
 func equalMessage(a, b ot.Message) bool {
 	return a.Func == b.Func && a.HasApp == b.HasApp && a.LinkFunc == b.LinkFunc && a.Malformed == b.Malformed &&
 		a.IIN == b.IIN && slices.Equal(a.Objects, b.Objects) && a.Dir == b.Dir
+}
+
+// TestGapResynchronises: after lost bytes, the tail of a frame (whose
+// user data holds 0x05 0x64) is skipped silently up to the next frame.
+func TestGapResynchronises(t *testing.T) {
+	inner := frame(ctlMasterData, 10, 1, segment(true, true, 0, []byte{0xC0, 0x02, 0x05, 0x64, 0x05, 0xC4, 0x0A, 0x00, 0x01, 0x00, 0x00, 0x00}))
+	p := NewParser(true)
+	var got []ot.Message
+	emit := func(m *ot.Message) { got = append(got, *m) }
+	p.Feed(inner[:5], ot.Meta{}, emit)
+	p.Gap()
+	p.Feed(inner[14:], ot.Meta{}, emit)
+	p.Feed(single(0xC0, 0x17), ot.Meta{}, emit)
+	if len(got) != 1 || got[0].Func != FuncDelayMeasure || got[0].Malformed != "" {
+		t.Errorf("got %d messages: %+v", len(got), got)
+	}
 }
 
 func TestTransport(t *testing.T) {

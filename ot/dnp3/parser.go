@@ -46,6 +46,9 @@ type Parser struct {
 
 	reasm reassembler
 	msg   ot.Message
+	// lost says the stream is out of step (after a gap, garbage or a
+	// bad header) until a header passes its CRC.
+	lost bool
 	// partial says the last fragment's object headers were not all
 	// read: an object of unknown size (or too many headers) stopped the
 	// walk. Tests use it to measure the object table's coverage.
@@ -71,7 +74,10 @@ var _ ot.NewParser = NewParser
 // Gap drops the partial link frame: its bytes are lost. Partial
 // application fragments are kept; the transport sequence numbers tell
 // whether the next segment still continues them.
-func (p *Parser) Gap() { p.nstash = 0 }
+func (p *Parser) Gap() {
+	p.nstash = 0
+	p.lost = true
+}
 
 // Feed decodes data and emits one message per link frame it completes.
 func (p *Parser) Feed(data []byte, meta ot.Meta, emit func(*ot.Message)) {
@@ -117,6 +123,7 @@ func (p *Parser) step(b []byte, meta *ot.Meta, emit func(*ot.Message)) int {
 	if b[0] != startByte0 || (len(b) > 1 && b[1] != startByte1) {
 		// Resynchronise: skip to the next 0x05 0x64, keeping a
 		// trailing 0x05 that may begin one.
+		p.lost = true
 		for i := 1; i < len(b); i++ {
 			if b[i] == startByte0 && (i+1 == len(b) || b[i+1] == startByte1) {
 				return i
@@ -137,12 +144,19 @@ func (p *Parser) step(b []byte, meta *ot.Meta, emit func(*ot.Message)) int {
 	m.Unit = binary.LittleEndian.Uint16(b[4:])
 	m.Source = binary.LittleEndian.Uint16(b[6:])
 	if got, want := binary.LittleEndian.Uint16(b[8:]), CRC(b[:8]); got != want {
-		// The length cannot be trusted: report and look for the next
-		// start sequence after this one.
+		// The length cannot be trusted: look for the next start
+		// sequence after this one. Report the first bad header only:
+		// while resynchronising, after a gap or garbage, a 0x05 0x64
+		// inside other bytes is no frame.
+		if p.lost {
+			return 2
+		}
+		p.lost = true
 		m.Malformed = fmt.Sprintf(headerProblem+"header CRC 0x%04X, want 0x%04X", got, want)
 		emit(m)
 		return 2
 	}
+	p.lost = false
 	length := int(b[2])
 	if length < minLength {
 		m.Malformed = fmt.Sprintf(headerProblem+"length %d, minimum 5", length)
