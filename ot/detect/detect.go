@@ -31,6 +31,7 @@ package detect
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 
@@ -53,7 +54,8 @@ type Config struct {
 	// ReconWindow is the window over which sweeps and exception bursts
 	// are counted.
 	ReconWindow time.Duration
-	// SweepFunctions distinct function codes outside the baseline, or
+	// SweepFunctions distinct function codes (or Modbus unit ids) outside
+	// the baseline, or
 	// SweepIllegal illegal-function exceptions, from one host to one
 	// outstation within ReconWindow make a function-code sweep.
 	SweepFunctions, SweepIllegal int
@@ -67,6 +69,11 @@ type Config struct {
 	// KnownOperationLevel is the level of an always rule on an operation
 	// the baseline holds for that pair ("off" suppresses it).
 	KnownOperationLevel string
+	// NewFunctionLevel is the level of new-function, a known master using
+	// a function code outside its baseline: medium by default, "off" to
+	// drop it. Routine DNP3 functions (confirm, read, enable unsolicited,
+	// assign class, delay measure, record time) are always at most low.
+	NewFunctionLevel string
 	// StrictWrites alerts (new-function) when a known master starts
 	// writing with a function code it did not use, even to addresses it
 	// polls. By default such a write is accepted: an HMI writing the
@@ -115,6 +122,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.KnownOperationLevel == "" {
 		c.KnownOperationLevel = LevelLow
+	}
+	if c.NewFunctionLevel == "" {
+		c.NewFunctionLevel = LevelMedium
 	}
 	if c.OTPorts == nil {
 		c.OTPorts = []uint16{502, 20000}
@@ -280,6 +290,10 @@ func (d *Detector) request(ps *pairState, m *ot.Message, ns int64, emit func(*al
 				alert.Match{Condition: "gte", Field: "distinct_functions_outside_baseline", Value: strconv.Itoa(ps.newFuncs.len())})
 		}
 	}
+	if m.Proto == ot.ProtoModbus && (base == nil || !base.Any && !slices.Contains(base.Units, m.Unit)) && ps.countUnit(d, m, ns) {
+		d.fireRequest(kindFunctionSweep, ps, m, "", emit,
+			alert.Match{Condition: "gte", Field: "distinct_units_outside_baseline", Value: strconv.Itoa(ps.newUnits.len())})
+	}
 	if isOp {
 		level := ruleDefs[op].level
 		switch {
@@ -318,10 +332,11 @@ func (d *Detector) request(ps *pairState, m *ot.Message, ns int64, emit func(*al
 			d.fireRequest(kindDeviceID, ps, m, "", emit)
 		case write && !d.cfg.StrictWrites && base.covers(table, addr, count):
 			// A known master writing points it already reads or writes.
+		case d.cfg.NewFunctionLevel == "off":
 		case m.Proto == ot.ProtoDNP3 && isDNP3Routine(m.Func):
 			d.fireRequest(kindNewFunction, ps, m, LevelLow, emit)
 		default:
-			d.fireRequest(kindNewFunction, ps, m, "", emit)
+			d.fireRequest(kindNewFunction, ps, m, d.cfg.NewFunctionLevel, emit)
 		}
 		return
 	}

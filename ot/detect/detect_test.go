@@ -81,6 +81,15 @@ func TestRules(t *testing.T) {
 			}
 			return ms
 		}, []string{"ot.modbus.new-master/medium", "ot.modbus.function-sweep/high", "ot.modbus.device-identification/medium"}},
+		{"unit id sweep", nil, func() []*ot.Message {
+			var ms []*ot.Message
+			for u := uint16(1); u <= 8; u++ {
+				m := g.mb(at(float64(u)*0.1), mbMaster, mbRTU, mbReadHoldingRegisters, 0, 10)
+				m.Unit = u
+				ms = append(ms, m)
+			}
+			return ms
+		}, []string{"ot.modbus.function-sweep/high"}},
 		{"illegal function exceptions", nil, func() []*ot.Message {
 			var ms []*ot.Message
 			for i := 0; i < 3; i++ {
@@ -151,6 +160,12 @@ func TestRules(t *testing.T) {
 			}
 			return ms
 		}, []string{"ot.dnp3.function-sweep/high"}},
+		{"new function level low", func(c *Config) { c.NewFunctionLevel = LevelLow }, func() []*ot.Message {
+			return []*ot.Message{g.mb(at(0), mbMaster, mbRTU, mbReadInputRegisters, 0, 2)}
+		}, []string{"ot.modbus.new-function/low"}},
+		{"new function off", func(c *Config) { c.NewFunctionLevel = "off" }, func() []*ot.Message {
+			return []*ot.Message{g.mb(at(0), mbMaster, mbRTU, mbReadInputRegisters, 0, 2)}
+		}, nil},
 		{"known operation level off", func(c *Config) { c.KnownOperationLevel = "off" }, func() []*ot.Message {
 			return []*ot.Message{g.dnp(at(0), dnpMaster, dnpOut, dnpDisableUnsol, 60)}
 		}, nil},

@@ -61,6 +61,7 @@ type pairState struct {
 
 	reconStart          int64
 	newFuncs            funcSet
+	newUnits            funcSet // Modbus unit ids outside the baseline
 	illegal, exceptions uint32
 }
 
@@ -218,9 +219,22 @@ func (ps *pairState) inventory(m *ot.Message, port uint16) {
 func (ps *pairState) reconTick(d *Detector, t int64) {
 	if t-ps.reconStart > int64(d.cfg.ReconWindow) || t < ps.reconStart {
 		ps.reconStart = t
-		ps.newFuncs = funcSet{}
+		ps.newFuncs, ps.newUnits = funcSet{}, funcSet{}
 		ps.illegal, ps.exceptions = 0, 0
 	}
+}
+
+// countUnit counts a Modbus unit id outside the baseline and says
+// whether it completed a sweep (a scan for the unit ids a gateway
+// serves).
+func (ps *pairState) countUnit(d *Detector, m *ot.Message, ns int64) bool {
+	ps.reconTick(d, ns)
+	u := uint8(m.Unit)
+	if m.Unit > 0xFF || ps.newUnits.has(u) {
+		return false
+	}
+	ps.newUnits.add(u)
+	return ps.newUnits.len() == d.cfg.SweepFunctions
 }
 
 // countNew counts a function code outside the baseline and says whether
