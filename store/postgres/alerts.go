@@ -1,0 +1,253 @@
+package postgres
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/bulwarkhq/bulwark/alert"
+	"github.com/bulwarkhq/bulwark/store"
+)
+
+// AddAlerts inserts the alerts and moves the detection mark to through in
+// one transaction: after a crash either both are there or neither.
+func (s *Store) AddAlerts(ctx context.Context, alerts []store.StoredAlert, through int64) error {
+	type row struct {
+		rule *ruleDoc
+		doc  []byte
+	}
+	rows := make([]row, len(alerts))
+	for i := range alerts {
+		a := alerts[i].Alert
+		rows[i].rule = s.rules.doc(&a.Rule)
+		a.Rule = alert.Rule{}
+		doc, err := json.Marshal(&a)
+		if err != nil {
+			return fmt.Errorf("postgres: add alerts: encode alert %d: %w", i, err)
+		}
+		rows[i].doc = doc
+	}
+	var added []*ruleDoc
+	var first int64
+	detectedAt := now()
+	detected := unixNanos(detectedAt)
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		added = added[:0]
+		if len(alerts) > 0 {
+			var last int64
+			if err := tx.QueryRow(ctx, `UPDATE alert_ids SET last = last + $1 WHERE id = 1 RETURNING last`, len(alerts)).Scan(&last); err != nil {
+				return fmt.Errorf("reserve ids: %w", err)
+			}
+			first = last - int64(len(alerts)) + 1
+			var batch pgx.Batch
+			for i := range alerts {
+				a, r := &alerts[i], rows[i].rule
+				if !r.stored.Load() {
+					batch.Queue(`INSERT INTO alert_rules (key, data) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, r.key, string(r.json))
+					r.stored.Store(true) // undone below if the transaction fails
+					added = append(added, r)
+				}
+				batch.Queue(`INSERT INTO alerts (id, time, rule_id, host, level, event_id, detected, rule_key, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+					first+int64(i), unixNanos(a.Time), a.Rule.ID, []byte(a.Host), a.Rule.Level, a.EventID, detected, r.key, string(rows[i].doc))
+			}
+			if err := tx.SendBatch(ctx, &batch).Close(); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO detection (id, through) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET through = excluded.through`, through)
+		if err != nil {
+			return fmt.Errorf("record detection mark: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		undo(added)
+		return fmt.Errorf("postgres: add alerts: %w", err)
+	}
+	// Only now, when they are durable, do the alerts get their ids.
+	for i := range alerts {
+		alerts[i].ID = first + int64(i)
+		alerts[i].Detected = detectedAt
+	}
+	return nil
+}
+
+// undo forgets that rules were stored by a transaction that did not commit.
+func undo(added []*ruleDoc) {
+	for _, r := range added {
+		r.stored.Store(false)
+	}
+}
+
+// ruleDoc is a rule's JSON and its key in alert_rules.
+type ruleDoc struct {
+	key    string
+	json   []byte
+	stored atomic.Bool // known to be in alert_rules
+}
+
+// ruleDocs caches the JSON of the rules alerts come from, as the SQLite
+// store does: a busy server raises thousands of alerts of the same few
+// rules.
+type ruleDocs struct {
+	mu sync.Mutex
+	m  map[ruleIdentity]*ruleDoc
+}
+
+// ruleIdentity is every field of an alert.Rule, in a comparable form.
+type ruleIdentity struct {
+	id, title, level, status, author, description, path, link, attack, tags string
+}
+
+// maxRuleDocs bounds the cache; past it, it starts afresh.
+const maxRuleDocs = 20000
+
+func (c *ruleDocs) doc(r *alert.Rule) *ruleDoc {
+	k := ruleIdentity{r.ID, r.Title, r.Level, r.Status, r.Author, r.Description, r.Path, r.Link,
+		strings.Join(r.Attack, "\x00"), strings.Join(r.Tags, "\x00")}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d, ok := c.m[k]; ok {
+		return d
+	}
+	if c.m == nil || len(c.m) >= maxRuleDocs {
+		c.m = make(map[ruleIdentity]*ruleDoc)
+	}
+	data, _ := json.Marshal(r) // a struct of strings and string slices cannot fail
+	sum := sha256.Sum256(data)
+	d := &ruleDoc{key: hex.EncodeToString(sum[:16]), json: data}
+	c.m[k] = d
+	return d
+}
+
+// DetectedThrough returns 0 until the first AddAlerts.
+func (s *Store) DetectedThrough(ctx context.Context) (int64, error) {
+	var through int64
+	err := s.pool.QueryRow(ctx, `SELECT through FROM detection WHERE id = 1`).Scan(&through)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return 0, fmt.Errorf("postgres: detected through: %w", err)
+	}
+	return through, nil
+}
+
+const alertSelect = `SELECT a.id, a.event_id, a.detected, a.data, r.data FROM alerts a LEFT JOIN alert_rules r ON r.key = a.rule_key`
+
+// GetAlert returns the alert with the given id, or ErrNotFound.
+func (s *Store) GetAlert(ctx context.Context, id int64) (store.StoredAlert, error) {
+	a, err := scanAlert(s.pool.QueryRow(ctx, alertSelect+` WHERE a.id = $1`, id))
+	if err != nil {
+		return store.StoredAlert{}, fmt.Errorf("postgres: get alert %d: %w", id, notFound(err))
+	}
+	return a, nil
+}
+
+// ListAlerts returns the newest alerts first: by alert time, and among
+// alerts of the same time the one stored last first.
+func (s *Store) ListAlerts(ctx context.Context, f store.AlertFilter) ([]store.StoredAlert, error) {
+	var where []string
+	var args []any
+	add := func(cond string, arg any) {
+		args = append(args, arg)
+		where = append(where, cond+" $"+strconv.Itoa(len(args)))
+	}
+	if !f.From.IsZero() {
+		add("a.time >=", unixNanos(f.From))
+	}
+	if !f.To.IsZero() {
+		add("a.time <", unixNanos(f.To))
+	}
+	if f.RuleID != "" {
+		add("a.rule_id =", f.RuleID)
+	}
+	if f.Host != "" {
+		add("a.host =", []byte(f.Host))
+	}
+	if f.Level != "" {
+		add("a.level =", f.Level)
+	}
+	if f.AfterID > 0 {
+		add("a.id >", f.AfterID)
+	}
+	q := alertSelect
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	if f.Stored {
+		q += " ORDER BY a.id"
+	} else {
+		q += " ORDER BY a.time DESC, a.id DESC"
+	}
+	if f.Limit > 0 {
+		q += " LIMIT " + strconv.Itoa(f.Limit)
+	}
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list alerts: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.StoredAlert, error) { return scanAlert(row) })
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list alerts: %w", err)
+	}
+	return out, nil
+}
+
+func scanAlert(row pgx.Row) (store.StoredAlert, error) {
+	var a store.StoredAlert
+	var doc string
+	var rule *string
+	var detected int64
+	if err := row.Scan(&a.ID, &a.EventID, &detected, &doc, &rule); err != nil {
+		return a, err
+	}
+	a.Detected = fromUnixNanos(detected)
+	if err := json.Unmarshal([]byte(doc), &a.Alert); err != nil {
+		return a, fmt.Errorf("alert %d: decode: %w", a.ID, err)
+	}
+	a.Rule = alert.Rule{}
+	if rule != nil { // a LEFT JOIN: an alert is never hidden for want of its rule
+		if err := json.Unmarshal([]byte(*rule), &a.Rule); err != nil {
+			return a, fmt.Errorf("alert %d: decode its rule: %w", a.ID, err)
+		}
+	}
+	utcAlertTimes(&a.Alert)
+	return a, nil
+}
+
+// utcAlertTimes puts every time in a into UTC, as the store returns all
+// times; JSON kept the zone offset each was written with.
+func utcAlertTimes(a *alert.Alert) {
+	a.Time = a.Time.UTC()
+	if c := a.Correlation; c != nil {
+		c.First, c.Last = c.First.UTC(), c.Last.UTC()
+		for i := range c.Events {
+			c.Events[i].Time = c.Events[i].Time.UTC()
+		}
+	}
+}
+
+// CountAlerts returns how many alerts are stored.
+func (s *Store) CountAlerts(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM alerts`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("postgres: count alerts: %w", err)
+	}
+	return n, nil
+}
+
+// DeleteAlert deletes the alert with the given id, or returns ErrNotFound.
+// Its id is not given out again.
+func (s *Store) DeleteAlert(ctx context.Context, id int64) error {
+	if err := expectOne(s.pool.Exec(ctx, `DELETE FROM alerts WHERE id = $1`, id)); err != nil {
+		return fmt.Errorf("postgres: delete alert %d: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,381 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/bulwarkhq/bulwark/event"
+	"github.com/bulwarkhq/bulwark/store"
+)
+
+// Day partitions: day d holds time_ns in [d*dayNanos, (d+1)*dayNanos).
+// Days outside [minDay, maxDay) go to events_before and events_after,
+// whose bounds the first migration writes as minDay*dayNanos and
+// maxDay*dayNanos: the largest whole days whose bounds fit in an int64.
+const (
+	dayNanos = int64(24 * time.Hour)
+	minDay   = -106000
+	maxDay   = 106000
+)
+
+// dayOf returns the day partition time_ns falls in, and false when it
+// falls in one of the two edge partitions.
+func dayOf(ns int64) (int64, bool) {
+	d := ns / dayNanos
+	if ns%dayNanos < 0 {
+		d-- // floor, for times before 1970
+	}
+	return d, d >= minDay && d < maxDay
+}
+
+// partitionName is the table of day d: events_YYYYMMDD.
+func partitionName(d int64) string {
+	return "events_" + time.Unix(d*86400, 0).UTC().Format("20060102")
+}
+
+// partitionDay reverses partitionName; ok is false for other tables.
+func partitionDay(name string) (int64, bool) {
+	rest, ok := strings.CutPrefix(name, "events_")
+	if !ok || len(rest) != 8 {
+		return 0, false
+	}
+	t, err := time.Parse("20060102", rest)
+	if err != nil {
+		return 0, false
+	}
+	return t.Unix() / 86400, true
+}
+
+// ensurePartitions creates the day partitions of days that this store has
+// not seen yet. Each is created in a transaction of its own under an
+// advisory lock, so that two servers creating the same day do not race,
+// and so that the parent table's lock, which creating a partition takes,
+// lasts only that long.
+func (s *Store) ensurePartitions(ctx context.Context, days []int64) error {
+	s.mu.Lock()
+	var missing []int64
+	for _, d := range days {
+		if !s.parts[d] {
+			missing = append(missing, d)
+		}
+	}
+	s.mu.Unlock()
+	for _, d := range missing {
+		name := pgx.Identifier{partitionName(d)}.Sanitize()
+		ddl := fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s PARTITION OF events FOR VALUES FROM (%d) TO (%d)`, name, d*dayNanos, (d+1)*dayNanos)
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))`, lockPartition); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, ddl)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("create partition %s: %w", name, err)
+		}
+		s.mu.Lock()
+		s.parts[d] = true
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// forgetPartitions drops the cache of partitions, after retention dropped
+// some or an insert found one missing.
+func (s *Store) forgetPartitions() {
+	s.mu.Lock()
+	clear(s.parts)
+	s.mu.Unlock()
+}
+
+// eventRows is a batch as COPY sends it. The ids are filled in once the
+// transaction has reserved them.
+type eventRows struct {
+	rows [][]any
+	ids  []int64
+}
+
+// AppendEvents stores evs in one transaction with COPY. When retention
+// drops a day's partition between its creation and the copy, the batch is
+// tried once more after creating it again.
+func (s *Store) AppendEvents(ctx context.Context, evs []event.Event) (int64, error) {
+	if len(evs) == 0 {
+		return 0, nil
+	}
+	rows := make([][]any, len(evs))
+	var days []int64
+	var fold folder
+	for i := range evs {
+		e := &evs[i]
+		ns := unixNanos(e.Time)
+		if d, ok := dayOf(ns); ok && !slices.Contains(days, d) {
+			days = append(days, d)
+		}
+		rows[i] = []any{int64(0), ns, []byte(e.Host()), event.AppendBinary(nil, e), fold.searchText(e)}
+	}
+	for attempt := 0; ; attempt++ {
+		if err := s.ensurePartitions(ctx, days); err != nil {
+			return 0, fmt.Errorf("postgres: append events: %w", err)
+		}
+		first, err := s.appendRows(ctx, rows)
+		if err != nil && attempt == 0 && isCode(err, codeNoPartition) {
+			s.forgetPartitions()
+			continue
+		}
+		if err != nil {
+			return 0, fmt.Errorf("postgres: append events: %w", err)
+		}
+		return first, nil
+	}
+}
+
+// appendRows reserves the batch's ids and copies it in, in one
+// transaction. The counter row stays locked until commit, so batches
+// commit in the order of their ids.
+func (s *Store) appendRows(ctx context.Context, rows [][]any) (int64, error) {
+	var first int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var last int64
+		if err := tx.QueryRow(ctx, `UPDATE event_ids SET last = last + $1 WHERE id = 1 RETURNING last`, len(rows)).Scan(&last); err != nil {
+			return fmt.Errorf("reserve ids: %w", err)
+		}
+		first = last - int64(len(rows)) + 1
+		for i, r := range rows {
+			r[0] = first + int64(i)
+		}
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"id", "time_ns", "host", "data", "search_text"}, pgx.CopyFromRows(rows))
+		return err
+	})
+	return first, err
+}
+
+// eventQuery builds the SELECT of the events f selects, with extra
+// conditions (already numbered from $1 on in args) ANDed in.
+func eventQuery(f store.EventFilter, extra []string, args []any) (string, []any) {
+	where := extra
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if f.AfterID > 0 {
+		where = append(where, "id > "+arg(f.AfterID))
+	}
+	if !f.From.IsZero() {
+		where = append(where, "time_ns >= "+arg(unixNanos(f.From)))
+	}
+	if !f.To.IsZero() {
+		where = append(where, "time_ns < "+arg(unixNanos(f.To)))
+	}
+	if f.Host != "" {
+		where = append(where, "host = "+arg([]byte(f.Host)))
+	}
+	var q strings.Builder
+	q.WriteString("SELECT id, data FROM events")
+	if len(where) > 0 {
+		q.WriteString(" WHERE ")
+		q.WriteString(strings.Join(where, " AND "))
+	}
+	if f.Desc {
+		q.WriteString(" ORDER BY id DESC")
+	} else {
+		q.WriteString(" ORDER BY id")
+	}
+	return q.String(), args
+}
+
+// ScanEvents streams the selected events in id order, decoding each into
+// the same StoredEvent.
+func (s *Store) ScanEvents(ctx context.Context, f store.EventFilter, fn func(*store.StoredEvent) error) error {
+	q, args := eventQuery(f, nil, nil)
+	if f.Limit > 0 {
+		q += " LIMIT " + strconv.Itoa(f.Limit)
+	}
+	return scanErr("scan events", s.scan(ctx, q, args, nil, 0, fn))
+}
+
+// scanErr returns the callback's own error as it is, and names the
+// operation in the store's.
+func scanErr(op string, err error) error {
+	var cb errCallback
+	if errors.As(err, &cb) {
+		return cb.err
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: %s: %w", op, err)
+	}
+	return nil
+}
+
+// scan runs an event query and calls fn for each event that keep (nil:
+// all) accepts, at most limit times (0: no limit). ErrStop from fn ends
+// the scan without an error; fn's other errors are returned as they are.
+func (s *Store) scan(ctx context.Context, q string, args []any, keep func(*event.Event) bool, limit int, fn func(*store.StoredEvent) error) error {
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var se store.StoredEvent
+	var data []byte
+	sent := 0
+	for rows.Next() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := rows.Scan(&se.ID, &data); err != nil {
+			return err
+		}
+		if err := event.DecodeBinary(&se.Event, data); err != nil {
+			return fmt.Errorf("event %d: %w", se.ID, err)
+		}
+		if keep != nil && !keep(&se.Event) {
+			continue
+		}
+		if err := fn(&se); err != nil {
+			if errors.Is(err, store.ErrStop) {
+				return nil
+			}
+			return errCallback{err}
+		}
+		if sent++; limit > 0 && sent >= limit {
+			return nil
+		}
+	}
+	return rows.Err()
+}
+
+// errCallback marks an error the callback returned, which the scan passes
+// on as it is.
+type errCallback struct{ err error }
+
+func (e errCallback) Error() string { return e.err.Error() }
+func (e errCallback) Unwrap() error { return e.err }
+
+// LastEventID reads the id counter, which remembers the highest id even
+// after retention deleted that event.
+func (s *Store) LastEventID(ctx context.Context) (int64, error) {
+	var id int64
+	if err := s.pool.QueryRow(ctx, `SELECT last FROM event_ids WHERE id = 1`).Scan(&id); err != nil {
+		return 0, fmt.Errorf("postgres: last event id: %w", err)
+	}
+	return id, nil
+}
+
+// DeleteEventsBefore drops the day partitions that end at or before t,
+// then deletes the events before t from the partitions that remain (the
+// one straddling t, and the edge partitions), Options.DeleteBatch at a
+// time.
+func (s *Store) DeleteEventsBefore(ctx context.Context, t time.Time) (int64, error) {
+	if t.IsZero() {
+		return 0, nil
+	}
+	before := unixNanos(t)
+	total, err := s.dropPartitionsBefore(ctx, before)
+	if err != nil {
+		return total, fmt.Errorf("postgres: delete events: %w", err)
+	}
+	for {
+		tag, err := s.pool.Exec(ctx, `DELETE FROM events WHERE time_ns < $1 AND id IN (SELECT id FROM events WHERE time_ns < $1 LIMIT $2)`, before, s.opts.DeleteBatch)
+		if err != nil {
+			return total, fmt.Errorf("postgres: delete events: %w", err)
+		}
+		total += tag.RowsAffected()
+		if tag.RowsAffected() < int64(s.opts.DeleteBatch) {
+			return total, nil
+		}
+	}
+}
+
+// dropPartitionsBefore drops every day partition whose whole day is before
+// the cutoff, counting its events first, and returns how many it dropped.
+func (s *Store) dropPartitionsBefore(ctx context.Context, before int64) (int64, error) {
+	rows, err := s.pool.Query(ctx, `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'events'::regclass`)
+	if err != nil {
+		return 0, err
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return 0, err
+	}
+	var days []int64
+	for _, n := range names {
+		if d, ok := partitionDay(n); ok && (d+1)*dayNanos <= before {
+			days = append(days, d)
+		}
+	}
+	slices.Sort(days)
+	if len(days) > 0 {
+		defer s.forgetPartitions()
+	}
+	var total int64
+	for _, d := range days {
+		name := pgx.Identifier{partitionName(d)}.Sanitize()
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))`, lockPartition); err != nil {
+				return err
+			}
+			var exists bool
+			if err := tx.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, name).Scan(&exists); err != nil || !exists {
+				return err // another server dropped it first
+			}
+			var n int64
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM `+name).Scan(&n); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `DROP TABLE `+name); err != nil {
+				return err
+			}
+			total += n
+			return nil
+		})
+		if err != nil {
+			return total, fmt.Errorf("drop partition %s: %w", name, err)
+		}
+	}
+	return total, nil
+}
+
+// CountEvents counts the rows of every partition.
+func (s *Store) CountEvents(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM events`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("postgres: count events: %w", err)
+	}
+	return n, nil
+}
+
+// EventsPerHour counts each event in the hour of its own time.
+func (s *Store) EventsPerHour(ctx context.Context, since time.Time, hours int) ([]int64, error) {
+	out := make([]int64, max(hours, 0))
+	if hours <= 0 {
+		return out, nil
+	}
+	from := unixNanos(since)
+	rows, err := s.pool.Query(ctx,
+		`SELECT (time_ns - $1) / 3600000000000, count(*) FROM events WHERE time_ns >= $1 AND time_ns < $2 GROUP BY 1`,
+		from, from+int64(hours)*int64(time.Hour))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: events per hour: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var h, n int64
+		if err := rows.Scan(&h, &n); err != nil {
+			return nil, fmt.Errorf("postgres: events per hour: %w", err)
+		}
+		if h >= 0 && h < int64(hours) {
+			out[h] = n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: events per hour: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,218 @@
+// Package postgres is the store for running several Bulwark servers
+// against one database (issue 10, scale-out): every role of store.Store
+// kept in PostgreSQL through the pure-Go driver pgx, so that the server
+// stays a single static binary.
+//
+// # Pointing Bulwark at PostgreSQL
+//
+// Open takes a connection string in either of libpq's forms:
+//
+//	postgres://bulwark:secret@db.example:5432/bulwark?sslmode=verify-full
+//	host=db.example user=bulwark dbname=bulwark sslmode=verify-full
+//
+// The role needs CREATE on the database the first time (for its schema and
+// the pg_trgm extension, which is trusted, so a database owner may create
+// it) and ordinary rights on its own tables after that. Options.Schema
+// keeps Bulwark's tables in a schema of their own (created when missing);
+// otherwise they go where the connection's search_path puts them.
+//
+// # Layout
+//
+// Tables mirror the SQLite store's (store/sqlite), one database holding
+// what SQLite splits in two files. Times are bigint nanoseconds since the
+// Unix epoch (0 for unset), as in SQLite, because timestamptz keeps only
+// microseconds and the store must give back exactly the time it was given.
+// Ids are never given out twice.
+//
+// Events are range-partitioned by event time (time_ns) into one table a day,
+// events_YYYYMMDD, created on demand before a batch is written (under an
+// advisory lock, in a transaction of its own: creating a partition locks
+// the parent table, which must not last as long as a write). Times outside
+// the days a partition's bounds can express (before 1677 or after 2262,
+// clamped as in SQLite) land in events_default. Retention drops whole
+// partitions older than the cutoff and deletes the events before the
+// cutoff from the one partition that straddles it, in batches, so that it
+// removes exactly the events before the cutoff as store.Events promises.
+//
+// Event ids come from a one-row counter (event_ids) bumped by the length of
+// each batch in the batch's own transaction, not from a sequence: the row
+// lock orders writers, so a batch's ids are consecutive and batches commit
+// in id order. Detection pages through the log with AfterID and would skip
+// an event for good if a higher id could commit before a lower one, which
+// is what a sequence allows.
+//
+// Each event row keeps the binary encoding (event.AppendBinary) the scans
+// decode, the host it is filed under (for host filters, indexed with the
+// id), and search_text: every field value lower-cased the way the search
+// package folds text, under a pg_trgm GIN index. SearchEvents turns the
+// literal parts of a search query into LIKE conditions on it, which the
+// trigram index answers, then runs the query's own Match on what the
+// index returned, so that results are exactly the search package's.
+//
+// # Migrations
+//
+// Schema changes are numbered steps in schema_migrations, applied at Open
+// in one transaction under a transaction-scoped advisory lock on the
+// schema, so that servers starting together apply each step once and the
+// others wait and then find nothing to do. A database newer than the
+// program is refused.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bulwarkhq/bulwark/store"
+)
+
+// Options tune the store. The zero value is a sensible default.
+type Options struct {
+	// Schema is the schema the tables live in, created when missing and put
+	// first on every connection's search_path (public follows it, for
+	// extensions). Empty means the connection string's search_path.
+	Schema string
+	// MaxConns is the size of the connection pool. Zero means pgxpool's
+	// default (the larger of 4 and the number of CPUs).
+	MaxConns int32
+	// DeleteBatch is how many events DeleteEventsBefore deletes per
+	// transaction from the partition that straddles the cutoff. Zero
+	// means 10000.
+	DeleteBatch int
+}
+
+func (o Options) withDefaults() Options {
+	if o.DeleteBatch <= 0 {
+		o.DeleteBatch = 10000
+	}
+	return o
+}
+
+// Store is a store.Store kept in PostgreSQL. It is safe for concurrent use,
+// from one process or several.
+type Store struct {
+	pool  *pgxpool.Pool
+	opts  Options
+	rules ruleDocs
+
+	mu    sync.Mutex
+	parts map[int64]bool // days whose partition is known to exist
+
+	closeOnce sync.Once
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open connects to the database dsn names and brings its schema up to
+// date.
+func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
+	opts = opts.withDefaults()
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = opts.MaxConns
+	}
+	if opts.Schema != "" {
+		cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{opts.Schema}.Sanitize() + ", public"
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	s := &Store{pool: pool, opts: opts, parts: map[int64]bool{}}
+	if opts.Schema != "" {
+		if _, err := pool.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{opts.Schema}.Sanitize()); err != nil && !isCode(err, "42P06") && !isCode(err, codeUnique) { // exists, or another server created it meanwhile
+			pool.Close()
+			return nil, fmt.Errorf("postgres: open: create schema %q: %w", opts.Schema, err)
+		}
+	}
+	if err := migrateTo(ctx, pool, migrations); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	return s, nil
+}
+
+// Close closes the connection pool. Writes that returned are committed.
+func (s *Store) Close() error {
+	s.closeOnce.Do(s.pool.Close)
+	return nil
+}
+
+// Pool returns the connection pool, for tests and tools that inspect the
+// database.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// The range of times a nanosecond count can hold.
+var (
+	minNanoTime = time.Unix(0, math.MinInt64)
+	maxNanoTime = time.Unix(0, math.MaxInt64)
+)
+
+// unixNanos is how times are stored: 0 for the zero time, and times beyond
+// what int64 nanoseconds hold clamped, which keeps them in order (as the
+// SQLite store does).
+func unixNanos(t time.Time) int64 {
+	switch {
+	case t.IsZero():
+		return 0
+	case t.Before(minNanoTime):
+		return math.MinInt64
+	case t.After(maxNanoTime):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+// fromUnixNanos reverses unixNanos, returning times in UTC.
+func fromUnixNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+// now is the current time as it will read back from the database.
+func now() time.Time { return fromUnixNanos(time.Now().UnixNano()) }
+
+// isCode reports whether err is a PostgreSQL error with the SQLSTATE code.
+func isCode(err error, code string) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == code
+}
+
+// SQLSTATE codes the store maps to its own errors.
+const (
+	codeUnique      = "23505"
+	codeForeignKey  = "23503"
+	codeNoPartition = "23514" // check_violation: no partition for the row
+)
+
+// expectOne turns "no row changed" into ErrNotFound for updates and deletes
+// by key.
+func expectOne(tag pgconn.CommandTag, err error) error {
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// notFound maps pgx.ErrNoRows to store.ErrNotFound.
+func notFound(err error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	return err
+}

@@ -1,0 +1,399 @@
+package postgres
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/bulwarkhq/bulwark/event"
+	"github.com/bulwarkhq/bulwark/search"
+	"github.com/bulwarkhq/bulwark/store"
+)
+
+// SearchEvents calls fn for each event that f selects and q matches, in id
+// order (or reverse with f.Desc), at most f.Limit of them (0: all), until
+// fn returns an error or store.ErrStop. It gives exactly the events a scan
+// of f followed by q.Match gives, reading fewer: the literal text the
+// query requires narrows the scan through the trigram index on
+// search_text, and q.Match decides. Pass q.Filter() (with Desc and Limit
+// set) as f to narrow by time and host as well.
+func (s *Store) SearchEvents(ctx context.Context, q *search.Query, f store.EventFilter, fn func(*store.StoredEvent) error) error {
+	cond, args := searchCondition(q, 0)
+	var extra []string
+	if cond != "" {
+		extra = []string{cond}
+	}
+	sql, args := eventQuery(f, extra, args)
+	return scanErr("search events", s.scan(ctx, sql, args, q.Match, f.Limit, fn))
+}
+
+// folder builds search_text: every value of an event (list elements each)
+// folded the way the search package compares text, one per line. Folding
+// lower-cases each rune (the long s becomes s); bytes that are not UTF-8,
+// and NUL, which PostgreSQL's text cannot hold, become U+FFFD. A pattern
+// the search package finds in a value, folded the same way, is then a
+// substring of search_text, which is all that SearchEvents relies on.
+type folder struct{ b strings.Builder }
+
+func (f *folder) searchText(e *event.Event) string {
+	f.b.Reset()
+	for i := range e.Fields {
+		f.value(&e.Fields[i].Value)
+	}
+	return f.b.String()
+}
+
+func (f *folder) value(v *event.Value) {
+	if v.Kind == event.KindList {
+		for i := range v.List {
+			f.value(&v.List[i])
+		}
+		return
+	}
+	if v.Str == "" {
+		return
+	}
+	appendFolded(&f.b, v.Str)
+	f.b.WriteByte('\n')
+}
+
+// appendFolded writes s folded to b.
+func appendFolded(b *strings.Builder, s string) {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf && c != 0 {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		switch {
+		case r == utf8.RuneError && n == 1, r == 0:
+			b.WriteRune(utf8.RuneError)
+		case r == 'ſ':
+			b.WriteByte('s')
+		default:
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+}
+
+// minRun is the shortest literal worth a condition: pg_trgm indexes
+// three-character sequences, and a shorter LIKE pattern would make
+// PostgreSQL read the whole index.
+const minRun = 3
+
+// searchCondition returns a condition on search_text that every event q
+// matches satisfies, with its arguments numbered after the first argBase,
+// or "" when the query requires no literal text (or its text could not be
+// read, which only costs speed). It reads q's canonical String, whose
+// syntax the search package documents: explicit AND, OR and NOT,
+// parentheses, field:value terms and bare words.
+func searchCondition(q *search.Query, argBase int) (string, []any) {
+	if q == nil {
+		return "", nil
+	}
+	r := &queryReader{src: q.String(), argBase: argBase}
+	c, ok := r.or()
+	r.space()
+	if !ok || r.pos != len(r.src) {
+		return "", nil
+	}
+	return c, r.args
+}
+
+// queryReader reads a canonical query into a condition. Each method
+// returns "" for "no condition" and false when the text is not what it
+// expects.
+type queryReader struct {
+	src     string
+	pos     int
+	args    []any
+	argBase int
+}
+
+func (r *queryReader) space() {
+	for r.pos < len(r.src) && isSpace(r.src[r.pos]) {
+		r.pos++
+	}
+}
+
+// keyword reports whether kw is next, as a whole word, and skips it.
+func (r *queryReader) keyword(kw string) bool {
+	r.space()
+	end := r.pos + len(kw)
+	if !strings.HasPrefix(r.src[r.pos:], kw) || (end < len(r.src) && !isSpace(r.src[end]) && r.src[end] != '(') {
+		return false
+	}
+	r.pos = end
+	return true
+}
+
+func (r *queryReader) or() (string, bool) {
+	var kids []string
+	all := true // every alternative has a condition
+	for {
+		c, ok := r.and()
+		if !ok {
+			return "", false
+		}
+		kids = append(kids, c)
+		all = all && c != ""
+		if !r.keyword("OR") {
+			break
+		}
+	}
+	if !all {
+		return "", true
+	}
+	if len(kids) == 1 {
+		return kids[0], true
+	}
+	return "(" + strings.Join(kids, " OR ") + ")", true
+}
+
+func (r *queryReader) and() (string, bool) {
+	var kids []string
+	for {
+		c, ok := r.unary()
+		if !ok {
+			return "", false
+		}
+		if c != "" {
+			kids = append(kids, c)
+		}
+		if r.keyword("AND") {
+			continue
+		}
+		r.space()
+		if r.pos == len(r.src) || r.src[r.pos] == ')' || strings.HasPrefix(r.src[r.pos:], "OR ") {
+			break
+		}
+	}
+	if len(kids) == 0 {
+		return "", true
+	}
+	return "(" + strings.Join(kids, " AND ") + ")", true
+}
+
+func (r *queryReader) unary() (string, bool) {
+	if r.keyword("NOT") {
+		_, ok := r.unary() // what must not match requires nothing
+		return "", ok
+	}
+	r.space()
+	if r.pos < len(r.src) && r.src[r.pos] == '(' {
+		r.pos++
+		c, ok := r.or()
+		r.space()
+		if !ok || r.pos >= len(r.src) || r.src[r.pos] != ')' {
+			return "", false
+		}
+		r.pos++
+		return c, true
+	}
+	return r.term()
+}
+
+// term reads a bare word or phrase, or field:value.
+func (r *queryReader) term() (string, bool) {
+	if r.pos >= len(r.src) {
+		return "", false
+	}
+	var name string
+	var runs []string
+	if r.src[r.pos] == '"' {
+		s, ok := r.quoted()
+		if !ok {
+			return "", false
+		}
+		name, runs = s, []string{s}
+	} else {
+		if r.src[r.pos] == '-' { // a negation the canonical form never writes
+			return "", false
+		}
+		w, ok := r.word(false)
+		if !ok {
+			return "", false
+		}
+		name, runs = strings.Join(w, ""), w
+	}
+	if r.pos < len(r.src) && r.src[r.pos] == ':' {
+		r.pos++
+		return r.fieldValue(name)
+	}
+	return r.like(runs), true
+}
+
+// fieldValue reads the value after name:. Time terms test the event's
+// time, not its fields, and comparisons, ranges and field existence
+// require no text; regular expressions are not read at all.
+func (r *queryReader) fieldValue(name string) (string, bool) {
+	if r.pos >= len(r.src) {
+		return "", false
+	}
+	isTime := strings.EqualFold(name, "time") || strings.EqualFold(name, "@timestamp")
+	var runs []string
+	switch c := r.src[r.pos]; c {
+	case '"':
+		s, ok := r.quoted()
+		if !ok {
+			return "", false
+		}
+		runs = []string{s}
+	case '/', '(':
+		return "", false
+	case '[', '{':
+		return "", r.skipRange()
+	case '>', '<':
+		r.pos++
+		if r.pos < len(r.src) && r.src[r.pos] == '=' {
+			r.pos++
+		}
+		if r.pos < len(r.src) && r.src[r.pos] == '"' {
+			_, ok := r.quoted()
+			return "", ok
+		}
+		_, ok := r.word(true)
+		return "", ok
+	default:
+		w, ok := r.word(true)
+		if !ok {
+			return "", false
+		}
+		runs = w
+	}
+	if isTime {
+		return "", true
+	}
+	return r.like(runs), true
+}
+
+// skipRange skips [lo TO hi] or {lo TO hi}, either bracket at either end.
+func (r *queryReader) skipRange() bool {
+	for r.pos++; r.pos < len(r.src); r.pos++ {
+		switch r.src[r.pos] {
+		case '\\':
+			r.pos++
+		case '"':
+			if _, ok := r.quoted(); !ok {
+				return false
+			}
+			r.pos--
+		case ']', '}':
+			r.pos++
+			return true
+		}
+	}
+	return false
+}
+
+// quoted reads "...", where \" and \\ are escapes.
+func (r *queryReader) quoted() (string, bool) {
+	var b []byte
+	for r.pos++; r.pos < len(r.src); r.pos++ {
+		c := r.src[r.pos]
+		if c == '"' {
+			r.pos++
+			return string(b), true
+		}
+		if c == '\\' && r.pos+1 < len(r.src) && (r.src[r.pos+1] == '"' || r.src[r.pos+1] == '\\') {
+			r.pos++
+			c = r.src[r.pos]
+		}
+		b = append(b, c)
+	}
+	return "", false
+}
+
+// word reads an unquoted word and returns its literal runs, split at the
+// wildcards * and ?. Outside a value a ':' ends the word. A backslash
+// escapes what the search package's escapable and startEscapable list.
+func (r *queryReader) word(value bool) ([]string, bool) {
+	start := r.pos
+	var runs []string
+	var cur []byte
+	for ; r.pos < len(r.src); r.pos++ {
+		c := r.src[r.pos]
+		if isSpace(c) || c == '(' || c == ')' || (c == ':' && !value) {
+			break
+		}
+		switch c {
+		case '"':
+			return nil, false
+		case '*', '?':
+			runs, cur = append(runs, string(cur)), cur[:0]
+		case '\\':
+			if r.pos+1 < len(r.src) {
+				d := r.src[r.pos+1]
+				if isSpace(d) || strings.IndexByte(`()":*?\`, d) >= 0 || (r.pos == start && strings.IndexByte(`><[{/-=`, d) >= 0) {
+					cur = append(cur, d)
+					r.pos++
+					continue
+				}
+			}
+			cur = append(cur, c)
+		default:
+			cur = append(cur, c)
+		}
+	}
+	if r.pos == start {
+		return nil, false
+	}
+	return append(runs, string(cur)), true
+}
+
+// like returns the condition that search_text holds each literal run,
+// folded, of at least minRun characters.
+func (r *queryReader) like(runs []string) string {
+	var conds []string
+	var b strings.Builder
+	for _, run := range runs {
+		for _, part := range splitUnfoldable(run) {
+			if utf8.RuneCountInString(part) < minRun {
+				continue
+			}
+			b.Reset()
+			b.WriteByte('%')
+			var f strings.Builder
+			appendFolded(&f, part)
+			for _, c := range []byte(f.String()) {
+				if c == '%' || c == '_' || c == '\\' {
+					b.WriteByte('\\')
+				}
+				b.WriteByte(c)
+			}
+			b.WriteByte('%')
+			r.args = append(r.args, b.String())
+			conds = append(conds, "search_text LIKE $"+strconv.Itoa(r.argBase+len(r.args)))
+		}
+	}
+	return strings.Join(conds, " AND ")
+}
+
+// splitUnfoldable cuts s at bytes search_text cannot hold as they are
+// (invalid UTF-8, NUL): the search package matches those byte for byte,
+// and the text around them is still required.
+func splitUnfoldable(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == 0 || r == utf8.RuneError {
+			out = append(out, s[start:i])
+			start = i + n
+		}
+		i += n
+	}
+	return append(out, s[start:])
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+}
