@@ -430,3 +430,31 @@ func TestNoAllocs(t *testing.T) {
 		t.Errorf("%v allocations per feed of %d ADUs, want 0", n, 7)
 	}
 }
+
+// TestNoAllocsResponses: nor does decoding valid responses of every kind,
+// exceptions and device identification included.
+func TestNoAllocsResponses(t *testing.T) {
+	var b []byte
+	for i, pdu := range []string{
+		"01 03 CD6B05", "03 06 022B00000064", "05 00AC FF00", "07 6D", "08 000B 0102", "0B FFFF 0108",
+		"0C 08 0000 0108 0121 2000", "0F 0013 000A", "11 03 0A FF 01", "14 0C 05 06 0DFE 0020 05 06 33CD 0040",
+		"15 0D 06 0004 0007 0003 06AF 04BE 100D", "16 0004 00F2 0025", "17 02 00FE", "18 0006 0002 01B8 1284",
+		"2B 0E 01 01 00 00 02 00 03 414243 01 02 5031", "2B 0D 00 01", "83 02", "5A 00 02",
+	} {
+		b = append(b, adu(t, uint16(i), pdu)...)
+	}
+	p := NewParser(false)
+	n := 0
+	emit := func(m *ot.Message) {
+		if m.Malformed != "" {
+			t.Fatalf("malformed %q", m.Malformed)
+		}
+		n++
+	}
+	if a := testing.AllocsPerRun(100, func() { p.Feed(b, ot.Meta{}, emit) }); a != 0 {
+		t.Errorf("%v allocations per feed, want 0", a)
+	}
+	if n != 101*18 {
+		t.Errorf("%d messages", n)
+	}
+}
