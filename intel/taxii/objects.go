@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -292,7 +293,10 @@ func (s *Server) markings(q *request, c Collection, objs []stix.Object) map[stri
 	}
 	for _, o := range objs {
 		for _, ref := range markingRefs(o) {
-			if _, fixed := stix.MarkingTLP(stix.Object{ID: ref}); !fixed && known[ref] == "" {
+			// Each reference once: thousands of objects referencing one
+			// marking must not become thousands of ids to look up (nor
+			// exceed SQLite's limit on query parameters).
+			if _, fixed := stix.MarkingTLP(stix.Object{ID: ref}); !fixed && known[ref] == "" && !slices.Contains(missing, ref) {
 				missing = append(missing, ref)
 			}
 		}
