@@ -170,6 +170,14 @@ func checkBounds(t *testing.T, s *Sensor) {
 				t.Fatalf("%d bytes buffered in one direction, limit %d", n, s.cfg.MaxBufferPerDir)
 			}
 			total += n
+			if n > 0 && !c.holey {
+				t.Fatal("a conn holding out-of-order bytes is not listed for the hole sweep")
+			}
+		}
+	}
+	for _, c := range s.table.holey {
+		if !c.holey || s.table.conns[c.key] != c {
+			t.Fatal("the hole list holds a conn that is not tracked")
 		}
 	}
 	if total != s.table.buffered || total > s.cfg.MaxBufferTotal {

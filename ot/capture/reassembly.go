@@ -2,6 +2,7 @@ package capture
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/bulwarkhq/bulwark/ot"
@@ -34,6 +35,8 @@ type conn struct {
 	// prev and next link the table's recency list, most recent first.
 	prev, next *conn
 	lastSeen   int64 // capture time, Unix nanoseconds
+	// holey says the conn is in connTable.holey.
+	holey bool
 }
 
 // half is one direction of a connection.
@@ -71,6 +74,11 @@ type connTable struct {
 	last     *conn
 	free     []*conn // removed conns for reuse, so a SYN flood does not churn the heap
 	buffered int     // out-of-order bytes held in all
+	// holey lists the conns that hold out-of-order bytes, so holes of
+	// connections that went silent are given up on time without walking
+	// every connection; sweptAt is the capture time of the last sweep.
+	holey   []*conn
+	sweptAt int64
 }
 
 func (t *connTable) init() {
@@ -124,6 +132,9 @@ func (s *Sensor) segment(seg *segment, port *Port, serverIsDst bool, ts time.Tim
 	t.lastKey, t.last = key, c
 	c.lastSeen = now
 	s.expire(now)
+	if len(t.holey) > 0 && now-t.sweptAt >= int64(time.Second) {
+		s.sweepHoles(now)
+	}
 
 	dir := toClient
 	if srcIsA != c.serverIsA {
@@ -206,6 +217,33 @@ func (s *Sensor) expire(now int64) {
 	}
 }
 
+// sweepHoles gives up on holes older than HoleTimeout in every
+// connection, silent or not.
+func (s *Sensor) sweepHoles(now int64) {
+	t := &s.table
+	t.sweptAt = now
+	for i := 0; i < len(t.holey); i++ {
+		c := t.holey[i]
+		for d := range c.half {
+			if h := &c.half[d]; len(h.pending) > 0 && now-h.pendingSince > int64(s.cfg.HoleTimeout) {
+				s.flushHoles(c, d)
+			}
+		}
+	}
+	// Keep only the conns still holding bytes; flushHoles may have fed
+	// parsers but never removes conns, so the list is intact.
+	kept := t.holey[:0]
+	for _, c := range t.holey {
+		if len(c.half[0].pending)+len(c.half[1].pending) > 0 {
+			kept = append(kept, c)
+		} else {
+			c.holey = false
+		}
+	}
+	clear(t.holey[len(kept):])
+	t.holey = kept
+}
+
 // dropConn gives up on a connection that is still open: the bytes it
 // buffered are handed on after a gap, then it is forgotten.
 func (s *Sensor) dropConn(c *conn) {
@@ -219,6 +257,14 @@ func (s *Sensor) removeConn(c *conn) {
 	t := &s.table
 	for d := range c.half {
 		s.dropPending(&c.half[d])
+	}
+	if c.holey {
+		for i, h := range t.holey {
+			if h == c {
+				t.holey = slices.Delete(t.holey, i, i+1)
+				break
+			}
+		}
 	}
 	t.unlink(c)
 	delete(t.conns, c.key)
@@ -342,6 +388,10 @@ func (s *Sensor) buffer(c *conn, dir int, seq uint32, fin bool, payload []byte, 
 	}
 	if len(h.pending) == 0 {
 		h.pendingSince = c.lastSeen
+		if !c.holey {
+			c.holey = true
+			s.table.holey = append(s.table.holey, c)
+		}
 	}
 	h.pending = append(h.pending, pendingSeg{})
 	copy(h.pending[i+1:], h.pending[i:])

@@ -301,3 +301,25 @@ func TestBufferTotal(t *testing.T) {
 		t.Errorf("no gaps: %+v", st)
 	}
 }
+
+// TestSilentHole checks that a hole in a connection that went silent is
+// given up on after HoleTimeout of capture time while others talk.
+func TestSilentHole(t *testing.T) {
+	sensor, rs, _ := newTestSensor(t, Config{HoleTimeout: 2 * time.Second})
+	at := func(p pkt, d time.Duration) {
+		sensor.Packet(frame(LinkEthernet, p), CaptureInfo{Timestamp: epoch.Add(d), LinkType: LinkEthernet})
+	}
+	at(c(1, tcpACK, "ab"), 0)
+	at(c(5, tcpACK, "ef"), 0)
+	other := netip.MustParseAddrPort("10.0.0.3:40000")
+	for i := range 5 {
+		at(pkt{src: other, dst: server, seq: uint32(100 + i), flags: tcpACK, payload: "o"}, time.Duration(i)*time.Second)
+	}
+	toServer, _ := rs.streams()
+	if !strings.HasPrefix(toServer, "ab|GAP|ef") {
+		t.Errorf("stream %q", toServer)
+	}
+	if len(sensor.table.holey) != 0 || sensor.table.buffered != 0 {
+		t.Errorf("%d conns still listed with holes, %d bytes buffered", len(sensor.table.holey), sensor.table.buffered)
+	}
+}
