@@ -9,8 +9,16 @@
 // taxii/sqlitestore; taxii/taxiitest holds the black-box suite every Store
 // must pass through the HTTP API.
 //
+// Pagination works alike on objects, an object, manifests and versions:
+// limit, a next cursor (handed out in manifests and versions too, though
+// their resources do not list it) and added_after with the date-added
+// headers. taxiitest/testdata/interop.md lists the specification's
+// server cases and the suite cases that check them.
+//
 // Authentication belongs to the host (Authenticator); authorisation is per
-// collection, by principal or group. The server enforces TLP on export:
+// collection, by principal or group. A collection the caller can neither
+// read nor write is not listed and answers 404, like one that does not
+// exist. The server enforces TLP on export:
 // objects marked TLP:RED never leave it, and TLP:AMBER or AMBER+STRICT
 // objects leave only for the principals a collection lists as Amber.
 //
