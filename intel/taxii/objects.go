@@ -238,7 +238,10 @@ func (s *Server) add(w http.ResponseWriter, q *request, c Collection) error {
 		if errors.As(err, &mbe) || errors.As(rest, &mbe) {
 			return fail(http.StatusRequestEntityTooLarge, "Request too large", "the body exceeds max_content_length")
 		}
-		return fail(http.StatusBadRequest, "Invalid envelope", err.Error())
+		// 422 is what the specification lists for a malformed add
+		// request body; objects that are readable but invalid are
+		// failures in the status instead.
+		return fail(http.StatusUnprocessableEntity, "Invalid envelope", err.Error())
 	}
 	st := Status{ID: newUUID(), Status: "complete", RequestTimestamp: FormatTime(now), TotalCount: len(objs)}
 	known := s.markings(q, c, objs)

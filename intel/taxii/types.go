@@ -65,8 +65,9 @@ type ManifestRecord struct {
 
 // Manifest is the manifest resource. Next is not among the properties the
 // specification lists for it, but the endpoint takes the next parameter,
-// so the server hands the value out the way envelopes do; clients that
-// ignore it can still page by added_after.
+// so the server hands the value out the way envelopes do (the TC treats
+// the omission as an erratum: oasis-tcs/cti-taxii2 issue 110); clients
+// that ignore it can still page by added_after.
 type Manifest struct {
 	More    bool             `json:"more,omitempty"`
 	Next    string           `json:"next,omitempty"`

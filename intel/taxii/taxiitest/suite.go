@@ -316,9 +316,10 @@ func testErrors(e *Env) {
 	big := append(bytes.Repeat([]byte(" "), int(e.Max)+1), body...)
 	e.OK(e.Req("POST", objs, "alice", big), http.StatusRequestEntityTooLarge, nil)
 	e.OK(e.ReqChunked("POST", objs, "alice", big), http.StatusRequestEntityTooLarge, nil)
-	// 400: not an envelope; a filter the server cannot read.
-	for _, b := range []string{`{"objects":[`, `[1,2]`, `{"objects":{}}`, `"objects"`} {
-		e.OK(e.Req("POST", objs, "alice", []byte(b)), http.StatusBadRequest, nil)
+	// 422: an add request body that is not an envelope. 400: a filter
+	// the server cannot read.
+	for _, b := range []string{`{"objects":[`, `[1,2]`, `{"objects":{}}`, `"objects"`, `{"objects":[{"type":"indicator"}`} {
+		e.OK(e.Req("POST", objs, "alice", []byte(b)), http.StatusUnprocessableEntity, nil)
 	}
 	for _, q := range []string{"?added_after=yesterday", "?limit=0", "?limit=-3", "?limit=x", "?match[version]=newest", "?next=abc"} {
 		e.OK(e.Req("GET", objs+q, "bob", nil), http.StatusBadRequest, nil)
