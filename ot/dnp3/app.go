@@ -70,6 +70,9 @@ func parseObjects(objs []ot.Object, body []byte, fc uint8, base int) (_ []ot.Obj
 		if o.Qualifier&0x80 != 0 {
 			return objs, fmt.Sprintf("object header at offset %d: qualifier 0x%02X has the reserved bit set", at, o.Qualifier), false
 		}
+		if prefixCode == 7 {
+			return objs, fmt.Sprintf("object header at offset %d: qualifier 0x%02X has reserved prefix code 7", at, o.Qualifier), false
+		}
 		var rangeLen int
 		switch rangeCode {
 		case 0x0, 0x3:

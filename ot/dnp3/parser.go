@@ -5,6 +5,23 @@
 // headers). A Parser turns one direction of a TCP stream into one
 // ot.Message per link frame; the frame that completes an application
 // fragment carries the fragment's function, IIN and objects.
+//
+// What the parser does with bad input:
+//   - a link header with a bad CRC or a length below 5 is reported
+//     (Malformed, HeaderValid false) and the stream resynchronises on the
+//     next 0x05 0x64; bytes before a start sequence are skipped, and while
+//     out of step further false starts are not reported;
+//   - a bad user data block CRC is reported and the frame's segment
+//     dropped, as a device drops it;
+//   - transport segments out of sequence, or without a FIR to continue,
+//     are discarded; a fragment longer than MaxFragment is dropped and
+//     reported;
+//   - truncated or invalid object headers are reported. An object whose
+//     size the decoder does not know ends the walk of that fragment
+//     quietly: the headers before it are kept.
+//
+// Memory is bounded per parser: one partial link frame (292 bytes) and at
+// most four fragments being reassembled (MaxFragment each).
 package dnp3
 
 import (
