@@ -2,6 +2,7 @@ package capture
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -207,3 +208,25 @@ func TestPcapngHostile(t *testing.T) {
 }
 
 func join(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+
+// TestRunCancelled checks Run stops on a cancelled context even over a
+// source with nothing to close.
+func TestRunCancelled(t *testing.T) {
+	var frames [][]byte
+	for range 10000 {
+		frames = append(frames, frame(LinkEthernet, pkt{src: client, dst: server, flags: tcpACK}))
+	}
+	src, err := NewReader(bytes.NewReader(writePcap(t, LinkEthernet, frames, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sensor, _, _ := newTestSensor(t, Config{})
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := sensor.Run(ctx, src); !errors.Is(err, context.Canceled) {
+		t.Errorf("Run returned %v", err)
+	}
+	if st := sensor.Stats(); st.Frames == 10000 {
+		t.Error("read the whole source after cancellation")
+	}
+}

@@ -204,12 +204,19 @@ func (s *Sensor) Flush() {
 
 // Run feeds every frame of src to the Sensor until src ends (then it
 // flushes and returns nil), ctx is cancelled (it closes src and returns
-// ctx's error) or src fails (it returns the error, naming the frame). Run
-// does not close src otherwise.
+// ctx's error) or src fails (it returns the error, naming the frame; the
+// frames before it were processed). Run does not close src otherwise.
+// Frame numbers go on across Runs of one Sensor: use a Sensor per file to
+// number each file's frames from 1.
 func (s *Sensor) Run(ctx context.Context, src Source) error {
 	stop := context.AfterFunc(ctx, func() { src.Close() })
 	defer stop()
-	for {
+	for n := 0; ; n++ {
+		// Closing src ends a blocked live read; a reader over memory has
+		// nothing to close, so look at ctx now and then too.
+		if n&4095 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
 		data, ci, err := src.Next()
 		if err != nil {
 			if ctx.Err() != nil {
