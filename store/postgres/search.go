@@ -99,23 +99,47 @@ func searchCondition(q *search.Query, argBase int) (string, []any) {
 	if q == nil {
 		return "", nil
 	}
-	r := &queryReader{src: q.String(), argBase: argBase}
+	r := &queryReader{src: q.String()}
 	c, ok := r.or()
 	r.space()
-	if !ok || r.pos != len(r.src) {
+	if !ok || r.pos != len(r.src) || c == nil {
 		return "", nil
 	}
-	return c, r.args
+	var args []any
+	return c.sql(argBase, &args), args
+}
+
+// cond is a condition on search_text: all of (AND) or any of (OR) its
+// kids, or LIKE a pattern. nil is no condition.
+type cond struct {
+	or      bool
+	kids    []*cond
+	pattern string // for a leaf
+}
+
+// sql writes c with its patterns as arguments after argBase.
+func (c *cond) sql(argBase int, args *[]any) string {
+	if c.kids == nil {
+		*args = append(*args, c.pattern)
+		return "search_text LIKE $" + strconv.Itoa(argBase+len(*args))
+	}
+	parts := make([]string, len(c.kids))
+	for i, k := range c.kids {
+		parts[i] = k.sql(argBase, args)
+	}
+	op := " AND "
+	if c.or {
+		op = " OR "
+	}
+	return "(" + strings.Join(parts, op) + ")"
 }
 
 // queryReader reads a canonical query into a condition. Each method
-// returns "" for "no condition" and false when the text is not what it
+// returns nil for "no condition" and false when the text is not what it
 // expects.
 type queryReader struct {
-	src     string
-	pos     int
-	args    []any
-	argBase int
+	src string
+	pos int
 }
 
 func (r *queryReader) space() {
@@ -135,37 +159,41 @@ func (r *queryReader) keyword(kw string) bool {
 	return true
 }
 
-func (r *queryReader) or() (string, bool) {
-	var kids []string
+func (r *queryReader) or() (*cond, bool) {
+	var kids []*cond
 	all := true // every alternative has a condition
 	for {
 		c, ok := r.and()
 		if !ok {
-			return "", false
+			return nil, false
 		}
 		kids = append(kids, c)
-		all = all && c != ""
+		all = all && c != nil
 		if !r.keyword("OR") {
 			break
 		}
 	}
 	if !all {
-		return "", true
+		return nil, true
 	}
 	if len(kids) == 1 {
 		return kids[0], true
 	}
-	return "(" + strings.Join(kids, " OR ") + ")", true
+	return &cond{or: true, kids: kids}, true
 }
 
-func (r *queryReader) and() (string, bool) {
-	var kids []string
+func (r *queryReader) and() (*cond, bool) {
+	var kids []*cond
 	for {
 		c, ok := r.unary()
 		if !ok {
-			return "", false
+			return nil, false
 		}
-		if c != "" {
+		switch {
+		case c == nil:
+		case c.kids != nil && !c.or: // flatten a AND (b AND c)
+			kids = append(kids, c.kids...)
+		default:
 			kids = append(kids, c)
 		}
 		if r.keyword("AND") {
@@ -177,15 +205,15 @@ func (r *queryReader) and() (string, bool) {
 		}
 	}
 	if len(kids) == 0 {
-		return "", true
+		return nil, true
 	}
-	return "(" + strings.Join(kids, " AND ") + ")", true
+	return &cond{kids: kids}, true
 }
 
-func (r *queryReader) unary() (string, bool) {
+func (r *queryReader) unary() (*cond, bool) {
 	if r.keyword("NOT") {
 		_, ok := r.unary() // what must not match requires nothing
-		return "", ok
+		return nil, ok
 	}
 	r.space()
 	if r.pos < len(r.src) && r.src[r.pos] == '(' {
@@ -193,7 +221,7 @@ func (r *queryReader) unary() (string, bool) {
 		c, ok := r.or()
 		r.space()
 		if !ok || r.pos >= len(r.src) || r.src[r.pos] != ')' {
-			return "", false
+			return nil, false
 		}
 		r.pos++
 		return c, true
@@ -202,25 +230,25 @@ func (r *queryReader) unary() (string, bool) {
 }
 
 // term reads a bare word or phrase, or field:value.
-func (r *queryReader) term() (string, bool) {
+func (r *queryReader) term() (*cond, bool) {
 	if r.pos >= len(r.src) {
-		return "", false
+		return nil, false
 	}
 	var name string
 	var runs []string
 	if r.src[r.pos] == '"' {
 		s, ok := r.quoted()
 		if !ok {
-			return "", false
+			return nil, false
 		}
 		name, runs = s, []string{s}
 	} else {
 		if r.src[r.pos] == '-' { // a negation the canonical form never writes
-			return "", false
+			return nil, false
 		}
 		w, ok := r.word(false)
 		if !ok {
-			return "", false
+			return nil, false
 		}
 		name, runs = strings.Join(w, ""), w
 	}
@@ -234,9 +262,9 @@ func (r *queryReader) term() (string, bool) {
 // fieldValue reads the value after name:. Time terms test the event's
 // time, not its fields, and comparisons, ranges and field existence
 // require no text; regular expressions are not read at all.
-func (r *queryReader) fieldValue(name string) (string, bool) {
+func (r *queryReader) fieldValue(name string) (*cond, bool) {
 	if r.pos >= len(r.src) {
-		return "", false
+		return nil, false
 	}
 	isTime := strings.EqualFold(name, "time") || strings.EqualFold(name, "@timestamp")
 	var runs []string
@@ -244,13 +272,13 @@ func (r *queryReader) fieldValue(name string) (string, bool) {
 	case '"':
 		s, ok := r.quoted()
 		if !ok {
-			return "", false
+			return nil, false
 		}
 		runs = []string{s}
 	case '/', '(':
-		return "", false
+		return nil, false
 	case '[', '{':
-		return "", r.skipRange()
+		return nil, r.skipRange()
 	case '>', '<':
 		r.pos++
 		if r.pos < len(r.src) && r.src[r.pos] == '=' {
@@ -258,19 +286,19 @@ func (r *queryReader) fieldValue(name string) (string, bool) {
 		}
 		if r.pos < len(r.src) && r.src[r.pos] == '"' {
 			_, ok := r.quoted()
-			return "", ok
+			return nil, ok
 		}
 		_, ok := r.word(true)
-		return "", ok
+		return nil, ok
 	default:
 		w, ok := r.word(true)
 		if !ok {
-			return "", false
+			return nil, false
 		}
 		runs = w
 	}
 	if isTime {
-		return "", true
+		return nil, true
 	}
 	return r.like(runs), true
 }
@@ -351,18 +379,18 @@ func (r *queryReader) word(value bool) ([]string, bool) {
 
 // like returns the condition that search_text holds each literal run,
 // folded, of at least minRun characters.
-func (r *queryReader) like(runs []string) string {
-	var conds []string
-	var b strings.Builder
+func (r *queryReader) like(runs []string) *cond {
+	var kids []*cond
+	var f, b strings.Builder
 	for _, run := range runs {
 		for _, part := range splitUnfoldable(run) {
 			if utf8.RuneCountInString(part) < minRun {
 				continue
 			}
+			f.Reset()
+			appendFolded(&f, part)
 			b.Reset()
 			b.WriteByte('%')
-			var f strings.Builder
-			appendFolded(&f, part)
 			for _, c := range []byte(f.String()) {
 				if c == '%' || c == '_' || c == '\\' {
 					b.WriteByte('\\')
@@ -370,11 +398,16 @@ func (r *queryReader) like(runs []string) string {
 				b.WriteByte(c)
 			}
 			b.WriteByte('%')
-			r.args = append(r.args, b.String())
-			conds = append(conds, "search_text LIKE $"+strconv.Itoa(r.argBase+len(r.args)))
+			kids = append(kids, &cond{pattern: b.String()})
 		}
 	}
-	return strings.Join(conds, " AND ")
+	switch len(kids) {
+	case 0:
+		return nil
+	case 1:
+		return kids[0]
+	}
+	return &cond{kids: kids}
 }
 
 // splitUnfoldable cuts s at bytes search_text cannot hold as they are
