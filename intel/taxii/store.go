@@ -191,19 +191,23 @@ func pickVersions(vs []Entry, m VersionMatch) []Entry {
 	if m.All {
 		return vs
 	}
-	first, last := vs[0], vs[0]
+	// Versions as TAXII shows them: an object without modified or created
+	// (an observable) is versioned by its date_added, so the version a
+	// manifest lists is one match[version] finds.
+	first, last := entryVersion(vs[0]), entryVersion(vs[0])
 	for _, e := range vs[1:] {
-		if e.Version.Before(first.Version) {
-			first = e
+		v := entryVersion(e)
+		if v.Before(first) {
+			first = v
 		}
-		if e.Version.After(last.Version) {
-			last = e
+		if v.After(last) {
+			last = v
 		}
 	}
 	var out []Entry
 	for _, e := range vs {
-		if (m.First && e.Version.Equal(first.Version)) || (m.Last && e.Version.Equal(last.Version)) ||
-			slices.ContainsFunc(m.At, e.Version.Equal) {
+		v := entryVersion(e)
+		if (m.First && v.Equal(first)) || (m.Last && v.Equal(last)) || slices.ContainsFunc(m.At, v.Equal) {
 			out = append(out, e)
 		}
 	}

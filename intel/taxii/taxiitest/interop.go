@@ -153,6 +153,19 @@ func testAddObjects(e *Env) {
 	if len(env.Objects) != 1 {
 		e.T.Errorf("observable by id: %d objects", len(env.Objects))
 	}
+	// The version a manifest shows is one match[version] finds.
+	if len(m.Objects) == 1 {
+		v := m.Objects[0].Version
+		env, _ = e.Objects("bob", objs+ip.ID+"/?match[version]="+url.QueryEscape(v))
+		if len(env.Objects) != 1 {
+			e.T.Errorf("observable at its version %s: %d objects", v, len(env.Objects))
+		}
+		var vs taxii.Versions
+		e.OK(e.Req("GET", objs+ip.ID+"/versions/", "bob", nil), http.StatusOK, &vs)
+		if !slices.Equal(vs.Versions, []string{v}) {
+			e.T.Errorf("observable versions %v, manifest %s", vs.Versions, v)
+		}
+	}
 	// Repeating a version succeeds and adds nothing; a bundle is taken
 	// as an envelope; an empty envelope is a complete, empty request.
 	if st := e.Add(Open, Indicator(1, 0)); st.SuccessCount != 1 || st.FailureCount != 0 {
@@ -449,6 +462,13 @@ func testVersions(e *Env) {
 	p = e.getPage("bob", path+"?added_after="+url.QueryEscape(all.dates[0]), kindVersions)
 	if !slices.Equal(p.items, want[1:]) {
 		e.T.Errorf("versions added after the first: %v", p.items)
+	}
+	// Each listed version is one match[version] finds, exactly.
+	for _, v := range want {
+		env, _ := e.Objects("bob", "collections/"+Open+"/objects/"+id+"/?match[version]="+url.QueryEscape(v))
+		if got := IDs(e.T, env); len(got) != 1 || !strings.HasSuffix(got[0], v[:10]) {
+			e.T.Errorf("object at version %s: %v", v, got)
+		}
 	}
 	// A version filter is not among the parameters versions take: it is
 	// ignored, and every version is listed.
