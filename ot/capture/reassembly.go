@@ -278,6 +278,10 @@ func (s *Sensor) removeConn(c *conn) {
 	}
 }
 
+// maxSeqJump is the farthest, in sequence numbers, a segment may lie from
+// the next expected byte and still be reordering or a retransmission.
+const maxSeqJump = 4 << 20
+
 // accept takes one segment of direction dir: in-order bytes go to the
 // parser, bytes already handed on are dropped, and bytes past a hole wait.
 func (s *Sensor) accept(c *conn, dir int, seq uint32, flags uint8, payload []byte, frame int64, ts time.Time) {
@@ -314,7 +318,17 @@ func (s *Sensor) accept(c *conn, dir int, seq uint32, flags uint8, payload []byt
 		}
 		return
 	}
-	if d := int32(seq - h.next); d < 0 {
+	d := int32(seq - h.next)
+	if d > maxSeqJump || d < -maxSeqJump {
+		// Too far from the stream to be reordering or a retransmission:
+		// the capture lost a lot, or this is a stray segment. Start over
+		// here; a stray one costs a gap, where trusting it would have
+		// taken every later byte for a retransmission.
+		s.flushHoles(c, dir)
+		s.gap(h)
+		h.next, d = seq, 0
+	}
+	if d < 0 {
 		end := seq + uint32(len(payload))
 		if int32(end-h.next) <= 0 {
 			// Every byte already handed on (or a retransmitted FIN).

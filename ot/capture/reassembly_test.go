@@ -125,6 +125,12 @@ func TestReassembly(t *testing.T) {
 			want:     Stats{OutOfOrder: 1, Gaps: 1},
 		},
 		{
+			name:     "stray segment far ahead, then the stream goes on",
+			pkts:     seq(handshake, []pkt{c(1, A, "ab"), c(1+1<<23, A, "zz"), c(3, A, "cd"), c(5, A, "ef")}),
+			toServer: "ab|GAP|zz|GAP|cdef",
+			want:     Stats{Gaps: 2},
+		},
+		{
 			name:     "mid-stream pickup",
 			pkts:     []pkt{c(100, A, "xy"), s(300, A, "z"), c(102, A, "w")},
 			toServer: "xyw", toClient: "z",
