@@ -53,7 +53,9 @@ func (p *Parser) application(m *ot.Message, frag []byte) {
 // stopped before the end without a problem. When it meets an
 // object whose size it does not know, it stops without a problem: the
 // headers already read are kept and the rest of the fragment is not
-// interpreted, since there is no way to find the next header.
+// interpreted, since there is no way to find the next header. A header
+// whose qualifier or range is invalid is still appended (its group and
+// variation were read) before the problem is returned.
 func parseObjects(objs []ot.Object, body []byte, fc uint8, base int) (_ []ot.Object, problem string, partial bool) {
 	pos := 0
 	for pos < len(body) {
@@ -68,9 +70,11 @@ func parseObjects(objs []ot.Object, body []byte, fc uint8, base int) (_ []ot.Obj
 		pos += 3
 		prefixCode, rangeCode := o.Qualifier>>4&0x07, o.Qualifier&0x0F
 		if o.Qualifier&0x80 != 0 {
+			objs = append(objs, o) // group and variation are still worth showing
 			return objs, fmt.Sprintf("object header at offset %d: qualifier 0x%02X has the reserved bit set", at, o.Qualifier), false
 		}
 		if prefixCode == 7 {
+			objs = append(objs, o)
 			return objs, fmt.Sprintf("object header at offset %d: qualifier 0x%02X has reserved prefix code 7", at, o.Qualifier), false
 		}
 		var rangeLen int
@@ -90,9 +94,11 @@ func parseObjects(objs []ot.Object, body []byte, fc uint8, base int) (_ []ot.Obj
 		case 0x9:
 			rangeLen = 4
 		default:
+			objs = append(objs, o)
 			return objs, fmt.Sprintf("object header at offset %d: qualifier 0x%02X has reserved range code %d", at, o.Qualifier, rangeCode), false
 		}
 		if len(body)-pos < rangeLen {
+			objs = append(objs, o)
 			return objs, fmt.Sprintf("object header at offset %d (g%dv%d): range needs %d bytes, %d left", at, o.Group, o.Variation, rangeLen, len(body)-pos), false
 		}
 		r := body[pos : pos+rangeLen]

@@ -345,7 +345,7 @@ func TestApplication(t *testing.T) {
 			[]ot.Object{{Group: 50, Variation: 2, Qualifier: 7, Count: 1}, {Group: 20, Variation: 0, Qualifier: 6}}, ""},
 		{"stop before start", []byte{0xC0, 0x01, 0x01, 0x02, 0x00, 0x05, 0x01}, 1, 0,
 			[]ot.Object{{Group: 1, Variation: 2, Qualifier: 0, Start: 5, Stop: 1}}, "stop 1 before start 5"},
-		{"reserved range code", []byte{0xC0, 0x01, 0x01, 0x02, 0x0A}, 1, 0, nil, "reserved range code 10"},
+		{"reserved range code", []byte{0xC0, 0x01, 0x01, 0x02, 0x0A}, 1, 0, []ot.Object{{Group: 1, Variation: 2, Qualifier: 0x0A}}, "reserved range code 10"},
 		{"truncated header", []byte{0xC0, 0x01, 0x01, 0x02}, 1, 0, nil, "object header at offset 2: 2 bytes, want 3"},
 		{"huge count", []byte{0xC0, 0x81, 0, 0, 0x1E, 0x01, 0x09, 0xFF, 0xFF, 0xFF, 0xFF}, 129, 0,
 			[]ot.Object{{Group: 30, Variation: 1, Qualifier: 9, Count: 0xFFFFFFFF}}, "objects need 21474836475 bytes, 0 left"},
