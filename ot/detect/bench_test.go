@@ -9,16 +9,35 @@ import (
 )
 
 // BenchmarkProcess measures Process on a realistic mix that raises
-// nothing: after learning, two Modbus masters poll eight servers (reads,
-// responses, the odd learnt write) and a DNP3 master polls an outstation.
+// nothing: after learning, two Modbus masters poll eight servers over 16
+// connections (reads, responses, the odd learnt write) and a DNP3 master
+// polls an outstation.
 func BenchmarkProcess(b *testing.B) {
+	benchProcess(b, 2, 8, 16)
+}
+
+// BenchmarkProcessManyPairs: 4 masters poll 256 servers, a new
+// connection (ephemeral port) for every poll, so that the pair cache
+// mostly misses and the map is used.
+func BenchmarkProcessManyPairs(b *testing.B) {
+	benchProcess(b, 4, 256, 20000)
+}
+
+func benchProcess(b *testing.B, nMasters, nServers, nPorts int) {
 	var g gen
 	var mix []*ot.Message
-	servers := []string{"10.0.0.10", "10.0.0.11", "10.0.0.12", "10.0.0.13", "10.0.0.14", "10.0.0.15", "10.0.0.16", "10.0.0.17"}
-	masters := []string{"10.0.0.1:40001", "10.0.0.2:40002"}
-	for i := 0; i < 1000; i++ {
+	var servers, masters []string
+	for i := 0; i < nServers; i++ {
+		servers = append(servers, "10.0."+itoa(int64(1+i/200))+"."+itoa(int64(10+i%200)))
+	}
+	for i := 0; i < nMasters; i++ {
+		masters = append(masters, "10.0.0."+itoa(int64(1+i)))
+	}
+	for i := 0; i < 20000; i++ {
 		at := time.Duration(i) * 10 * time.Millisecond
-		ma := mustAP(masters[i%2])
+		// One long-lived connection per master and server, each with its
+		// own ephemeral port.
+		ma := mustAP(masters[i%nMasters] + ":" + itoa(int64(30000+(i*7919)%nPorts)))
 		sv := mustAP(servers[i%len(servers)] + ":502")
 		fc := uint8([]uint8{1, 2, 3, 4, 3, 3}[i%6])
 		mix = append(mix, g.mb(at, ma, sv, fc, 0, 10), g.mbResp(at+time.Millisecond, sv, ma, fc, 0))

@@ -254,7 +254,7 @@ func (d *Detector) Process(m *ot.Message, emit func(*alert.Alert)) {
 	if m.Dir == ot.DirResponse {
 		master, out, port = out, master, m.Src.Port()
 	}
-	ps := d.pair(PairKey{m.Proto, master, out})
+	ps := d.pair(PairKey{m.Proto, master, out}, m)
 	ps.observe(d, m, ns, port, emit)
 	if m.Malformed != "" {
 		d.fire(kindMalformed, m, m.Src.Addr(), m.Dst.Addr(), out, "", emit,

@@ -142,11 +142,11 @@ func TestRules(t *testing.T) {
 		{"dnp3 operate from unknown host", nil, func() []*ot.Message {
 			return []*ot.Message{g.dnp(at(0), dnpAttackr, dnpOut, dnpDirectOperate, 12)}
 		}, []string{"ot.dnp3.write-unknown-master/critical"}},
-		{"dnp3 enable unsolicited from unknown host is not control", nil, func() []*ot.Message {
+		{"dnp3 enable unsolicited from unknown host", nil, func() []*ot.Message {
 			return []*ot.Message{g.dnp(at(0), dnpAttackr, dnpOut, dnpEnableUnsol, 60)}
-		}, []string{"ot.dnp3.new-master/medium"}},
+		}, []string{"ot.dnp3.enable-unsolicited/medium"}},
 		{"dnp3 known master new routine and command functions", nil, func() []*ot.Message {
-			return []*ot.Message{g.dnp(at(0), dnpMaster, dnpOut, dnpEnableUnsol, 60), g.dnp(at(1), dnpMaster, dnpOut, dnpSelect, 12)}
+			return []*ot.Message{g.dnp(at(0), dnpMaster, dnpOut, dnpAssignClass, 60), g.dnp(at(1), dnpMaster, dnpOut, dnpSelect, 12)}
 		}, []string{"ot.dnp3.new-function/low", "ot.dnp3.new-function/medium"}},
 		{"dnp3 link-only frames", nil, func() []*ot.Message {
 			m := g.dnp(at(0), dnpAttackr, dnpOut, 0)

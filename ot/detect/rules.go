@@ -23,6 +23,7 @@ const (
 	kindStopApp
 	kindStartApp
 	kindDisableUnsolicited
+	kindEnableUnsolicited
 	kindInitialize
 	kindConfigChange
 	kindFunctionSweep
@@ -102,6 +103,10 @@ var ruleDefs = [numKinds]ruleDef{
 		"Unsolicited responses disabled",
 		"DNP3 disable unsolicited (21) stops the outstation reporting events on its own; masters send it at start-up, an attacker to blind the control room.",
 		[]string{"T0815", "T0804"}, true},
+	kindEnableUnsolicited: {"enable-unsolicited", LevelLow,
+		"Unsolicited responses enabled",
+		"DNP3 enable unsolicited (20) changes what the outstation reports on its own; routine at a master's start-up, worth knowing from any other host.",
+		[]string{"T0855"}, true},
 	kindInitialize: {"initialize", LevelHigh,
 		"Initialize data or application",
 		"DNP3 initialize data (15) or initialize application (16) resets values or an application to its initial state.",
@@ -162,7 +167,7 @@ func rulePrefixes(k kind) []ot.Proto {
 	switch k {
 	case kindListenOnly, kindClearCounters, kindFileRead, kindFileWrite, kindDeviceID:
 		return []ot.Proto{ot.ProtoModbus}
-	case kindFileOperation, kindStopApp, kindStartApp, kindDisableUnsolicited, kindInitialize, kindConfigChange:
+	case kindFileOperation, kindStopApp, kindStartApp, kindDisableUnsolicited, kindEnableUnsolicited, kindInitialize, kindConfigChange:
 		return []ot.Proto{ot.ProtoDNP3}
 	case kindUnexpectedFlow:
 		return []ot.Proto{0}
@@ -243,6 +248,8 @@ func operation(m *ot.Message) (kind, bool) {
 			return kindConfigChange, true
 		case dnpDisableUnsol:
 			return kindDisableUnsolicited, true
+		case dnpEnableUnsol:
+			return kindEnableUnsolicited, true
 		}
 		if m.Func >= dnpOpenFile && m.Func <= dnpAbortFile {
 			return kindFileOperation, true

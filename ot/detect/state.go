@@ -84,9 +84,10 @@ func (d *Detector) host(a netip.Addr) *hostState {
 
 // pair returns the state of a pair. Past MaxState pairs it returns a
 // scratch state that keeps no history: the stateless rules still work.
-func (d *Detector) pair(k PairKey) *pairState {
-	a, b := k.Master.As16(), k.Outstation.As16()
-	slot := &d.cache[a[15]*31^a[14]*7^b[15]^b[14]*13^uint8(k.Proto)*101]
+func (d *Detector) pair(k PairKey, m *ot.Message) *pairState {
+	// The slot comes from the ports, cheap to read: the sum is the same
+	// both ways, and a master's ephemeral port spreads its connections.
+	slot := &d.cache[uint8(m.Src.Port()+m.Dst.Port())^uint8(k.Proto)<<7]
 	if ps := *slot; ps != nil && ps.key == k {
 		return ps
 	}
