@@ -32,7 +32,8 @@ type PairKey struct {
 type Pair struct {
 	// Port is the outstation's port (502, 20000), 0 if never seen.
 	Port uint16
-	// Funcs counts the requests per function code.
+	// Funcs counts the requests per function code. A Detector reads it
+	// when New is called; edits made later are not seen.
 	Funcs map[uint8]uint64
 	// DiagSubs are the Modbus diagnostics sub-functions used.
 	DiagSubs []uint16
@@ -73,6 +74,14 @@ func (p *Pair) hasOp(m *ot.Message) bool {
 		return slices.Contains(p.DiagSubs, m.Sub)
 	}
 	return true
+}
+
+// syncFuncs rebuilds the hot-path set from Funcs.
+func (p *Pair) syncFuncs() {
+	p.funcs = funcSet{}
+	for fc := range p.Funcs {
+		p.funcs.add(fc)
+	}
 }
 
 func (p *Pair) addFunc(fc uint8, n uint64) {

@@ -188,3 +188,14 @@ func FuzzLoad(f *testing.F) {
 		b.Review(&bytes.Buffer{})
 	})
 }
+
+// TestPairEditedInPlace: a program that edits Pair.Funcs directly before
+// New sees its edit honoured.
+func TestPairEditedInPlace(t *testing.T) {
+	b := learnt(t)
+	b.Pairs[PairKey{ot.ProtoModbus, mbMaster.Addr(), mbRTU.Addr()}].Funcs[mbReadInputRegisters] = 1
+	var g gen
+	if got := ids(collect(New(Config{}, b), []*ot.Message{g.mb(0, mbMaster, mbRTU, mbReadInputRegisters, 0, 1)})); len(got) != 0 {
+		t.Errorf("alerts %v", got)
+	}
+}

@@ -27,6 +27,16 @@
 // "frame:1234-1300" for a summary (first and last frame of the span); the
 // same numbers are in Matches ("frame" and "frame_last") and in
 // Source.Record.
+//
+// Besides the protocol messages (Process), the capture can hand over the
+// other IP packets (ProcessPacket): traffic of an OT asset that is not an
+// industrial protocol and not in the baseline's flows (SMB, NetBIOS, a
+// remote shell between two RTUs) raises ot.net.unexpected-flow. On the
+// labelled Lemay CSET'16 Modbus sets every malicious frame is such
+// traffic; none is Modbus.
+//
+// Rule ids are "ot.<modbus|dnp3|net>.<name>"; Rules lists them with
+// their levels and ATT&CK for ICS techniques.
 package detect
 
 import (
@@ -169,6 +179,7 @@ func New(cfg Config, base *Baseline) *Detector {
 		aggs:  make(map[aggKey]*aggState),
 	}
 	for k, p := range base.Pairs {
+		p.syncFuncs()
 		m, o := d.host(k.Master), d.host(k.Outstation)
 		if m != nil {
 			m.peak += p.PeakPerSecond
