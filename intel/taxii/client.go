@@ -173,7 +173,8 @@ func (c *Client) GetObjects(ctx context.Context, root, collection string, query 
 	n := 0
 	for {
 		var env Envelope
-		h, err := c.do(ctx, "GET", key+"objects/?"+q.Encode(), nil, &env)
+		asked := q.Encode()
+		h, err := c.do(ctx, "GET", key+"objects/?"+asked, nil, &env)
 		if err != nil {
 			return n, err
 		}
@@ -188,7 +189,9 @@ func (c *Client) GetObjects(ctx context.Context, root, collection string, query 
 			n++
 		}
 		last := h.Get("X-TAXII-Date-Added-Last")
-		if t, err := ParseTime(last); err == nil && len(env.Objects) > 0 {
+		// The cursor only moves forward: a server's odd header must not
+		// make the next pull fetch everything again.
+		if t, err := ParseTime(last); err == nil && len(env.Objects) > 0 && t.After(c.Cursors[key]) {
 			if c.Cursors == nil {
 				c.Cursors = map[string]time.Time{}
 			}
@@ -207,6 +210,11 @@ func (c *Client) GetObjects(ctx context.Context, root, collection string, query 
 			q.Set("added_after", last)
 		default:
 			return n, fmt.Errorf("%s: server says more but gives neither next nor X-TAXII-Date-Added-Last", key)
+		}
+		// A server that hands back the position it was asked for would
+		// keep the client asking for the same page forever.
+		if q.Encode() == asked {
+			return n, fmt.Errorf("%s: server says more but the next page is the one just read", key)
 		}
 	}
 }

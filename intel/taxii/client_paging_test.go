@@ -171,3 +171,27 @@ func TestClientMoreWithoutProgress(t *testing.T) {
 		t.Error("no error for more without objects")
 	}
 }
+
+// TestClientRepeatedPage checks that a server handing out the position it
+// was just asked for (the same next, or no next and the same date-added
+// header) stops the pull with an error instead of a loop.
+func TestClientRepeatedPage(t *testing.T) {
+	for _, body := range []string{
+		`{"more":true,"next":"same","objects":[` + string(taxiitest.EnvelopeOf(taxiitest.Indicator(1, 0))[12:]),
+		`{"more":true,"objects":[` + string(taxiitest.EnvelopeOf(taxiitest.Indicator(1, 0))[12:]),
+	} {
+		calls := 0
+		hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			calls++
+			w.Header().Set("Content-Type", taxii.MediaType)
+			w.Header().Set("X-TAXII-Date-Added-Last", "2024-01-01T00:00:00.000000Z")
+			_, _ = w.Write([]byte(body))
+		}))
+		c := &taxii.Client{}
+		_, err := c.GetObjects(t.Context(), hs.URL+"/api1/", "x", nil, func(stix.Object) error { return nil })
+		hs.Close()
+		if err == nil || calls > 3 {
+			t.Errorf("%.40s: %d calls, %v", body, calls, err)
+		}
+	}
+}

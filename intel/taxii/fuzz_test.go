@@ -2,9 +2,12 @@ package taxii_test
 
 import (
 	"bytes"
+	"io"
+	"net/http"
 	"net/url"
 	"testing"
 
+	"github.com/bulwarkhq/bulwark/intel/stix"
 	"github.com/bulwarkhq/bulwark/intel/taxii"
 	"github.com/bulwarkhq/bulwark/intel/taxii/taxiitest"
 )
@@ -57,5 +60,34 @@ func FuzzParseFilter(f *testing.F) {
 		if err == nil && len(p.Entries) > 3 {
 			t.Fatalf("%d entries over limit 3", len(p.Entries))
 		}
+	})
+}
+
+// fixedResponse answers every request with the same TAXII response.
+type fixedResponse []byte
+
+func (b fixedResponse) RoundTrip(r *http.Request) (*http.Response, error) {
+	h := http.Header{"Content-Type": {taxii.MediaType}, "X-Taxii-Date-Added-Last": {"2024-01-01T00:00:00.000000Z"}}
+	return &http.Response{StatusCode: http.StatusOK, Header: h, Body: io.NopCloser(bytes.NewReader(b)), Request: r}, nil
+}
+
+// FuzzClientGetObjects feeds server responses to the client's pull: it
+// must not panic, and must not loop on a server that repeats itself.
+func FuzzClientGetObjects(f *testing.F) {
+	f.Add(taxiitest.EnvelopeOf(taxiitest.Indicator(1, 0)))
+	f.Add([]byte(`{"more":true,"next":"x","objects":[{"type":"indicator","id":"indicator--1"}]}`))
+	f.Add([]byte(`{"more":true,"objects":[{}]}`))
+	f.Add([]byte(`{"more":true}`))
+	f.Add([]byte(`{"objects":[1,"a",null]}`))
+	f.Add([]byte(`{"title":"x","http_status":"500"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c := &taxii.Client{HTTP: &http.Client{Transport: fixedResponse(b)}, MaxResponse: 1 << 16}
+		calls := 0
+		_, _ = c.GetObjects(t.Context(), "http://taxii.invalid/api1/", "c", nil, func(o stix.Object) error {
+			if calls++; calls > 10000 {
+				t.Fatal("pull does not end")
+			}
+			return nil
+		})
 	})
 }
