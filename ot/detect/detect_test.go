@@ -332,3 +332,46 @@ func TestFlushEndsLearningSpan(t *testing.T) {
 		t.Errorf("learnt %v..%v", b.From, b.Until)
 	}
 }
+
+// TestFloodFloorDuringLearning: during learning only a rate above
+// FloodMin × FloodFactor is a flood.
+func TestFloodFloorDuringLearning(t *testing.T) {
+	var g gen
+	d := New(Config{Learn: time.Hour, FloodMin: 10, FloodFactor: 5}, nil)
+	var ms []*ot.Message
+	for i := 0; i < 49; i++ {
+		ms = append(ms, g.mb(secs(float64(i)/100), mbMaster, mbRTU, 3, 0, 1))
+	}
+	if got := ids(collect(d, ms)); len(got) != 0 {
+		t.Fatalf("49 messages in a second raised %v", got)
+	}
+	got := ids(collect(d, []*ot.Message{g.mb(secs(0.5), mbMaster, mbRTU, 3, 0, 1), g.mb(secs(0.6), mbMaster, mbRTU, 3, 0, 1)}))
+	if want := []string{"ot.modbus.flood/high", "ot.modbus.flood/high"}; !slices.Equal(got, want) {
+		t.Errorf("alerts %v, want %v", got, want)
+	}
+}
+
+// TestSourceFlood: a source spreading a flood over many servers trips
+// the per-source rate though no pair does.
+func TestSourceFlood(t *testing.T) {
+	var g gen
+	d := New(Config{FloodMin: 20, FloodFactor: 10}, NewBaseline())
+	var ms []*ot.Message
+	for i := 0; i < 30; i++ {
+		dst := mustAP("10.0.2." + itoa(int64(i)) + ":502")
+		ms = append(ms, g.mb(secs(float64(i)/100), attacker, dst, 3, 0, 1))
+	}
+	var floods []string
+	for _, a := range collect(d, ms) {
+		if a.Rule.ID == "ot.modbus.flood" {
+			for _, m := range a.Matches {
+				if m.Field == "scope" {
+					floods = append(floods, m.Value)
+				}
+			}
+		}
+	}
+	if !slices.Equal(floods, []string{"source"}) {
+		t.Errorf("floods %v, want one per-source flood", floods)
+	}
+}
