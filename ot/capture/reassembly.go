@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"bytes"
 	"net/netip"
 	"slices"
 	"time"
@@ -102,7 +103,8 @@ func (s *Sensor) segment(seg *segment, port *Port, serverIsDst bool, ts time.Tim
 	t := &s.table
 
 	var key connKey
-	srcIsA := seg.src != seg.dst && lessAddr(&seg.src, &seg.dst) || seg.src == seg.dst && seg.srcPort <= seg.dstPort
+	order := bytes.Compare(seg.src[:], seg.dst[:])
+	srcIsA := order < 0 || order == 0 && seg.srcPort <= seg.dstPort
 	if srcIsA {
 		key = connKey{a: seg.src, b: seg.dst, pa: seg.srcPort, pb: seg.dstPort}
 	} else {
@@ -157,16 +159,6 @@ func (s *Sensor) segment(seg *segment, port *Port, serverIsDst bool, ts time.Tim
 	if c.half[0].fin && c.half[1].fin {
 		s.removeConn(c)
 	}
-}
-
-// lessAddr orders addresses bytewise.
-func lessAddr(a, b *addr16) bool {
-	for i := range a {
-		if a[i] != b[i] {
-			return a[i] < b[i]
-		}
-	}
-	return false
 }
 
 // openConn starts tracking a connection, evicting the least recently
