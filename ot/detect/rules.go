@@ -1,6 +1,8 @@
 package detect
 
 import (
+	"strings"
+
 	"github.com/bulwarkhq/bulwark/alert"
 	"github.com/bulwarkhq/bulwark/ot"
 )
@@ -187,7 +189,7 @@ var ruleTable = func() (t [numKinds][3]alert.Rule) {
 				tags = []string{"ot", proto, "attack.ics"}
 			}
 			for _, a := range d.attack {
-				tags = append(tags, "attack."+a)
+				tags = append(tags, "attack."+strings.ToLower(a))
 			}
 			t[k][p] = alert.Rule{
 				ID:          "ot." + proto + "." + d.name,
