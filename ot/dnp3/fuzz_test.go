@@ -80,7 +80,11 @@ func FuzzFragment(f *testing.F) {
 			if m.Malformed != "" && m.HasApp && m.Func == 0 && len(m.Objects) > maxObjects {
 				t.Fatalf("bad message")
 			}
-			for _, o := range m.Objects {
+			objs := m.Objects
+			if m.Malformed != "" && len(objs) > 0 {
+				objs = objs[:len(objs)-1] // the bad header's range may be unread
+			}
+			for _, o := range objs {
 				if o.Qualifier&0x0F <= 5 && o.Stop >= o.Start && o.Count != o.Stop-o.Start+1 {
 					t.Fatalf("count %d for range %d-%d", o.Count, o.Start, o.Stop)
 				}
