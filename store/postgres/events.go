@@ -271,7 +271,8 @@ func (s *Store) LastEventID(ctx context.Context) (int64, error) {
 // DeleteEventsBefore drops the day partitions that end at or before t,
 // then deletes the events before t from the partitions that remain (the
 // one straddling t, and the edge partitions), Options.DeleteBatch at a
-// time.
+// time. Then, since the server runs it hourly, it builds the search
+// indexes of the days that ended (IndexClosedDays).
 func (s *Store) DeleteEventsBefore(ctx context.Context, t time.Time) (int64, error) {
 	if t.IsZero() {
 		return 0, nil
@@ -288,9 +289,14 @@ func (s *Store) DeleteEventsBefore(ctx context.Context, t time.Time) (int64, err
 		}
 		total += tag.RowsAffected()
 		if tag.RowsAffected() < int64(s.opts.DeleteBatch) {
-			return total, nil
+			break
 		}
 	}
+	// Retention runs hourly: the time to index the days that ended.
+	if _, err := s.IndexClosedDays(ctx, time.Now()); err != nil {
+		return total, fmt.Errorf("postgres: delete events: removed %d, then: %w", total, err)
+	}
+	return total, nil
 }
 
 // dropPartitionsBefore drops every day partition whose whole day is before

@@ -193,20 +193,16 @@ CREATE TABLE supply_scans (
 );
 CREATE INDEX supply_scans_project ON supply_scans (project, scanned);
 `,
-	// 2: the trigram index SearchEvents narrows by. pg_trgm may live in
-	// any schema (an extension is installed once per database), so the
-	// operator class is named through the schema it is in.
+	// 2: pg_trgm, for the trigram indexes on search_text that each day
+	// partition gets once its day is over (see indexClosedDays). An
+	// extension is installed once per database, in whichever schema was
+	// first on the search_path then; indexClosedDays looks it up.
 	`
 DO $$
-DECLARE
-	ext_schema text;
 BEGIN
-	SELECT n.nspname INTO ext_schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm';
-	IF ext_schema IS NULL THEN
+	IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
 		CREATE EXTENSION pg_trgm;
-		SELECT n.nspname INTO ext_schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm';
 	END IF;
-	EXECUTE format('CREATE INDEX events_search ON events USING gin (search_text %I.gin_trgm_ops)', ext_schema);
 END
 $$;
 `,
@@ -219,6 +215,7 @@ const (
 	lockMigrate   = 0x42756c01 // "Bul" 1
 	lockPartition = 0x42756c02
 	lockSupply    = 0x42756c03
+	lockIndex     = 0x42756c04
 )
 
 // migrateTo brings the schema up to date in one transaction, so that a
