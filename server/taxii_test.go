@@ -3,14 +3,17 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/bulwarkhq/bulwark/intel/stix"
 	"github.com/bulwarkhq/bulwark/intel/taxii"
 	"github.com/bulwarkhq/bulwark/store"
 )
@@ -118,5 +121,49 @@ func TestTAXIIAuthError(t *testing.T) {
 			rec.Header().Get("Content-Type") != taxiiMedia {
 			t.Errorf("%d: %d %v %s", code, rec.Code, rec.Header(), rec.Body)
 		}
+	}
+}
+
+// TestTAXIIClientInServe pulls through bulwark serve with our client and
+// bearer tokens: an analyst pushes, a viewer pulls in pages of 7 (limit),
+// following next, and a second pull starts where the first stopped.
+func TestTAXIIClientInServe(t *testing.T) {
+	s, base := newTestServer(t)
+	analyst := &taxii.Client{Token: tokenFor(t, s, store.RoleAnalyst), PollInterval: 10 * time.Millisecond}
+	viewer := &taxii.Client{Token: tokenFor(t, s, store.RoleViewer)}
+	root, err := viewer.ResolveRoot(t.Context(), base+"/taxii2/")
+	if err != nil || root != base+"/taxii/" {
+		t.Fatalf("root %q, %v", root, err)
+	}
+	var objs []stix.Object
+	for i := range 20 {
+		o, err := stix.New(map[string]any{"type": "indicator", "spec_version": "2.1",
+			"id":      fmt.Sprintf("indicator--%08x-1111-4000-8000-000000000000", i),
+			"created": "2026-11-01T00:00:00.000Z", "modified": "2026-11-01T00:00:00.000Z",
+			"pattern": fmt.Sprintf("[domain-name:value = 'c2-%d.example']", i), "pattern_type": "stix", "valid_from": "2026-11-01T00:00:00Z"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs = append(objs, o)
+	}
+	if st, err := analyst.Add(t.Context(), root, defaultCollection.ID, objs); err != nil || st.SuccessCount != 20 {
+		t.Fatalf("add: %+v %v", st, err)
+	}
+	pullAll := func() int {
+		n, err := viewer.GetObjects(t.Context(), root, defaultCollection.ID, url.Values{"limit": {"7"}, "match[type]": {"indicator"}}, func(stix.Object) error { return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := pullAll(); n != 20 {
+		t.Errorf("first pull: %d indicators", n)
+	}
+	if n := pullAll(); n != 0 {
+		t.Errorf("second pull: %d indicators, want none new", n)
+	}
+	// A collection the viewer cannot see is not found.
+	if _, err := viewer.GetObjects(t.Context(), root, "00000000-0000-4000-8000-000000000000", nil, func(stix.Object) error { return nil }); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("unknown collection: %v", err)
 	}
 }
