@@ -131,6 +131,21 @@ func count(path string) (stats.Stats, error) {
 	return c.Stats(s.Stats().Frames), nil
 }
 
+// knownDifferences are the captures where our counts differ from tshark
+// 4.0.17's, each with why (every frame involved was checked by hand).
+var knownDifferences = map[string]string{
+	"dnp3/icsnpp-dnp3/dnp3_example.pcap": "multi-segment fragments whose transport sequence wraps from 63 to 0 " +
+		"(frames 17-18, 113-114, 209-210, 808-810): tshark does not reassemble across the wrap, the standard counts modulo 64; " +
+		"frame 311 (sequence 0 after 63) is a response that tshark shows as a stale all-zero CONFIRM",
+	"modbus/iti/ModbusTCP__mb2.pcap": "frames 1131, 3674 and 13176 are the only captured copies of their bytes " +
+		"(the originals were not captured): tshark marks them TCP retransmissions and does not decode them; we do",
+	"modbus/iti/bro__modbus__modbusBig.pcap": "frame 3150 is a 'spurious retransmission' to tshark but the only copy " +
+		"of a Read Coils response; we decode it",
+	"modbus/iti/bro__modbus__fuzz-72.pcap": "frames 1 and 20 claim IPv4 lengths longer than the frame (fuzzed): " +
+		"we drop them as malformed, tshark decodes them, so its reassembly of that connection differs " +
+		"(it sees frame 1's SYN and frame 2 out of order)",
+}
+
 // TestTsharkReference compares the counts of every shared capture in
 // which tshark decodes Modbus or DNP3 with tshark's, and lists the
 // differences. Known differences are explained in known below; any other
@@ -168,9 +183,17 @@ func TestTsharkReference(t *testing.T) {
 		}
 		if len(diffs) == 0 {
 			agree++
+			if knownDifferences[f] != "" {
+				t.Logf("%s: now agrees; drop it from knownDifferences", f)
+			}
 			continue
 		}
-		t.Logf("%s differs:\n\t%s", f, strings.Join(diffs, "\n\t"))
+		why := knownDifferences[f]
+		if why == "" {
+			t.Errorf("%s differs from tshark:\n\t%s", f, strings.Join(diffs, "\n\t"))
+			continue
+		}
+		t.Logf("%s differs (%s):\n\t%s", f, why, strings.Join(diffs, "\n\t"))
 	}
 	t.Logf("%d of %d captures agree exactly with tshark", agree, len(files))
 }

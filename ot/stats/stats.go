@@ -14,6 +14,7 @@ import (
 	"strconv"
 
 	"github.com/bulwarkhq/bulwark/ot"
+	"github.com/bulwarkhq/bulwark/ot/dnp3"
 	"github.com/bulwarkhq/bulwark/ot/modbus"
 )
 
@@ -107,6 +108,12 @@ func (c *Counter) modbus(m *ot.Message) {
 
 func (c *Counter) dnp3(m *ot.Message) {
 	s := &c.s.DNP3
+	if !dnp3.HeaderValid(m) {
+		// A link header that failed its CRC (or is too short) is not a
+		// DNP3 frame to tshark either; the detections still see it.
+		s.Malformed++
+		return
+	}
 	if m.Frame != c.dnp3Frame {
 		c.closeDNP3Frame()
 		c.dnp3Frame, c.dnp3FrameApp = m.Frame, false
