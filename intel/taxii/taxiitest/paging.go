@@ -48,7 +48,7 @@ func (e *Env) getPage(user, path, kind string) page {
 		e.OK(r, http.StatusOK, &m)
 		p.more, p.next = m.More, m.Next
 		for _, rec := range m.Objects {
-			p.items = append(p.items, Short(rec.ID)+"@"+rec.Version)
+			p.items = append(p.items, short(rec.ID)+"@"+rec.Version)
 			p.dates = append(p.dates, rec.DateAdded)
 		}
 	case kindVersions:
@@ -59,9 +59,9 @@ func (e *Env) getPage(user, path, kind string) page {
 	return p
 }
 
-// Short abbreviates an id for messages: the indicators of the fixture
+// short abbreviates an id for messages: the indicators of the fixture
 // differ only in their first 8 hex digits.
-func Short(id string) string {
+func short(id string) string {
 	t, u, ok := strings.Cut(id, "--")
 	if !ok || len(u) < 8 {
 		return id
