@@ -232,7 +232,7 @@ func (s *Server) add(w http.ResponseWriter, q *request, c Collection) error {
 		// The decoder may stop on its own per-object limit before the
 		// reader finds the body too large (a chunked body announces no
 		// length); reading on, at most up to the limit, tells a body over
-		// max_content_length (413) from a bad one (400).
+		// max_content_length (413) from a bad one (422).
 		_, rest := io.Copy(io.Discard, body)
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) || errors.As(rest, &mbe) {
