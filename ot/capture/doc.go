@@ -43,4 +43,10 @@
 // (cap_net_raw alone is enough without promiscuous mode). Without them
 // OpenInterface fails with an error that says so. Live capture exists only on
 // Linux; elsewhere OpenInterface returns ErrLiveUnsupported.
+//
+// With LiveOptions.Ports set, a BPF filter on the socket passes only TCP to
+// or from those ports, so the rest of a busy interface's traffic never
+// leaves the kernel. On a loopback interface the copy of each frame as sent
+// is dropped, so every frame is seen once, as tcpdump shows it. Hole and
+// idle timeouts run on capture time, which only advances as frames arrive.
 package capture

@@ -5,11 +5,13 @@ package capture
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 	"sync"
 
 	"github.com/gopacket/gopacket/pcapgo"
+	"golang.org/x/net/bpf"
 )
 
 // LiveOptions tune OpenInterface.
@@ -20,6 +22,12 @@ type LiveOptions struct {
 	// Snaplen is the most bytes kept of a frame. Default 262144, so that
 	// segments the NIC coalesced (GRO) are not cut.
 	Snaplen int
+	// Ports, when set, has the kernel pass only TCP segments from or to
+	// these ports (a BPF filter on the socket), so a busy interface costs
+	// nothing for traffic the Sensor would skip. Pass PortNumbers of the
+	// Sensor's Config.Ports. At most 60; IPv6 segments with extension
+	// headers before TCP are filtered out too.
+	Ports []uint16
 }
 
 // liveSource reads an interface through an AF_PACKET socket.
@@ -49,6 +57,27 @@ func OpenInterface(name string, opts LiveOptions) (Source, error) {
 	if err := h.SetCaptureLength(snap); err != nil {
 		h.Close()
 		return nil, fmt.Errorf("capture on %s: snap length: %w", name, err)
+	}
+	// A loopback interface shows each frame twice, sent and received;
+	// keep the received copy, as tcpdump does.
+	loopback := false
+	if ifi, err := net.InterfaceByName(name); err == nil {
+		loopback = ifi.Flags&net.FlagLoopback != 0
+	}
+	if len(opts.Ports) > 0 || loopback {
+		var filter []bpf.RawInstruction
+		if len(opts.Ports) > 0 {
+			filter, err = tcpPortFilter(opts.Ports, loopback)
+		} else {
+			filter, err = outgoingFilter()
+		}
+		if err == nil {
+			err = h.SetBPF(filter)
+		}
+		if err != nil {
+			h.Close()
+			return nil, fmt.Errorf("capture on %s: %w", name, err)
+		}
 	}
 	if opts.Promiscuous {
 		if err := h.SetPromiscuous(true); err != nil {

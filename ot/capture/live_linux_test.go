@@ -26,10 +26,16 @@ func (p *chanParser) Feed(data []byte, _ ot.Meta, _ func(*ot.Message)) {
 }
 func (p *chanParser) Gap() {}
 
-// TestLiveLoopback captures a local Modbus-port connection on "lo". It
-// needs root or CAP_NET_RAW, and skips without.
+// TestLiveLoopback captures a local Modbus-port connection on "lo", with
+// and without the kernel port filter. It needs root or CAP_NET_RAW, and
+// skips without.
 func TestLiveLoopback(t *testing.T) {
-	src, err := OpenInterface("lo", LiveOptions{})
+	t.Run("port filter", func(t *testing.T) { liveLoopback(t, LiveOptions{Ports: []uint16{502}}) })
+	t.Run("no filter", func(t *testing.T) { liveLoopback(t, LiveOptions{}) })
+}
+
+func liveLoopback(t *testing.T, opts LiveOptions) {
+	src, err := OpenInterface("lo", opts)
 	if err != nil {
 		t.Skipf("no live capture here: %v", err)
 	}
@@ -93,6 +99,11 @@ func TestLiveLoopback(t *testing.T) {
 	st := s.Stats()
 	if st.TCPFrames == 0 || st.Protos[ot.ProtoModbus].Bytes == 0 {
 		t.Errorf("stats %+v", st)
+	}
+	// Each frame shows once (the sent copy is filtered out), and with
+	// ports set only port 502 passes.
+	if st.Retransmissions != 0 || len(opts.Ports) > 0 && st.TCPFrames != st.Frames {
+		t.Errorf("filtered capture: %+v", st)
 	}
 	t.Logf("stats %+v", st)
 }

@@ -8,6 +8,7 @@ import "fmt"
 type LiveOptions struct {
 	Promiscuous bool
 	Snaplen     int
+	Ports       []uint16
 }
 
 // OpenInterface captures live from a network interface; only Linux has it.

@@ -38,6 +38,15 @@ func DefaultPorts(modbus, dnp3 ot.NewParser) []Port {
 	return ports
 }
 
+// PortNumbers lists the port numbers of ports, for LiveOptions.Ports.
+func PortNumbers(ports []Port) []uint16 {
+	nums := make([]uint16, len(ports))
+	for i, p := range ports {
+		nums[i] = p.Port
+	}
+	return nums
+}
+
 // Config configures a Sensor. Zero limits take the defaults below.
 type Config struct {
 	// Ports are the server ports to reassemble; a connection belongs to
