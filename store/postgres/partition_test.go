@@ -76,6 +76,10 @@ func TestPartitionRetention(t *testing.T) {
 	if got := partitions(t, s); !slices.Equal(got, want) {
 		t.Errorf("partitions %v, want %v", got, want)
 	}
+	var compression string
+	if err := s.pool.QueryRow(ctx, `SELECT attcompression FROM pg_attribute WHERE attrelid = 'events_20251125'::regclass AND attname = 'search_text'`).Scan(&compression); err != nil || compression != "l" {
+		t.Errorf("a day partition's search_text compression is %q (%v), want lz4 (l) from the parent", compression, err)
+	}
 	n, err := s.DeleteEventsBefore(ctx, day.Add(50*time.Hour))
 	if err != nil {
 		t.Fatal(err)
