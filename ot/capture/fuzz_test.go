@@ -74,8 +74,9 @@ func (c *continuity) Feed(data []byte, meta ot.Meta, _ func(*ot.Message)) {
 
 func (c *continuity) Gap() { c.last = -1 }
 
-// fuzzOp is the size of one fuzzed segment description:
-// flags/direction/port, sequence offset (2 bytes), length, time step.
+// fuzzOp is the size of one fuzzed segment description: direction (bit
+// 0), client port (bits 1-2), SYN, FIN, RST, ACK and "offset times 1024"
+// (bits 3-7); sequence offset (2 bytes); length; time step.
 const fuzzOp = 5
 
 // FuzzReassembly feeds one connection (or a few, by client port) a
@@ -87,69 +88,80 @@ func FuzzReassembly(f *testing.F) {
 		binary.BigEndian.PutUint16(b[1:], uint16(off))
 		return b
 	}
-	const S, F, R, A = 1, 2, 4, 8 // flag bits as encoded in an op
+	const S, F, R, A, Far = 1, 2, 4, 8, 16 // flag bits as encoded in an op
 	f.Add(bytes.Join([][]byte{op(0, 0, S, -1, 0, 0), op(1, 0, S|A, -1, 0, 0), op(0, 0, A, 0, 10, 1), op(1, 0, A, 0, 20, 1)}, nil))
 	f.Add(bytes.Join([][]byte{op(0, 0, A, 0, 10, 0), op(0, 0, A, 20, 10, 0), op(0, 0, A, 10, 10, 0), op(0, 0, A, 5, 30, 0)}, nil))
 	f.Add(bytes.Join([][]byte{op(0, 0, A, 0, 100, 0), op(0, 0, A, 300, 100, 0), op(0, 0, A, 500, 200, 0), op(0, 0, F|A, 800, 5, 90)}, nil))
 	f.Add(bytes.Join([][]byte{op(0, 1, A, 0, 10, 0), op(0, 2, A, 0, 10, 0), op(0, 3, S, 0, 0, 0), op(1, 1, R, 0, 0, 0), op(0, 1, A, 5, 10, 0)}, nil))
-	f.Fuzz(func(t *testing.T, script []byte) {
-		cfg := Config{MaxConns: 3, MaxBufferPerDir: 256, MaxBufferTotal: 400, HoleTimeout: 2 * time.Second, IdleTimeout: 10 * time.Second}
-		var got, sent [2]int
-		cfg.Ports = []Port{{Port: 502, Proto: ot.ProtoModbus, New: func(toServer bool) ot.StreamParser {
-			dir := 1
-			if toServer {
-				dir = 0
-			}
-			return &continuity{t: t, dir: dir, bytes: &got, last: -1}
-		}}}
-		s, err := NewSensor(cfg, nil)
-		if err != nil {
-			t.Fatal(err)
+	f.Add(bytes.Join([][]byte{op(0, 0, A, 0, 10, 0), op(0, 0, A|Far, 5000, 10, 0), op(0, 0, A, 10, 10, 0), op(0, 0, A|Far, -5000, 10, 0)}, nil))
+	f.Fuzz(runReassemblyScript)
+}
+
+// runReassemblyScript is FuzzReassembly's body.
+func runReassemblyScript(t *testing.T, script []byte) {
+	cfg := Config{MaxConns: 3, MaxBufferPerDir: 256, MaxBufferTotal: 400, HoleTimeout: 2 * time.Second, IdleTimeout: 10 * time.Second}
+	var got, sent [2]int
+	cfg.Ports = []Port{{Port: 502, Proto: ot.ProtoModbus, New: func(toServer bool) ot.StreamParser {
+		dir := 1
+		if toServer {
+			dir = 0
 		}
-		isn := [2]uint32{0xfffffff0, 0x7ffffff0} // both cross a wrap within reach
-		now := epoch
-		for len(script) >= fuzzOp {
-			b := script[:fuzzOp]
-			script = script[fuzzOp:]
-			dir, port, fl := int(b[0]&1), uint16(b[0]>>1&3), b[0]>>3
-			var flags uint8
-			for bit, tcp := range []uint8{tcpSYN, tcpFIN, tcpRST, tcpACK} {
-				if fl&(1<<bit) != 0 {
-					flags |= tcp
-				}
+		return &continuity{t: t, dir: dir, bytes: &got, last: -1}
+	}}}
+	s, err := NewSensor(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	isn := [2]uint32{0xfffffff0, 0x7ffffff0} // both cross a wrap within reach
+	now := epoch
+	// Long scripts add nothing a short one cannot reach, and slow the
+	// fuzzer down.
+	script = script[:min(len(script), 300*fuzzOp)]
+	for len(script) >= fuzzOp {
+		b := script[:fuzzOp]
+		script = script[fuzzOp:]
+		dir, port, fl := int(b[0]&1), uint16(b[0]>>1&3), b[0]>>3
+		var flags uint8
+		for bit, tcp := range []uint8{tcpSYN, tcpFIN, tcpRST, tcpACK} {
+			if fl&(1<<bit) != 0 {
+				flags |= tcp
 			}
-			off := int32(int16(binary.BigEndian.Uint16(b[1:])))
-			n := int(b[3])
-			now = now.Add(time.Duration(b[4]) * 100 * time.Millisecond)
-			payload := make([]byte, n)
-			for i := range payload {
-				payload[i] = byte(((off+1+int32(i))%251 + 251) % 251)
-			}
-			cl := netip.AddrPortFrom(client.Addr(), 40000+port)
-			p := pkt{src: cl, dst: server, payload: string(payload)}
-			if dir == 1 {
-				p.src, p.dst = server, cl
-			}
-			// Data offset k is at sequence number isn+1+k (isn is the
-			// SYN's) and carries (k+1) mod 251; a SYN's own data starts
-			// one past its sequence number.
-			p.seq = isn[dir] + 1 + uint32(off)
-			if flags&tcpSYN != 0 {
-				p.seq = isn[dir] + uint32(off)
-			}
-			p.flags = flags
-			sent[dir] += n
-			s.Packet(frame(LinkEthernet, p), CaptureInfo{Timestamp: now, LinkType: LinkEthernet})
-			checkBounds(t, s)
 		}
-		s.Flush()
+		off := int32(int16(binary.BigEndian.Uint16(b[1:])))
+		if fl&16 != 0 {
+			// Far jumps, past what counts as reordering.
+			off *= 1024
+		}
+		n := int(b[3])
+		now = now.Add(time.Duration(b[4]) * 100 * time.Millisecond)
+		payload := make([]byte, n)
+		for i := range payload {
+			payload[i] = byte(((off+1+int32(i))%251 + 251) % 251)
+		}
+		cl := netip.AddrPortFrom(client.Addr(), 40000+port)
+		p := pkt{src: cl, dst: server, payload: string(payload)}
+		if dir == 1 {
+			p.src, p.dst = server, cl
+		}
+		// Data offset k is at sequence number isn+1+k (isn is the
+		// SYN's) and carries (k+1) mod 251; a SYN's own data starts
+		// one past its sequence number.
+		p.seq = isn[dir] + 1 + uint32(off)
+		if flags&tcpSYN != 0 {
+			p.seq = isn[dir] + uint32(off)
+		}
+		p.flags = flags
+		sent[dir] += n
+		s.Packet(frame(LinkEthernet, p), CaptureInfo{Timestamp: now, LinkType: LinkEthernet})
 		checkBounds(t, s)
-		for d := range got {
-			if got[d] > sent[d] {
-				t.Fatalf("direction %d: %d bytes handed on, %d sent", d, got[d], sent[d])
-			}
+	}
+	s.Flush()
+	checkBounds(t, s)
+	for d := range got {
+		if got[d] > sent[d] {
+			t.Fatalf("direction %d: %d bytes handed on, %d sent", d, got[d], sent[d])
 		}
-	})
+	}
 }
 
 // checkBounds checks the reassembly's memory stays within its limits and
