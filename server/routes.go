@@ -214,6 +214,7 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	hecAuth := s.auth.WithErrorWriter(hecError)
 	guardAuth := s.auth.WithErrorWriter(guardAuthError)
+	taxiiAuth := s.auth.WithErrorWriter(taxiiAuthError)
 	for _, rt := range s.Routes() {
 		h := rt.handler
 		switch {
@@ -226,12 +227,19 @@ func (s *Server) routes() http.Handler {
 			h = hecAuth.Require(rt.Role, h)
 		case strings.HasPrefix(rt.Path, guardPrefix+"/"):
 			h = guardAuth.Require(rt.Role, h)
+		case strings.HasPrefix(rt.Path, "/taxii"):
+			h = taxiiAuth.Require(rt.Role, h) // TAXII clients expect TAXII error bodies
 		default:
 			h = s.auth.Require(rt.Role, h)
 		}
-		if rt.Body > 0 {
+		switch {
+		case strings.HasPrefix(rt.Path, "/taxii"):
+			// The TAXII server bounds add requests itself, by the
+			// max_content_length its API root announces (rt.Body), and
+			// answers 413 with a TAXII error; it reads no other body.
+		case rt.Body > 0:
 			h = limitBody(rt.Body, h)
-		} else {
+		default:
 			h = limitBody(0, h)
 		}
 		mux.Handle(rt.Method+" "+rt.Path, h)

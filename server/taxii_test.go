@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -120,6 +121,42 @@ func TestTAXIIAuthError(t *testing.T) {
 		if err := json.Unmarshal(rec.Body.Bytes(), &em); err != nil || rec.Code != code || em.HTTPStatus != strconv.Itoa(code) || em.Title == "" ||
 			rec.Header().Get("Content-Type") != taxiiMedia {
 			t.Errorf("%d: %d %v %s", code, rec.Code, rec.Header(), rec.Body)
+		}
+	}
+}
+
+// TestTAXIIRoutesAnswerInTAXII checks that refusals on the TAXII routes
+// of bulwark serve (no credentials, a role too low, a body too large) come
+// as TAXII errors in the TAXII media type.
+func TestTAXIIRoutesAnswerInTAXII(t *testing.T) {
+	s, base := newTestServer(t)
+	viewer := tokenFor(t, s, store.RoleViewer)
+	analyst := tokenFor(t, s, store.RoleAnalyst)
+	big := bytes.Repeat([]byte(" "), 10<<20+1)
+	for _, tc := range []struct {
+		method, path, token string
+		body                []byte
+		want                int
+	}{
+		{"GET", "/taxii2/", "", nil, http.StatusUnauthorized},
+		{"POST", "/taxii/collections/" + defaultCollection.ID + "/objects/", viewer, []byte(`{"objects":[]}`), http.StatusForbidden},
+		{"POST", "/taxii/collections/" + defaultCollection.ID + "/objects/", analyst, big, http.StatusRequestEntityTooLarge},
+	} {
+		req, _ := http.NewRequest(tc.method, base+tc.path, bytes.NewReader(tc.body))
+		if tc.token != "" {
+			req.Header.Set("Authorization", "Bearer "+tc.token)
+		}
+		req.Header.Set("Accept", taxiiMedia)
+		req.Header.Set("Content-Type", taxiiMedia)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var em taxii.ErrorMessage
+		if resp.StatusCode != tc.want || resp.Header.Get("Content-Type") != taxiiMedia || json.Unmarshal(raw, &em) != nil || em.Title == "" {
+			t.Errorf("%s %s: %d %s %s", tc.method, tc.path, resp.StatusCode, resp.Header.Get("Content-Type"), raw)
 		}
 	}
 }

@@ -485,7 +485,12 @@ func newOTRulesCmd(e *env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "rules",
 		Short: "List the OT detections with their levels and ATT&CK for ICS techniques",
-		Args:  cobra.NoArgs,
+		Long: `Rules lists every detection 'bulwark ot' can raise: its id (as in alerts),
+level, whether it fires whatever the baseline says (always), its ATT&CK for
+ICS techniques and title.`,
+		Example: `  bulwark ot rules
+  bulwark ot rules | grep dnp3`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tLEVEL\tALWAYS\tATT&CK\tTITLE")
