@@ -2,12 +2,18 @@ package capture
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/binary"
 	"errors"
 	"io"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 )
 
 // exchange is a short conversation used to check each link type end to
@@ -228,5 +234,59 @@ func TestRunCancelled(t *testing.T) {
 	}
 	if st := sensor.Stats(); st.Frames == 10000 {
 		t.Error("read the whole source after cancellation")
+	}
+}
+
+// TestPcapngMixedLinkTypes reads a pcapng file whose two interfaces have
+// different link types, as captures on Linux's "any" plus a raw tunnel do.
+func TestPcapngMixedLinkTypes(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := pcapgo.NewNgWriter(&buf, layers.LinkTypeEthernet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := w.AddInterface(pcapgo.NgInterface{LinkType: layers.LinkType(LinkRaw), SnapLength: 65535})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps := exchange(pkt{src: client, dst: server}, pkt{src: server, dst: client})
+	for i, p := range ps {
+		link, iface := LinkEthernet, 0
+		if i%2 == 1 {
+			link, iface = LinkRaw, raw
+		}
+		f := frame(link, p)
+		ci := gopacket.CaptureInfo{Timestamp: epoch.Add(time.Duration(i) * time.Millisecond), CaptureLength: len(f), Length: len(f), InterfaceIndex: iface}
+		if err := w.WritePacket(ci, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	sensor, rs, _ := newTestSensor(t, Config{})
+	runBytes(t, sensor, buf.Bytes())
+	toServer, toClient := rs.streams()
+	if toServer != "request" || toClient != "response" || sensor.Stats().Malformed != 0 {
+		t.Errorf("streams %q, %q; stats %+v", toServer, toClient, sensor.Stats())
+	}
+}
+
+// TestGzip reads a gzip-compressed pcap and pcapng.
+func TestGzip(t *testing.T) {
+	var frames [][]byte
+	for _, p := range exchange(pkt{src: client, dst: server}, pkt{src: server, dst: client}) {
+		frames = append(frames, frame(LinkEthernet, p))
+	}
+	for name, file := range map[string][]byte{"pcap": writePcap(t, LinkEthernet, frames, nil), "pcapng": writePcapNG(t, LinkEthernet, frames)} {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		zw.Write(file)
+		zw.Close()
+		sensor, rs, _ := newTestSensor(t, Config{})
+		runBytes(t, sensor, buf.Bytes())
+		if toServer, _ := rs.streams(); toServer != "request" {
+			t.Errorf("%s: stream %q", name, toServer)
+		}
 	}
 }
