@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -91,19 +92,45 @@ func (s *Server) pullFeed(ctx context.Context, f FeedConfig) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// Objects go to the store a thousand at a time, so a large pull does
+	// not sit in memory; one the store cannot take (invalid STIX from a
+	// peer) is skipped and counted, so it cannot stop every later pull at
+	// the same place. Adding is idempotent: objects pulled again after a
+	// crash, before the cursor was saved, are not duplicated.
 	var entries []taxii.Entry
+	var invalid int
+	var firstInvalid, storeErr error
+	flush := func() error {
+		if len(entries) == 0 {
+			return nil
+		}
+		if _, err := s.taxiiStore.Add(ctx, col.ID, entries, time.Now()); err != nil {
+			storeErr = err
+			return err
+		}
+		entries = entries[:0]
+		return nil
+	}
 	n, err := c.GetObjects(ctx, root, f.Collection, nil, func(o stix.Object) error {
 		e, err := taxii.NewEntry(o, nil)
 		if err != nil {
-			return err
+			if invalid++; firstInvalid == nil {
+				firstInvalid = err
+			}
+			return nil
 		}
 		entries = append(entries, e)
+		if len(entries) == 1000 {
+			return flush()
+		}
 		return nil
 	})
-	if len(entries) > 0 {
-		if _, aerr := s.taxiiStore.Add(ctx, col.ID, entries, time.Now()); aerr != nil {
-			return 0, aerr
-		}
+	if ferr := flush(); ferr != nil || storeErr != nil {
+		// The cursor is not saved: the next pull fetches these again.
+		return 0, cmp.Or(ferr, storeErr)
+	}
+	if invalid > 0 {
+		s.log.Warn("intel feed objects skipped: not valid STIX 2.1", "feed", f.URL, "collection", f.Collection, "count", invalid, "first", firstInvalid)
 	}
 	if b, merr := json.Marshal(c.Cursors); merr == nil {
 		if serr := s.st.SetSetting(ctx, key, string(b)); serr != nil {
