@@ -99,7 +99,7 @@ func FuzzReassembly(f *testing.F) {
 
 // runReassemblyScript is FuzzReassembly's body.
 func runReassemblyScript(t *testing.T, script []byte) {
-	cfg := Config{MaxConns: 3, MaxBufferPerDir: 256, MaxBufferTotal: 400, HoleTimeout: 2 * time.Second, IdleTimeout: 10 * time.Second}
+	cfg := Config{MaxConns: 3, MaxBufferPerDir: 600, MaxBufferTotal: 1000, HoleTimeout: 2 * time.Second, IdleTimeout: 10 * time.Second}
 	var got, sent [2]int
 	cfg.Ports = []Port{{Port: 502, Proto: ot.ProtoModbus, New: func(toServer bool) ot.StreamParser {
 		dir := 1
@@ -173,7 +173,7 @@ func checkBounds(t *testing.T, s *Sensor) {
 			h := &c.half[d]
 			n := 0
 			for _, p := range h.pending {
-				n += len(p.data)
+				n += segCost(p.data)
 			}
 			if n != h.pendingBytes {
 				t.Fatalf("pendingBytes %d, buffered %d", h.pendingBytes, n)

@@ -48,11 +48,19 @@ type half struct {
 	fin    bool            // the FIN was reached in order: the direction is done
 	fed    bool            // bytes were handed on since the last (re)start
 	// pending holds out-of-order segments, sorted by sequence number,
-	// with copies of their bytes.
+	// with copies of their bytes; pendingBytes is what they are charged
+	// (segCost).
 	pending      []pendingSeg
 	pendingBytes int
 	pendingSince int64 // capture time the oldest open hole was seen
 }
+
+// segOverhead is what a buffered segment costs besides its bytes, charged
+// against the buffer limits so a flood of one-byte segments is bounded
+// too.
+const segOverhead = 64
+
+func segCost(data []byte) int { return len(data) + segOverhead }
 
 // pendingSeg is a buffered out-of-order segment.
 type pendingSeg struct {
@@ -74,7 +82,7 @@ type connTable struct {
 	lastKey  connKey
 	last     *conn
 	free     []*conn // removed conns for reuse, so a SYN flood does not churn the heap
-	buffered int     // out-of-order bytes held in all
+	buffered int     // out-of-order bytes held in all, as charged (segCost)
 	// holey lists the conns that hold out-of-order bytes, so holes of
 	// connections that went silent are given up on time without walking
 	// every connection; sweptAt is the capture time of the last sweep.
@@ -402,8 +410,8 @@ func (s *Sensor) buffer(c *conn, dir int, seq uint32, fin bool, payload []byte, 
 	h.pending = append(h.pending, pendingSeg{})
 	copy(h.pending[i+1:], h.pending[i:])
 	h.pending[i] = pendingSeg{seq: seq, fin: fin, data: append([]byte(nil), payload...), frame: frame, time: ts}
-	h.pendingBytes += len(payload)
-	s.table.buffered += len(payload)
+	h.pendingBytes += segCost(payload)
+	s.table.buffered += segCost(payload)
 	if fin {
 		// The sender is done; the brief wait for a retransmission that
 		// fills the hole is not worth holding the rest for.
@@ -499,8 +507,8 @@ func (s *Sensor) release(h *half, n int) {
 		return
 	}
 	for i := range n {
-		s.table.buffered -= len(h.pending[i].data)
-		h.pendingBytes -= len(h.pending[i].data)
+		s.table.buffered -= segCost(h.pending[i].data)
+		h.pendingBytes -= segCost(h.pending[i].data)
 		h.pending[i] = pendingSeg{}
 	}
 	rest := copy(h.pending, h.pending[n:])

@@ -92,9 +92,9 @@ func TestReassembly(t *testing.T) {
 		},
 		{
 			name: "hole that never fills: buffer limit",
-			cfg:  Config{MaxBufferPerDir: 4},
+			cfg:  Config{MaxBufferPerDir: 2*segOverhead + 4},
 			pkts: seq(handshake, []pkt{c(1, A, "ab"), c(5, A, "ef"), c(7, A, "gh"), c(9, A, "ij")}),
-			// "ef"+"gh"+"ij" exceeds 4 bytes when "ij" arrives: the hole
+			// "ef"+"gh"+"ij" exceeds the limit when "ij" arrives: the hole
 			// at cd is given up, and everything after it flows.
 			toServer: "ab|GAP|efghij",
 			want:     Stats{OutOfOrder: 3, Gaps: 1},
@@ -291,7 +291,7 @@ func TestIdleExpiry(t *testing.T) {
 // TestBufferTotal checks the bound on out-of-order bytes across
 // connections.
 func TestBufferTotal(t *testing.T) {
-	sensor, _, _ := newTestSensor(t, Config{MaxBufferTotal: 1000, MaxBufferPerDir: 600})
+	sensor, _, _ := newTestSensor(t, Config{MaxBufferTotal: 1000, MaxBufferPerDir: 700})
 	payload := string(make([]byte, 100))
 	for i := range 50 {
 		src := netip.AddrPortFrom(netip.AddrFrom4([4]byte{192, 0, 2, byte(i)}), 40000)

@@ -64,10 +64,11 @@ type Config struct {
 	// for the missing ones before the hole is declared lost. Default 5s.
 	HoleTimeout time.Duration
 	// MaxBufferPerDir bounds the out-of-order bytes held for one
-	// direction of one connection. Default 64 KiB.
+	// direction of one connection; each segment held counts 64 bytes
+	// more, for its bookkeeping. Default 64 KiB.
 	MaxBufferPerDir int
-	// MaxBufferTotal bounds the out-of-order bytes held in all. Default
-	// 64 MiB.
+	// MaxBufferTotal bounds the out-of-order bytes held in all, counted
+	// the same way. Default 64 MiB.
 	MaxBufferTotal int
 }
 
