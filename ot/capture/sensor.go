@@ -95,7 +95,7 @@ type Stats struct {
 	Overlaps        int64 // segments trimmed because some of their bytes were
 	OutOfOrder      int64 // segments buffered to wait for missing bytes
 	Gaps            int64 // holes given up on (Gap called)
-	BufferDropped   int64 // bytes dropped from the out-of-order buffer (after RST, or data past FIN)
+	BufferDropped   int64 // buffered bytes dropped unread: past a FIN, or of a connection a new SYN restarted
 
 	Conns       int64 // connections opened
 	ConnsActive int   // connections tracked now
