@@ -197,7 +197,7 @@ func (s *Store) ScanEvents(ctx context.Context, f store.EventFilter, fn func(*st
 	if f.Limit > 0 {
 		q += " LIMIT " + strconv.Itoa(f.Limit)
 	}
-	return scanErr("scan events", s.scan(ctx, q, args, nil, 0, fn))
+	return scanErr("scan events", s.scan(ctx, q, args, nil, &scanState{}, fn))
 }
 
 // scanErr returns the callback's own error as it is, and names the
@@ -214,9 +214,10 @@ func scanErr(op string, err error) error {
 }
 
 // scan runs an event query and calls fn for each event that keep (nil:
-// all) accepts, at most limit times (0: no limit). ErrStop from fn ends
-// the scan without an error; fn's other errors are returned as they are.
-func (s *Store) scan(ctx context.Context, q string, args []any, keep func(*event.Event) bool, limit int, fn func(*store.StoredEvent) error) error {
+// all) accepts, until sc.limit events were sent (0: no limit). ErrStop
+// from fn ends the scan without an error; fn's other errors come back
+// wrapped in errCallback.
+func (s *Store) scan(ctx context.Context, q string, args []any, keep func(*event.Event) bool, sc *scanState, fn func(*store.StoredEvent) error) error {
 	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
 		return err
@@ -224,7 +225,6 @@ func (s *Store) scan(ctx context.Context, q string, args []any, keep func(*event
 	defer rows.Close()
 	var se store.StoredEvent
 	var data []byte
-	sent := 0
 	for rows.Next() {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -232,6 +232,8 @@ func (s *Store) scan(ctx context.Context, q string, args []any, keep func(*event
 		if err := rows.Scan(&se.ID, &data); err != nil {
 			return err
 		}
+		sc.read++
+		sc.lastID = se.ID
 		if err := event.DecodeBinary(&se.Event, data); err != nil {
 			return fmt.Errorf("event %d: %w", se.ID, err)
 		}
@@ -239,16 +241,27 @@ func (s *Store) scan(ctx context.Context, q string, args []any, keep func(*event
 			continue
 		}
 		if err := fn(&se); err != nil {
+			sc.done = true
 			if errors.Is(err, store.ErrStop) {
 				return nil
 			}
 			return errCallback{err}
 		}
-		if sent++; limit > 0 && sent >= limit {
+		if sc.sent++; sc.limit > 0 && sc.sent >= sc.limit {
+			sc.done = true
 			return nil
 		}
 	}
 	return rows.Err()
+}
+
+// scanState is how far a scan has come, across the pages of a search.
+type scanState struct {
+	limit  int   // events to send at most, 0 for all
+	sent   int   // events sent to fn
+	read   int   // rows read (of this page, for searches)
+	lastID int64 // the id of the last row read
+	done   bool  // fn stopped the scan or the limit was reached
 }
 
 // errCallback marks an error the callback returned, which the scan passes

@@ -93,6 +93,15 @@ func TestSearchEventsMatchesScan(t *testing.T) {
 	if _, err := s.AppendEvents(ctx, searchEvents()); err != nil {
 		t.Fatal(err)
 	}
+	for _, pages := range [][2]int{{firstPage, maxPage}, {1, 1}, {2, 4}} {
+		defer func(first, max int) { firstPage, maxPage = first, max }(firstPage, maxPage)
+		firstPage, maxPage = pages[0], pages[1]
+		checkSearches(t, s)
+	}
+}
+
+func checkSearches(t *testing.T, s *Store) {
+	ctx := t.Context()
 	narrowed := 0
 	for _, qs := range searchQueries(t) {
 		q, err := search.ParseAt(qs, searchClock)
@@ -102,7 +111,7 @@ func TestSearchEventsMatchesScan(t *testing.T) {
 		if cond, _ := searchCondition(q, 0); cond != "" {
 			narrowed++
 		}
-		for _, f := range []store.EventFilter{{}, {Desc: true}, {Desc: true, Limit: 2}, q.Filter()} {
+		for _, f := range []store.EventFilter{{}, {Desc: true}, {Desc: true, Limit: 2}, {AfterID: 5, Limit: 3}, {AfterID: 5, Desc: true}, q.Filter()} {
 			var want, got []int64
 			err := s.ScanEvents(ctx, store.EventFilter{AfterID: f.AfterID, From: f.From, To: f.To, Host: f.Host, Desc: f.Desc}, func(se *store.StoredEvent) error {
 				if q.Match(&se.Event) && (f.Limit == 0 || len(want) < f.Limit) {
@@ -122,7 +131,7 @@ func TestSearchEventsMatchesScan(t *testing.T) {
 			}
 			if !slices.Equal(got, want) {
 				cond, args := searchCondition(q, 0)
-				t.Errorf("%s (%s, %q %q) filter %+v: found %v, want %v", qs, q, cond, args, f, got, want)
+				t.Errorf("%s (%s, %q %q) filter %+v, pages of %d to %d: found %v, want %v", qs, q, cond, args, f, firstPage, maxPage, got, want)
 			}
 		}
 	}
