@@ -10,15 +10,14 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bulwarkhq/bulwark/alert"
 	"github.com/bulwarkhq/bulwark/event"
-	"github.com/bulwarkhq/bulwark/ot"
 	"github.com/bulwarkhq/bulwark/ot/capture"
 	"github.com/bulwarkhq/bulwark/ot/detect"
-	"github.com/bulwarkhq/bulwark/ot/dnp3"
-	"github.com/bulwarkhq/bulwark/ot/modbus"
+	"github.com/bulwarkhq/bulwark/ot/monitor"
 )
 
 // OTConfig runs the OT monitor inside the server: Modbus/TCP and DNP3 from
@@ -48,16 +47,14 @@ func (c *OTConfig) enabled() bool { return len(c.Interfaces) > 0 || len(c.Watch)
 
 // otMonitor is the server's OT monitor: one detector, fed by every sensor.
 type otMonitor struct {
-	s     *Server
-	cfg   OTConfig
-	ports []capture.Port
-	path  string // baseline file
+	s    *Server
+	cfg  OTConfig
+	path string // baseline file
 
-	mu  sync.Mutex // the detector is fed from several sensors
-	det *detect.Detector
+	mon *monitor.Monitor
 
 	alerts  chan event.Event // to the pipeline, so a slow store never stalls capture
-	dropped int64            // alerts lost to a full queue (under mu)
+	dropped atomic.Int64     // alerts lost to a full queue
 }
 
 // otQueue bounds the OT alerts waiting for the pipeline.
@@ -69,23 +66,9 @@ func (s *Server) newOTMonitor() (*otMonitor, error) {
 	if m.path == "" {
 		m.path = filepath.Join(s.cfg.DataDir, "ot-baseline.json")
 	}
-	add := func(ports []uint16, def uint16, proto ot.Proto, mk ot.NewParser) {
-		if len(ports) == 0 {
-			ports = []uint16{def}
-		}
-		for _, p := range ports {
-			m.ports = append(m.ports, capture.Port{Port: p, Proto: proto, New: mk})
-		}
-	}
-	add(c.ModbusPorts, capture.PortModbus, ot.ProtoModbus, modbus.NewParser)
-	add(c.DNP3Ports, capture.PortDNP3, ot.ProtoDNP3, dnp3.NewParser)
-
 	dcfg := detect.DefaultConfig()
 	dcfg.Source = "ot"
 	dcfg.Learn = cmpDuration(time.Duration(c.Learn), 24*time.Hour)
-	for _, p := range m.ports {
-		dcfg.OTPorts = append(dcfg.OTPorts, p.Port)
-	}
 	var base *detect.Baseline
 	if f, err := os.Open(m.path); err == nil {
 		base, err = detect.Load(f)
@@ -97,7 +80,11 @@ func (s *Server) newOTMonitor() (*otMonitor, error) {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("ot.baseline: %w", err)
 	}
-	m.det = detect.New(dcfg, base)
+	var err error
+	m.mon, err = monitor.New(monitor.Config{ModbusPorts: c.ModbusPorts, DNP3Ports: c.DNP3Ports, Detect: dcfg, Baseline: base})
+	if err != nil {
+		return nil, fmt.Errorf("ot: %w", err)
+	}
 	return m, nil
 }
 
@@ -121,27 +108,10 @@ func (m *otMonitor) run(ctx context.Context) {
 	}
 	wg.Go(func() { m.saveLoop(ctx) })
 	wg.Wait()
-	m.mu.Lock()
-	m.det.Flush(m.emit)
-	m.mu.Unlock()
 	m.drain()
 	if err := m.save(); err != nil {
 		m.s.log.Error("ot: saving the baseline failed", "file", m.path, "err", err)
 	}
-}
-
-// read feeds one capture to the detector.
-func (m *otMonitor) read(ctx context.Context, src capture.Source) error {
-	sensor, err := capture.NewSensor(capture.Config{Ports: m.ports}, func(msg *ot.Message) {
-		m.mu.Lock()
-		m.det.Process(msg, m.emit)
-		m.mu.Unlock()
-	})
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	return sensor.Run(ctx, src)
 }
 
 func (m *otMonitor) live(ctx context.Context, name string) {
@@ -149,7 +119,7 @@ func (m *otMonitor) live(ctx context.Context, name string) {
 		src, err := capture.OpenInterface(name, capture.LiveOptions{})
 		if err == nil {
 			m.s.log.Info("ot: capturing", "interface", name)
-			err = m.read(ctx, src)
+			err = m.mon.Read(ctx, "ot/"+name, src, m.emit)
 		}
 		if ctx.Err() != nil {
 			return
@@ -209,7 +179,7 @@ func (m *otMonitor) scan(ctx context.Context, dir string, sizes map[string]int64
 		}
 		src, err := capture.OpenFile(path)
 		if err == nil {
-			err = m.read(ctx, src)
+			err = m.mon.Read(ctx, path, src, m.emit)
 		}
 		if ctx.Err() != nil {
 			return
@@ -231,7 +201,7 @@ func isCaptureName(name string) bool {
 	return strings.HasSuffix(name, ".pcap") || strings.HasSuffix(name, ".pcapng") || strings.HasSuffix(name, ".cap")
 }
 
-// emit queues an alert for the pipeline; m.mu is held.
+// emit queues an alert for the pipeline.
 func (m *otMonitor) emit(a *alert.Alert) {
 	ev, err := alert.Embed(a, a.Source.Path, otEvidence(a))
 	if err != nil {
@@ -241,9 +211,8 @@ func (m *otMonitor) emit(a *alert.Alert) {
 	select {
 	case m.alerts <- ev:
 	default:
-		m.dropped++
-		if m.dropped == 1 || m.dropped%1000 == 0 {
-			m.s.log.Error("ot: alerts dropped: the pipeline is not keeping up", "dropped", m.dropped)
+		if n := m.dropped.Add(1); n == 1 || n%1000 == 0 {
+			m.s.log.Error("ot: alerts dropped: the pipeline is not keeping up", "dropped", n)
 		}
 	}
 }
@@ -329,9 +298,10 @@ func (m *otMonitor) saveLoop(ctx context.Context) {
 
 // save writes the baseline through a temporary file.
 func (m *otMonitor) save() error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	b := m.det.Baseline()
+	// Sensors may be learning into the baseline: save a copy taken under
+	// the lock.
+	b := detect.NewBaseline()
+	m.mon.With(func(d *detect.Detector) { b.Merge(d.Baseline()) })
 	if len(b.Pairs) == 0 && len(b.Flows) == 0 {
 		return nil
 	}
@@ -360,10 +330,9 @@ func (s *Server) listOTAssets(w http.ResponseWriter, r *http.Request) error {
 		writeJSON(w, http.StatusOK, map[string]any{"enabled": false, "assets": []detect.Asset{}})
 		return nil
 	}
-	s.ot.mu.Lock()
-	inv := s.ot.det.Inventory()
-	learning := s.ot.det.Learning()
-	s.ot.mu.Unlock()
+	var inv *detect.Inventory
+	var learning bool
+	s.ot.mon.With(func(d *detect.Detector) { inv, learning = d.Inventory(), d.Learning() })
 	writeJSON(w, http.StatusOK, map[string]any{"enabled": true, "learning": learning, "assets": inv.Assets})
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,6 +23,7 @@ import (
 	"github.com/bulwarkhq/bulwark/ot/detect"
 	"github.com/bulwarkhq/bulwark/ot/dnp3"
 	"github.com/bulwarkhq/bulwark/ot/modbus"
+	"github.com/bulwarkhq/bulwark/ot/monitor"
 	"github.com/bulwarkhq/bulwark/ot/stats"
 	"github.com/bulwarkhq/bulwark/sigma"
 )
@@ -40,28 +42,24 @@ func (p *otPorts) add(cmd *cobra.Command) {
 
 // ports returns the capture configuration's ports.
 func (p *otPorts) ports() ([]capture.Port, error) {
-	var out []capture.Port
-	seen := map[uint]bool{}
-	add := func(list []uint, proto ot.Proto, mk ot.NewParser) error {
-		for _, n := range list {
+	var mb, dn []uint16
+	for _, l := range []struct {
+		flag string
+		in   []uint
+		out  *[]uint16
+	}{{"modbus", p.modbus, &mb}, {"dnp3", p.dnp3, &dn}} {
+		for _, n := range l.in {
 			if n == 0 || n > 65535 {
-				return usagef("--%s-port %d: not a TCP port", proto, n)
+				return nil, usagef("--%s-port %d: not a TCP port", l.flag, n)
 			}
-			if seen[n] {
-				return usagef("port %d given twice", n)
-			}
-			seen[n] = true
-			out = append(out, capture.Port{Port: uint16(n), Proto: proto, New: mk})
+			*l.out = append(*l.out, uint16(n))
 		}
-		return nil
 	}
-	if err := add(p.modbus, ot.ProtoModbus, modbus.NewParser); err != nil {
-		return nil, err
+	ps, err := monitor.Ports(mb, dn)
+	if err != nil {
+		return nil, usagef("%v", err)
 	}
-	if err := add(p.dnp3, ot.ProtoDNP3, dnp3.NewParser); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return ps, nil
 }
 
 type otOptions struct {
@@ -170,9 +168,6 @@ func runOT(ctx context.Context, e *env, o *otOptions, files []string) error {
 	}
 	cfg := detect.DefaultConfig()
 	cfg.Learn = o.learn
-	for _, p := range ports {
-		cfg.OTPorts = append(cfg.OTPorts, p.Port)
-	}
 	var alerts []*alert.Alert
 	var maxLevel sigma.Level
 	jsonl := json.NewEncoder(e.stdout)
@@ -186,24 +181,31 @@ func runOT(ctx context.Context, e *env, o *otOptions, files []string) error {
 		}
 		alerts = append(alerts, a)
 	}
-	sources := files
-	if o.iface != "" {
-		sources = []string{o.iface}
+	mon, err := monitor.New(monitor.Config{ModbusPorts: portsOf(ports, ot.ProtoModbus), DNP3Ports: portsOf(ports, ot.ProtoDNP3), Detect: cfg, Baseline: base})
+	if err != nil {
+		return err
 	}
-	var det *detect.Detector
-	for _, name := range sources {
-		cfg.Source = name
-		if det == nil {
-			det = detect.New(cfg, base)
+	if o.iface != "" {
+		src, err := capture.OpenInterface(o.iface, capture.LiveOptions{})
+		if err != nil {
+			return err
 		}
-		if err := otRun(ctx, name, o.iface != "", ports, det, emit); err != nil {
-			if o.iface != "" && errors.Is(err, context.Canceled) {
-				break // Ctrl-C ends a live capture
-			}
+		fmt.Fprintf(e.stderr, "bulwark: capturing on %s; Ctrl-C to stop\n", o.iface)
+		if err := mon.Read(ctx, o.iface, src, emit); err != nil && !errors.Is(err, context.Canceled) {
 			return err
 		}
 	}
-	det.Flush(emit)
+	for _, path := range files {
+		src, err := capture.OpenFile(path)
+		if err != nil {
+			return err
+		}
+		if err := mon.Read(ctx, path, src, emit); err != nil {
+			return err
+		}
+	}
+	var det *detect.Detector
+	mon.With(func(d *detect.Detector) { det = d }) // the reading is over
 	if o.saveBaseline != "" {
 		if err := saveBaseline(o.saveBaseline, det.Baseline()); err != nil {
 			return err
@@ -242,24 +244,15 @@ func runOT(ctx context.Context, e *env, o *otOptions, files []string) error {
 	return nil
 }
 
-// otRun reads one capture (a file, or an interface when live) through a
-// sensor into det.
-func otRun(ctx context.Context, name string, live bool, ports []capture.Port, det *detect.Detector, emit func(*alert.Alert)) error {
-	sensor, err := capture.NewSensor(capture.Config{Ports: ports}, func(m *ot.Message) { det.Process(m, emit) })
-	if err != nil {
-		return err
+// portsOf lists the ports of one protocol.
+func portsOf(ports []capture.Port, proto ot.Proto) []uint16 {
+	var out []uint16
+	for _, p := range ports {
+		if p.Proto == proto {
+			out = append(out, p.Port)
+		}
 	}
-	var src capture.Source
-	if live {
-		src, err = capture.OpenInterface(name, capture.LiveOptions{})
-	} else {
-		src, err = capture.OpenFile(name)
-	}
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	return sensor.Run(ctx, src)
+	return out
 }
 
 func loadBaseline(path string) (*detect.Baseline, error) {
@@ -305,9 +298,19 @@ func writeOTAlerts(w io.Writer, alerts []*alert.Alert) error {
 		_, err := fmt.Fprintln(w, "No alerts.")
 		return err
 	}
+	// Frames are numbered per capture: name the capture when there are
+	// several.
+	paths := map[string]bool{}
+	for _, a := range alerts {
+		paths[a.Source.Path] = true
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME\tLEVEL\tALERT\tFROM\tTO\tFRAME\tATT&CK\tDETAIL")
 	for _, a := range alerts {
+		frame := strings.TrimPrefix(a.EventID, "frame:")
+		if len(paths) > 1 {
+			frame = filepath.Base(a.Source.Path) + ":" + frame
+		}
 		var detail []string
 		for _, m := range a.Matches {
 			if m.Field == "frame" || m.Field == "frame_last" {
@@ -317,7 +320,7 @@ func writeOTAlerts(w io.Writer, alerts []*alert.Alert) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
 			a.Time.UTC().Format("2006-01-02 15:04:05.000"), a.Rule.Level, a.Rule.Title,
-			a.Entities[alert.EntitySrcIP], a.Entities[alert.EntityDstIP], strings.TrimPrefix(a.EventID, "frame:"),
+			a.Entities[alert.EntitySrcIP], a.Entities[alert.EntityDstIP], frame,
 			strings.Join(a.Rule.Attack, ","), strings.Join(detail, " "))
 	}
 	return tw.Flush()

@@ -7,7 +7,8 @@ type frameKind uint8
 
 const (
 	kindTCP       frameKind = iota // a TCP segment, in the segment
-	kindOther                      // well formed but not IP, or IP but not TCP
+	kindIP                         // IP but not TCP: addresses, protocol and UDP ports in the segment
+	kindOther                      // well formed but not IP
 	kindFragment                   // a non-first IP fragment: no TCP header to read
 	kindMalformed                  // truncated or inconsistent headers
 )
@@ -28,6 +29,7 @@ const (
 	etherQinQ    = 0x88a8 // 802.1ad service tag
 	etherQinQOld = 0x9100 // pre-standard QinQ tag
 	ipProtoTCP   = 6
+	ipProtoUDP   = 17
 )
 
 // addr16 is an IP address in 16 bytes; IPv4 is IPv4-mapped, so one key
@@ -38,7 +40,8 @@ type addr16 [16]byte
 // frame's data.
 type segment struct {
 	src, dst         addr16
-	srcPort, dstPort uint16
+	proto            uint8  // IP protocol: 6 TCP, 17 UDP, ...
+	srcPort, dstPort uint16 // TCP or UDP; 0 for other protocols
 	seq              uint32
 	flags            uint8
 	payload          []byte
@@ -151,11 +154,11 @@ func decodeIPv4(d []byte, seg *segment) frameKind {
 	if be.Uint16(d[6:])&0x1fff != 0 {
 		return kindFragment
 	}
-	if d[9] != ipProtoTCP {
-		return kindOther
-	}
 	seg.src = addr16{10: 0xff, 11: 0xff, 12: d[12], 13: d[13], 14: d[14], 15: d[15]}
 	seg.dst = addr16{10: 0xff, 11: 0xff, 12: d[16], 13: d[17], 14: d[18], 15: d[19]}
+	if d[9] != ipProtoTCP {
+		return decodeOtherIP(d[9], d[ihl:], seg)
+	}
 	return decodeTCP(d[ihl:], seg)
 }
 
@@ -219,10 +222,20 @@ func decodeIPv6(d []byte, seg *segment) frameKind {
 			}
 			next, p = p[0], p[8:]
 		default:
-			return kindOther
+			return decodeOtherIP(next, p, seg)
 		}
 	}
 	return kindMalformed
+}
+
+// decodeOtherIP records an IP packet that is not TCP: its protocol, and
+// its ports for UDP.
+func decodeOtherIP(proto uint8, p []byte, seg *segment) frameKind {
+	seg.proto, seg.srcPort, seg.dstPort, seg.flags, seg.payload = proto, 0, 0, 0, nil
+	if proto == ipProtoUDP && len(p) >= 4 {
+		seg.srcPort, seg.dstPort = be.Uint16(p[0:]), be.Uint16(p[2:])
+	}
+	return kindIP
 }
 
 // decodeTCP reads a TCP header; the payload is what follows its options.
@@ -234,6 +247,7 @@ func decodeTCP(p []byte, seg *segment) frameKind {
 	if off < 20 || off > len(p) {
 		return kindMalformed
 	}
+	seg.proto = ipProtoTCP
 	seg.srcPort = be.Uint16(p[0:])
 	seg.dstPort = be.Uint16(p[2:])
 	seg.seq = be.Uint32(p[4:])

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"time"
 
 	"github.com/bulwarkhq/bulwark/ot"
@@ -70,6 +71,23 @@ type Config struct {
 	// MaxBufferTotal bounds the out-of-order bytes held in all, counted
 	// the same way. Default 64 MiB.
 	MaxBufferTotal int
+	// OnPacket, when set, is called for every IP packet that is not on a
+	// configured port (TCP to other ports, UDP, ICMP, ...), so that the
+	// detector sees what else OT hosts do: remote services, lateral
+	// movement, command and control. p is valid only during the call.
+	OnPacket func(p *Packet)
+}
+
+// Packet is an IP packet outside the configured protocols, for
+// Config.OnPacket.
+type Packet struct {
+	Frame    int64 // 1-based, as Wireshark numbers frames
+	Time     time.Time
+	Src, Dst netip.AddrPort // ports are 0 but for TCP and UDP
+	// Transport is the IP protocol: 6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6.
+	Transport uint8
+	// SYN is a TCP SYN without ACK: Src is the client.
+	SYN bool
 }
 
 // Defaults for Config's zero values.
@@ -123,6 +141,7 @@ type Sensor struct {
 	portIndex [65536]uint8
 	frame     int64
 	seg       segment
+	pkt       Packet // OnPacket's argument, reused
 	stats     Stats
 	protos    [256]ProtoStats
 	table     connTable
@@ -180,6 +199,10 @@ func (s *Sensor) Packet(data []byte, ci CaptureInfo) {
 	seg := &s.seg
 	switch decodeFrame(data, ci.LinkType, seg) {
 	case kindTCP:
+	case kindIP:
+		s.stats.OtherFrames++
+		s.other(seg, ci.Timestamp)
+		return
 	case kindOther:
 		s.stats.OtherFrames++
 		return
@@ -196,10 +219,24 @@ func (s *Sensor) Packet(data []byte, ci CaptureInfo) {
 	if !serverIsDst {
 		pi = s.portIndex[seg.srcPort]
 		if pi == 0 {
+			s.other(seg, ci.Timestamp)
 			return
 		}
 	}
 	s.segment(seg, &s.cfg.Ports[pi-1], serverIsDst, ci.Timestamp)
+}
+
+// other hands a packet outside the configured ports to OnPacket.
+func (s *Sensor) other(seg *segment, ts time.Time) {
+	if s.cfg.OnPacket == nil {
+		return
+	}
+	s.pkt = Packet{
+		Frame: s.frame, Time: ts, Transport: seg.proto,
+		Src: endpoint(seg.src, seg.srcPort), Dst: endpoint(seg.dst, seg.dstPort),
+		SYN: seg.proto == ipProtoTCP && seg.flags&(tcpSYN|tcpACK) == tcpSYN,
+	}
+	s.cfg.OnPacket(&s.pkt)
 }
 
 // Flush gives up on every hole still open and hands the bytes buffered
