@@ -191,13 +191,14 @@ func eventQuery(f store.EventFilter, extra []string, args []any) (string, []any)
 }
 
 // ScanEvents streams the selected events in id order, decoding each into
-// the same StoredEvent.
+// the same StoredEvent, in pages (see scanPages).
 func (s *Store) ScanEvents(ctx context.Context, f store.EventFilter, fn func(*store.StoredEvent) error) error {
-	q, args := eventQuery(f, nil, nil)
-	if f.Limit > 0 {
+	if f.Limit > 0 && f.Limit <= maxPage { // one page, as the pipeline reads
+		q, args := eventQuery(f, nil, nil)
 		q += " LIMIT " + strconv.Itoa(f.Limit)
+		return scanErr("scan events", s.scan(ctx, q, args, nil, &scanState{limit: f.Limit}, fn))
 	}
-	return scanErr("scan events", s.scan(ctx, q, args, nil, &scanState{}, fn))
+	return scanErr("scan events", s.scanPages(ctx, f, "", nil, nil, fn))
 }
 
 // scanErr returns the callback's own error as it is, and names the

@@ -21,7 +21,14 @@ import (
 // search_text, and q.Match decides. Pass q.Filter() (with Desc and Limit
 // set) as f to narrow by time and host as well.
 func (s *Store) SearchEvents(ctx context.Context, q *search.Query, f store.EventFilter, fn func(*store.StoredEvent) error) error {
-	cond, condArgs := searchCondition(q, 0)
+	cond, args := searchCondition(q, 0)
+	return scanErr("search events", s.scanPages(ctx, f, cond, args, q.Match, fn))
+}
+
+// scanPages scans what f selects and cond (on search_text; "" for none,
+// with its arguments from $1) admits, page by page, passing the events
+// keep accepts to fn.
+func (s *Store) scanPages(ctx context.Context, f store.EventFilter, cond string, condArgs []any, keep func(*event.Event) bool, fn func(*store.StoredEvent) error) error {
 	sc := &scanState{limit: f.Limit}
 	page := firstPage
 	for {
@@ -41,20 +48,21 @@ func (s *Store) SearchEvents(ctx context.Context, q *search.Query, f store.Event
 		}
 		sql, args := eventQuery(pf, extra, args)
 		sc.read = 0
-		err := s.scan(ctx, sql+" LIMIT "+strconv.Itoa(page), args, q.Match, sc, fn)
+		err := s.scan(ctx, sql+" LIMIT "+strconv.Itoa(page), args, keep, sc, fn)
 		if err != nil || sc.done || sc.read < page {
-			return scanErr("search events", err)
+			return err
 		}
 		page = min(2*page, maxPage)
 	}
 }
 
-// Searches read in pages of ids, so that PostgreSQL plans each for a
-// LIMIT: a word most events hold is then found by walking the id index
-// from the newest event, and a rare one through the trigram index. Without
-// a limit (Match decides, so the SQL cannot stop at f.Limit matches) it
-// fetched and sorted every candidate first, which for a common word took
-// twice as long as a plain scan. (Variables for the tests' sake.)
+// Scans and searches read in pages of ids, so that PostgreSQL plans each
+// for a LIMIT: a scan then walks the id index and its first events come at
+// once, a word most events hold is found by walking the id index from the
+// newest event, and a rare one through the trigram index. Without a limit
+// (a search's Match decides, so the SQL cannot stop at f.Limit matches; a
+// scan's caller may stop at any event) PostgreSQL fetched and sorted every
+// candidate first: half a second for 100 matches of 100,000 events. (Variables for the tests' sake.)
 var (
 	firstPage = 256
 	maxPage   = 16384

@@ -174,3 +174,42 @@ func fmtArgs(args []any) string {
 	}
 	return "[" + strings.Join(s, " ") + "]"
 }
+
+// Scans read the same events whatever the page size, with every filter.
+func TestScanPages(t *testing.T) {
+	s := openTest(t, t.Name(), Options{})
+	defer s.Close()
+	ctx := t.Context()
+	first, err := s.AppendEvents(ctx, searchEvents())
+	if err != nil {
+		t.Fatal(err)
+	}
+	filters := []store.EventFilter{
+		{}, {Desc: true}, {AfterID: first + 3}, {AfterID: first + 3, Desc: true}, {Limit: 5}, {Desc: true, Limit: 7},
+		{From: searchClock.Add(-10 * time.Hour), To: searchClock}, {Host: "ws3.corp.local", Desc: true},
+	}
+	ids := func(f store.EventFilter) []int64 {
+		var out []int64
+		err := s.ScanEvents(ctx, f, func(se *store.StoredEvent) error {
+			out = append(out, se.ID)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	var want [][]int64
+	for _, f := range filters {
+		want = append(want, ids(f))
+	}
+	defer func(first, max int) { firstPage, maxPage = first, max }(firstPage, maxPage)
+	for _, pages := range [][2]int{{1, 1}, {1, 2}, {3, 3}} {
+		firstPage, maxPage = pages[0], pages[1]
+		for i, f := range filters {
+			if got := ids(f); !slices.Equal(got, want[i]) {
+				t.Errorf("pages of %v, filter %+v: %v, want %v", pages, f, got, want[i])
+			}
+		}
+	}
+}
