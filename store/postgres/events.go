@@ -28,11 +28,18 @@ const (
 // dayOf returns the day partition time_ns falls in, and false when it
 // falls in one of the two edge partitions.
 func dayOf(ns int64) (int64, bool) {
+	d := dayKey(ns)
+	return d, d >= minDay && d < maxDay
+}
+
+// dayKey is the day time_ns falls in, counted from 1970-01-01 (negative
+// before), as event_counts keys it.
+func dayKey(ns int64) int64 {
 	d := ns / dayNanos
 	if ns%dayNanos < 0 {
 		d-- // floor, for times before 1970
 	}
-	return d, d >= minDay && d < maxDay
+	return d
 }
 
 // partitionName is the table of day d: events_YYYYMMDD.
@@ -110,7 +117,8 @@ func (s *Store) AppendEvents(ctx context.Context, evs []event.Event) (int64, err
 		return 0, nil
 	}
 	rows := make([][]any, len(evs))
-	var days []int64
+	var days []int64 // day partitions the batch needs
+	perDay := map[int64]int64{}
 	var fold folder
 	for i := range evs {
 		e := &evs[i]
@@ -118,13 +126,18 @@ func (s *Store) AppendEvents(ctx context.Context, evs []event.Event) (int64, err
 		if d, ok := dayOf(ns); ok && !slices.Contains(days, d) {
 			days = append(days, d)
 		}
+		perDay[dayKey(ns)]++
 		rows[i] = []any{int64(0), ns, []byte(e.Host()), event.AppendBinary(nil, e), fold.searchText(e)}
+	}
+	var counts [2][]int64 // event_counts' days and increments
+	for d, n := range perDay {
+		counts[0], counts[1] = append(counts[0], d), append(counts[1], n)
 	}
 	for attempt := 0; ; attempt++ {
 		if err := s.ensurePartitions(ctx, days); err != nil {
 			return 0, fmt.Errorf("postgres: append events: %w", err)
 		}
-		first, err := s.appendRows(ctx, rows)
+		first, err := s.appendRows(ctx, rows, counts)
 		if err != nil && attempt == 0 && isCode(err, codeNoPartition) {
 			s.forgetPartitions()
 			continue
@@ -139,7 +152,7 @@ func (s *Store) AppendEvents(ctx context.Context, evs []event.Event) (int64, err
 // appendRows reserves the batch's ids and copies it in, in one
 // transaction. The counter row stays locked until commit, so batches
 // commit in the order of their ids.
-func (s *Store) appendRows(ctx context.Context, rows [][]any) (int64, error) {
+func (s *Store) appendRows(ctx context.Context, rows [][]any, counts [2][]int64) (int64, error) {
 	var first int64
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var last int64
@@ -150,7 +163,11 @@ func (s *Store) appendRows(ctx context.Context, rows [][]any) (int64, error) {
 		for i, r := range rows {
 			r[0] = first + int64(i)
 		}
-		_, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"id", "time_ns", "host", "data", "search_text"}, pgx.CopyFromRows(rows))
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"id", "time_ns", "host", "data", "search_text"}, pgx.CopyFromRows(rows)); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO event_counts (day, n) SELECT * FROM unnest($1::bigint[], $2::bigint[])
+ON CONFLICT (day) DO UPDATE SET n = event_counts.n + excluded.n`, counts[0], counts[1])
 		return err
 	})
 	return first, err
@@ -297,12 +314,22 @@ func (s *Store) DeleteEventsBefore(ctx context.Context, t time.Time) (int64, err
 		return total, fmt.Errorf("postgres: delete events: %w", err)
 	}
 	for {
-		tag, err := s.pool.Exec(ctx, `DELETE FROM events WHERE time_ns < $1 AND id IN (SELECT id FROM events WHERE time_ns < $1 LIMIT $2)`, before, s.opts.DeleteBatch)
+		// One statement deletes a batch and takes it off event_counts.
+		var n int64
+		err := s.pool.QueryRow(ctx, `
+WITH del AS (
+	DELETE FROM events WHERE time_ns < $1 AND id IN (SELECT id FROM events WHERE time_ns < $1 LIMIT $2) RETURNING time_ns
+), per_day AS (
+	SELECT floor(time_ns::numeric / 86400000000000)::bigint AS day, count(*) AS n FROM del GROUP BY 1
+), counted AS (
+	UPDATE event_counts c SET n = c.n - per_day.n FROM per_day WHERE c.day = per_day.day
+)
+SELECT count(*) FROM del`, before, s.opts.DeleteBatch).Scan(&n)
 		if err != nil {
 			return total, fmt.Errorf("postgres: delete events: %w", err)
 		}
-		total += tag.RowsAffected()
-		if tag.RowsAffected() < int64(s.opts.DeleteBatch) {
+		total += n
+		if n < int64(s.opts.DeleteBatch) {
 			break
 		}
 	}
@@ -352,6 +379,9 @@ func (s *Store) dropPartitionsBefore(ctx context.Context, before int64) (int64, 
 			if _, err := tx.Exec(ctx, `DROP TABLE `+name); err != nil {
 				return err
 			}
+			if _, err := tx.Exec(ctx, `DELETE FROM event_counts WHERE day = $1`, d); err != nil {
+				return err
+			}
 			total += n
 			return nil
 		})
@@ -362,10 +392,10 @@ func (s *Store) dropPartitionsBefore(ctx context.Context, before int64) (int64, 
 	return total, nil
 }
 
-// CountEvents counts the rows of every partition.
+// CountEvents adds up event_counts.
 func (s *Store) CountEvents(ctx context.Context) (int64, error) {
 	var n int64
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM events`).Scan(&n); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT coalesce(sum(n), 0)::bigint FROM event_counts`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("postgres: count events: %w", err)
 	}
 	return n, nil

@@ -219,6 +219,17 @@ BEGIN
 END
 $$;
 `,
+	// 3: how many events each day holds, kept with every append and
+	// delete, so that CountEvents (the dashboard asks on every load) need
+	// not count every row of every partition.
+	`
+CREATE TABLE event_counts (
+	day bigint PRIMARY KEY, -- floor(time_ns / one day in ns)
+	n   bigint NOT NULL
+);
+INSERT INTO event_counts (day, n)
+	SELECT floor(time_ns::numeric / 86400000000000)::bigint, count(*) FROM events GROUP BY 1;
+`,
 }
 
 // Advisory lock keys (the first of the two-int form; the second is the

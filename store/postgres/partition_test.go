@@ -111,9 +111,25 @@ func TestPartitionRetention(t *testing.T) {
 		t.Errorf("kept %v, want [4 5 8]", kept)
 	}
 
+	checkCount(t, s, 3)
+
 	// A late event for a dropped day gets its partition back.
 	if _, err := s.AppendEvents(ctx, []event.Event{storetest.WindowsEvent(20, day.Add(time.Hour))}); err != nil {
 		t.Fatalf("append to a dropped day: %v", err)
+	}
+	checkCount(t, s, 4)
+}
+
+// checkCount checks CountEvents, which event_counts answers, against the
+// rows themselves.
+func checkCount(t *testing.T, s *Store, want int64) {
+	t.Helper()
+	var rows int64
+	if err := s.pool.QueryRow(t.Context(), `SELECT count(*) FROM events`).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.CountEvents(t.Context()); err != nil || n != want || rows != want {
+		t.Errorf("CountEvents %d (%v), rows %d; want %d", n, err, rows, want)
 	}
 }
 
