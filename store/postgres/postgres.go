@@ -1,7 +1,8 @@
 // Package postgres is the store for running several Bulwark servers
 // against one database (issue 10, scale-out): every role of store.Store
-// kept in PostgreSQL through the pure-Go driver pgx, so that the server
-// stays a single static binary.
+// kept in PostgreSQL (14 or later; tested on Debian 12's 15) through the
+// pure-Go driver pgx, so that the server stays a single static binary. It
+// passes the conformance suite in store/storetest, as the SQLite store does.
 //
 // # Pointing Bulwark at PostgreSQL
 //
@@ -11,10 +12,13 @@
 //	host=db.example user=bulwark dbname=bulwark sslmode=verify-full
 //
 // The role needs CREATE on the database the first time (for its schema and
-// the pg_trgm extension, which is trusted, so a database owner may create
-// it) and ordinary rights on its own tables after that. Options.Schema
-// keeps Bulwark's tables in a schema of their own (created when missing);
-// otherwise they go where the connection's search_path puts them.
+// for the pg_trgm extension, which is trusted, so a database owner may
+// create it) and rights on its own tables after that. Options.Schema keeps
+// Bulwark's tables in a schema of their own (created when missing);
+// otherwise they go where the connection's search_path puts them. The
+// server opens its store in server.New, and the admin commands in
+// internal/cli's openData; both open SQLite in the data directory so far,
+// and a store URL setting there (postgres://...) would call Open instead.
 //
 // # Layout
 //
@@ -24,30 +28,42 @@
 // microseconds and the store must give back exactly the time it was given.
 // Ids are never given out twice.
 //
-// Events are range-partitioned by event time (time_ns) into one table a day,
-// events_YYYYMMDD, created on demand before a batch is written (under an
-// advisory lock, in a transaction of its own: creating a partition locks
-// the parent table, which must not last as long as a write). Times outside
-// the days a partition's bounds can express (before 1677 or after 2262,
-// clamped as in SQLite) land in events_default. Retention drops whole
-// partitions older than the cutoff and deletes the events before the
-// cutoff from the one partition that straddles it, in batches, so that it
-// removes exactly the events before the cutoff as store.Events promises.
+// Events are range-partitioned by event time (time_ns) into one table a
+// day, events_YYYYMMDD, created on demand before a batch is written (under
+// an advisory lock, in a transaction of its own: creating a partition
+// locks the parent table, which must not last as long as a write). Times
+// too far out for a day's bounds (before 1679 or after 2260, clamped ones
+// included) go to events_before and events_after. Retention drops whole
+// days before the cutoff and deletes the events before the cutoff from the
+// partitions that remain (the day that straddles it, the edge partitions)
+// in batches, so that it removes exactly the events before the cutoff, as
+// store.Events promises. event_counts keeps each day's number of events in
+// the same transactions, for CountEvents.
 //
 // Event ids come from a one-row counter (event_ids) bumped by the length of
 // each batch in the batch's own transaction, not from a sequence: the row
 // lock orders writers, so a batch's ids are consecutive and batches commit
 // in id order. Detection pages through the log with AfterID and would skip
 // an event for good if a higher id could commit before a lower one, which
-// is what a sequence allows.
+// a sequence allows. Batches go in with COPY.
 //
-// Each event row keeps the binary encoding (event.AppendBinary) the scans
-// decode, the host it is filed under (for host filters, indexed with the
-// id), and search_text: every field value lower-cased the way the search
-// package folds text, under a pg_trgm GIN index. SearchEvents turns the
-// literal parts of a search query into LIKE conditions on it, which the
-// trigram index answers, then runs the query's own Match on what the
-// index returned, so that results are exactly the search package's.
+// An event row holds the binary encoding (event.AppendBinary) scans decode,
+// the host it is filed under (bytea, as event text may be any bytes;
+// indexed with the id, for host filters) and search_text: every field
+// value lower-cased the way the search package folds text. Indexes: id
+// (b-tree: order, AfterID), time_ns (BRIN: events arrive in about time
+// order), (host, id), and on each day partition whose day is over a
+// pg_trgm GIN index on search_text, built once in bulk by IndexClosedDays
+// (retention calls it hourly) because keeping it row by row cost ingest
+// thirty-fold. The event columns are lz4-compressed where the server has
+// lz4.
+//
+// Scans read in pages of ids, so that PostgreSQL plans each page for a
+// limit and a newest-first scan that stops early never sorts the log.
+// SearchEvents turns the literal text a search query requires into LIKE
+// conditions on search_text, which the trigram indexes answer, and runs
+// the query's own Match on what comes back, so that its results are
+// exactly the search package's.
 //
 // # Migrations
 //
@@ -56,6 +72,12 @@
 // schema, so that servers starting together apply each step once and the
 // others wait and then find nothing to do. A database newer than the
 // program is refused.
+//
+// # Tests
+//
+// The tests run against the server BULWARK_TEST_POSTGRES names (a
+// connection string; .ci/run starts a throwaway one), each in a schema of
+// its own dropped at the end, and skip without it.
 package postgres
 
 import (
