@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/ot"
+	"github.com/bulwarkhq/bulwark/ot/modbus"
 )
 
 // Bounds on what one baseline entry keeps, so that a hostile network
@@ -70,7 +71,7 @@ func (p *Pair) hasOp(m *ot.Message) bool {
 	if !p.funcs.has(m.Func) {
 		return false
 	}
-	if m.Proto == ot.ProtoModbus && m.Func == mbDiagnostics {
+	if m.Proto == ot.ProtoModbus && m.Func == modbus.FuncDiagnostics {
 		return slices.Contains(p.DiagSubs, m.Sub)
 	}
 	return true

@@ -333,7 +333,7 @@ func reviewFuncs(proto ot.Proto, p *Pair) string {
 	}
 	var parts []string
 	for _, fc := range p.funcs.codes() {
-		parts = append(parts, fmt.Sprintf("%d %s (%d)", fc, FuncName(proto, fc), p.Funcs[fc]))
+		parts = append(parts, fmt.Sprintf("%s (%d)", funcLabel(proto, fc), p.Funcs[fc]))
 	}
 	return strings.Join(parts, ", ")
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark/alert"
 	"github.com/bulwarkhq/bulwark/ot"
+	"github.com/bulwarkhq/bulwark/ot/modbus"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -91,8 +92,8 @@ func TestEditedBaseline(t *testing.T) {
 	}
 	var g gen
 	ms := []*ot.Message{
-		g.mb(0, attacker, mbRTU, mbWriteSingleCoil, 3, 1),
-		g.mb(secs(1), mustAP("10.0.0.67:1000"), mbRTU, mbWriteMultipleRegs, 900, 10),
+		g.mb(0, attacker, mbRTU, modbus.FuncWriteSingleCoil, 3, 1),
+		g.mb(secs(1), mustAP("10.0.0.67:1000"), mbRTU, modbus.FuncWriteMultipleRegisters, 900, 10),
 	}
 	if got := ids(collect(New(Config{}, b), ms)); len(got) != 0 {
 		t.Errorf("edited baseline still alerts: %v", got)
@@ -129,10 +130,10 @@ func TestMergeBaselines(t *testing.T) {
 	a := learnt(t)
 	var g gen
 	d := New(Config{Learn: time.Hour}, nil)
-	collect(d, []*ot.Message{g.mb(0, mbMaster, mbRTU, mbReadInputRegisters, 100, 5), g.mb(secs(1), attacker, mbRTU2, 3, 0, 1)})
+	collect(d, []*ot.Message{g.mb(0, mbMaster, mbRTU, modbus.FuncReadInputRegisters, 100, 5), g.mb(secs(1), attacker, mbRTU2, 3, 0, 1)})
 	a.Merge(d.Baseline())
 	p := a.Pairs[PairKey{ot.ProtoModbus, mbMaster.Addr(), mbRTU.Addr()}]
-	if !p.hasFunc(mbReadInputRegisters) || !p.hasFunc(mbReadHoldingRegisters) || !p.Ranges[tableInputRegisters].Covers(100, 5) {
+	if !p.hasFunc(modbus.FuncReadInputRegisters) || !p.hasFunc(modbus.FuncReadHoldingRegisters) || !p.Ranges[tableInputRegisters].Covers(100, 5) {
 		t.Errorf("merged pair %+v", p)
 	}
 	if !a.IsMaster(ot.ProtoModbus, attacker.Addr(), mbRTU2.Addr()) {
@@ -193,9 +194,9 @@ func FuzzLoad(f *testing.F) {
 // New sees its edit honoured.
 func TestPairEditedInPlace(t *testing.T) {
 	b := learnt(t)
-	b.Pairs[PairKey{ot.ProtoModbus, mbMaster.Addr(), mbRTU.Addr()}].Funcs[mbReadInputRegisters] = 1
+	b.Pairs[PairKey{ot.ProtoModbus, mbMaster.Addr(), mbRTU.Addr()}].Funcs[modbus.FuncReadInputRegisters] = 1
 	var g gen
-	if got := ids(collect(New(Config{}, b), []*ot.Message{g.mb(0, mbMaster, mbRTU, mbReadInputRegisters, 0, 1)})); len(got) != 0 {
+	if got := ids(collect(New(Config{}, b), []*ot.Message{g.mb(0, mbMaster, mbRTU, modbus.FuncReadInputRegisters, 0, 1)})); len(got) != 0 {
 		t.Errorf("alerts %v", got)
 	}
 }

@@ -6,6 +6,8 @@ import (
 
 	"github.com/bulwarkhq/bulwark/alert"
 	"github.com/bulwarkhq/bulwark/ot"
+	"github.com/bulwarkhq/bulwark/ot/dnp3"
+	"github.com/bulwarkhq/bulwark/ot/modbus"
 )
 
 // BenchmarkProcess measures Process on a realistic mix that raises
@@ -42,10 +44,10 @@ func benchProcess(b *testing.B, nMasters, nServers, nPorts int) {
 		fc := uint8([]uint8{1, 2, 3, 4, 3, 3}[i%6])
 		mix = append(mix, g.mb(at, ma, sv, fc, 0, 10), g.mbResp(at+time.Millisecond, sv, ma, fc, 0))
 		if i%50 == 0 {
-			mix = append(mix, g.mb(at+2*time.Millisecond, ma, sv, mbWriteSingleRegister, 5, 1))
+			mix = append(mix, g.mb(at+2*time.Millisecond, ma, sv, modbus.FuncWriteSingleRegister, 5, 1))
 		}
 		if i%4 == 0 {
-			mix = append(mix, g.dnp(at+3*time.Millisecond, dnpMaster, dnpOut, dnpRead, 60), g.dnpResp(at+4*time.Millisecond, dnpOut, dnpMaster, 0))
+			mix = append(mix, g.dnp(at+3*time.Millisecond, dnpMaster, dnpOut, dnp3.FuncRead, 60), g.dnpResp(at+4*time.Millisecond, dnpOut, dnpMaster, 0))
 		}
 	}
 	d := New(Config{Learn: time.Hour}, nil)

@@ -48,6 +48,8 @@ import (
 	"github.com/bulwarkhq/bulwark/alert"
 	"github.com/bulwarkhq/bulwark/event"
 	"github.com/bulwarkhq/bulwark/ot"
+	"github.com/bulwarkhq/bulwark/ot/dnp3"
+	"github.com/bulwarkhq/bulwark/ot/modbus"
 )
 
 // Config tunes a Detector. The zero value of a field means its default,
@@ -319,10 +321,10 @@ func (d *Detector) request(ps *pairState, m *ot.Message, ns int64, emit func(*al
 		d.fireRequest(op, ps, m, level, emit)
 		return
 	}
-	deviceID := m.Proto == ot.ProtoModbus && (m.Func == mbReportServerID || m.Func == mbEncapsulatedIface && m.Sub == mbMEIReadDeviceID)
+	deviceID := m.Proto == ot.ProtoModbus && (m.Func == modbus.FuncReportServerID || m.Func == modbus.FuncEncapsulatedInterface && m.Sub == modbus.MEIReadDeviceIdentity)
 	if base == nil {
 		switch {
-		case m.Proto == ot.ProtoModbus && isModbusWrite(m.Func), m.Proto == ot.ProtoDNP3 && isDNP3Command(m.Func):
+		case m.Proto == ot.ProtoModbus && modbus.IsWrite(m.Func), m.Proto == ot.ProtoDNP3 && isDNP3Command(m.Func):
 			d.fireRequest(kindWriteUnknownMaster, ps, m, "", emit)
 		case deviceID:
 			d.fireRequest(kindDeviceID, ps, m, "", emit)
@@ -331,12 +333,13 @@ func (d *Detector) request(ps *pairState, m *ot.Message, ns int64, emit func(*al
 		}
 		return
 	}
-	table, write := -1, false
+	table := tableNone
 	var addr, count uint16
 	if m.Proto == ot.ProtoModbus {
-		table, write = modbusAccess(m.Func)
+		table = modbusTableWrite(m.Func)
 		addr, count = writeSpan(m)
 	}
+	write := table != tableNone
 	if !base.hasFunc(m.Func) {
 		switch {
 		case deviceID:
@@ -360,7 +363,7 @@ func (d *Detector) request(ps *pairState, m *ot.Message, ns int64, emit func(*al
 // writeSpan is the address range a Modbus request writes (or reads, for
 // a read).
 func writeSpan(m *ot.Message) (addr, count uint16) {
-	if m.Func == mbReadWriteMultiple {
+	if m.Func == modbus.FuncReadWriteMultipleRegisters {
 		return m.WriteAddr, m.WriteCount
 	}
 	return m.Addr, m.Count
@@ -372,12 +375,12 @@ func learnRequest(p *Pair, m *ot.Message) {
 	switch m.Proto {
 	case ot.ProtoModbus:
 		p.Units = addSmallFast(p.Units, m.Unit)
-		if m.Func == mbDiagnostics {
+		if m.Func == modbus.FuncDiagnostics {
 			p.DiagSubs = addSmallFast(p.DiagSubs, m.Sub)
 		}
-		if t, _ := modbusAccess(m.Func); t >= 0 {
+		if t := modbusTable(m.Func); t != tableNone {
 			addr, count := m.Addr, m.Count
-			if m.Func == mbReadWriteMultiple {
+			if m.Func == modbus.FuncReadWriteMultipleRegisters {
 				addRange(p, t, m.Addr, m.Count)
 				addr, count = m.WriteAddr, m.WriteCount
 			}
@@ -422,13 +425,14 @@ func (d *Detector) response(ps *pairState, m *ot.Message, ns int64, emit func(*a
 	var exc, illegal bool
 	switch m.Proto {
 	case ot.ProtoModbus:
-		exc, illegal = m.Exception != 0, m.Exception == mbExcIllegalFunction
+		exc, illegal = m.Exception != 0, m.Exception == modbus.ExceptionIllegalFunction
 	case ot.ProtoDNP3:
 		if !m.HasApp {
 			return
 		}
-		exc = m.IIN&(dnpIINFuncNotSupported|dnpIINObjectUnknown|dnpIINParameterError) != 0
-		illegal = m.IIN&dnpIINFuncNotSupported != 0
+		// The IIN2 bits that say the outstation refused the request.
+		exc = m.IIN&(dnp3.IINNoFuncCodeSupport|dnp3.IINObjectUnknown|dnp3.IINParameterError) != 0
+		illegal = m.IIN&dnp3.IINNoFuncCodeSupport != 0
 	}
 	if !exc {
 		return
@@ -461,9 +465,9 @@ func (d *Detector) response(ps *pairState, m *ot.Message, ns int64, emit func(*a
 
 func excMatch(m *ot.Message) alert.Match {
 	if m.Proto == ot.ProtoModbus {
-		return alert.Match{Condition: "equals", Field: "exception_code", Value: strconv.Itoa(int(m.Exception))}
+		return alert.Match{Condition: "equals", Field: "exception_code", Value: strconv.Itoa(int(m.Exception)) + " " + modbus.ExceptionName(m.Exception)}
 	}
-	return alert.Match{Condition: "equals", Field: "iin", Value: "0x" + strconv.FormatUint(uint64(m.IIN), 16)}
+	return alert.Match{Condition: "equals", Field: "iin", Value: "0x" + strconv.FormatUint(uint64(m.IIN), 16) + " " + dnp3.IINString(m.IIN)}
 }
 
 // fireRequest raises a rule on a request, with the evidence every
@@ -479,14 +483,14 @@ func requestMatches(m *ot.Message) []alert.Match {
 	ms := []alert.Match{{Condition: "equals", Field: "function", Value: funcLabel(m.Proto, m.Func)}}
 	switch m.Proto {
 	case ot.ProtoModbus:
-		if m.Func == mbDiagnostics {
+		if m.Func == modbus.FuncDiagnostics {
 			ms = append(ms, alert.Match{Condition: "equals", Field: "subfunction", Value: diagLabel(m.Sub)})
 		}
-		if m.Func == mbEncapsulatedIface {
-			ms = append(ms, alert.Match{Condition: "equals", Field: "mei_type", Value: strconv.Itoa(int(m.Sub))})
+		if m.Func == modbus.FuncEncapsulatedInterface {
+			ms = append(ms, alert.Match{Condition: "equals", Field: "mei_type", Value: strconv.Itoa(int(m.Sub)) + " " + modbus.MEIName(uint8(m.Sub))})
 		}
 		ms = append(ms, alert.Match{Condition: "equals", Field: "unit", Value: strconv.Itoa(int(m.Unit))})
-		if t, _ := modbusAccess(m.Func); t >= 0 {
+		if t := modbusTable(m.Func); t != tableNone {
 			addr, count := writeSpan(m)
 			ms = append(ms, alert.Match{Condition: "range", Field: tableNames[t], Value: spanString(addr, count)})
 		}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/bulwarkhq/bulwark/alert"
 	"github.com/bulwarkhq/bulwark/ot"
+	"github.com/bulwarkhq/bulwark/ot/dnp3"
+	"github.com/bulwarkhq/bulwark/ot/modbus"
 )
 
 // TestRules learns the normal traffic of learnPhase for 30 s, then feeds
@@ -24,55 +26,55 @@ func TestRules(t *testing.T) {
 	}{
 		{"normal polling raises nothing", nil, func() []*ot.Message {
 			return []*ot.Message{g.mb(at(0), mbMaster, mbRTU, 3, 0, 10), g.mbResp(at(0.1), mbRTU, mbMaster, 3, 0),
-				g.mb(at(1), mbMaster, mbRTU, 6, 5, 1), g.dnp(at(2), dnpMaster, dnpOut, dnpRead, 60), g.dnpResp(at(2.1), dnpOut, dnpMaster, 0)}
+				g.mb(at(1), mbMaster, mbRTU, 6, 5, 1), g.dnp(at(2), dnpMaster, dnpOut, dnp3.FuncRead, 60), g.dnpResp(at(2.1), dnpOut, dnpMaster, 0)}
 		}, nil},
 		{"write from unknown host", nil, func() []*ot.Message {
-			return []*ot.Message{g.mb(at(0), attacker, mbRTU, mbWriteSingleCoil, 0, 1)}
+			return []*ot.Message{g.mb(at(0), attacker, mbRTU, modbus.FuncWriteSingleCoil, 0, 1)}
 		}, []string{"ot.modbus.write-unknown-master/critical"}},
 		{"known master, other outstation", nil, func() []*ot.Message {
-			return []*ot.Message{g.mb(at(0), mbMaster, mbRTU2, mbWriteMultipleRegs, 0, 4)}
+			return []*ot.Message{g.mb(at(0), mbMaster, mbRTU2, modbus.FuncWriteMultipleRegisters, 0, 4)}
 		}, []string{"ot.modbus.write-unknown-master/critical"}},
 		{"read from unknown host", nil, func() []*ot.Message {
-			return []*ot.Message{g.mb(at(0), attacker, mbRTU, mbReadHoldingRegisters, 0, 10)}
+			return []*ot.Message{g.mb(at(0), attacker, mbRTU, modbus.FuncReadHoldingRegisters, 0, 10)}
 		}, []string{"ot.modbus.new-master/medium"}},
 		{"new function for known pair", nil, func() []*ot.Message {
-			return []*ot.Message{g.mb(at(0), mbMaster, mbRTU, mbReadInputRegisters, 0, 2)}
+			return []*ot.Message{g.mb(at(0), mbMaster, mbRTU, modbus.FuncReadInputRegisters, 0, 2)}
 		}, []string{"ot.modbus.new-function/medium"}},
 		{"new write function inside polled range is operation", nil, func() []*ot.Message {
-			return []*ot.Message{g.mb(at(0), mbMaster, mbRTU, mbWriteSingleCoil, 3, 1), g.mb(at(1), mbMaster, mbRTU, mbWriteMultipleRegs, 2, 4)}
+			return []*ot.Message{g.mb(at(0), mbMaster, mbRTU, modbus.FuncWriteSingleCoil, 3, 1), g.mb(at(1), mbMaster, mbRTU, modbus.FuncWriteMultipleRegisters, 2, 4)}
 		}, nil},
 		{"new write function inside polled range, strict", func(c *Config) { c.StrictWrites = true }, func() []*ot.Message {
-			return []*ot.Message{g.mb(at(0), mbMaster, mbRTU, mbWriteSingleCoil, 3, 1)}
+			return []*ot.Message{g.mb(at(0), mbMaster, mbRTU, modbus.FuncWriteSingleCoil, 3, 1)}
 		}, []string{"ot.modbus.new-function/medium"}},
 		{"new write function outside polled range", nil, func() []*ot.Message {
-			return []*ot.Message{g.mb(at(0), mbMaster, mbRTU, mbWriteMultipleRegs, 100, 4)}
+			return []*ot.Message{g.mb(at(0), mbMaster, mbRTU, modbus.FuncWriteMultipleRegisters, 100, 4)}
 		}, []string{"ot.modbus.new-function/medium"}},
 		{"known write function outside range", nil, func() []*ot.Message {
-			return []*ot.Message{g.mb(at(0), mbMaster, mbRTU, mbWriteSingleRegister, 500, 1)}
+			return []*ot.Message{g.mb(at(0), mbMaster, mbRTU, modbus.FuncWriteSingleRegister, 500, 1)}
 		}, []string{"ot.modbus.write-outside-range/medium"}},
 		{"modbus restart communications", nil, func() []*ot.Message {
-			return []*ot.Message{g.mbSub(at(0), mbMaster, mbRTU, mbDiagnostics, mbDiagRestartComm)}
+			return []*ot.Message{g.mbSub(at(0), mbMaster, mbRTU, modbus.FuncDiagnostics, modbus.DiagRestartCommunications)}
 		}, []string{"ot.modbus.restart/high"}},
 		{"modbus restart from unknown host", nil, func() []*ot.Message {
-			return []*ot.Message{g.mbSub(at(0), attacker, mbRTU, mbDiagnostics, mbDiagRestartComm)}
+			return []*ot.Message{g.mbSub(at(0), attacker, mbRTU, modbus.FuncDiagnostics, modbus.DiagRestartCommunications)}
 		}, []string{"ot.modbus.restart/critical"}},
 		{"force listen only", nil, func() []*ot.Message {
-			return []*ot.Message{g.mbSub(at(0), mbMaster, mbRTU, mbDiagnostics, mbDiagForceListenOnly)}
+			return []*ot.Message{g.mbSub(at(0), mbMaster, mbRTU, modbus.FuncDiagnostics, modbus.DiagForceListenOnlyMode)}
 		}, []string{"ot.modbus.force-listen-only/high"}},
 		{"clear counters", nil, func() []*ot.Message {
-			return []*ot.Message{g.mbSub(at(0), mbMaster, mbRTU, mbDiagnostics, mbDiagClearCounters)}
+			return []*ot.Message{g.mbSub(at(0), mbMaster, mbRTU, modbus.FuncDiagnostics, modbus.DiagClearCounters)}
 		}, []string{"ot.modbus.clear-diagnostics/medium"}},
 		{"diagnostics echo is only a new function", nil, func() []*ot.Message {
-			return []*ot.Message{g.mbSub(at(0), mbMaster, mbRTU, mbDiagnostics, mbDiagReturnQuery)}
+			return []*ot.Message{g.mbSub(at(0), mbMaster, mbRTU, modbus.FuncDiagnostics, modbus.DiagReturnQueryData)}
 		}, []string{"ot.modbus.new-function/medium"}},
 		{"file record write and read", nil, func() []*ot.Message {
-			return []*ot.Message{g.mb(at(0), mbMaster, mbRTU, mbWriteFileRecord, 0, 0), g.mb(at(1), mbMaster, mbRTU, mbReadFileRecord, 0, 0)}
+			return []*ot.Message{g.mb(at(0), mbMaster, mbRTU, modbus.FuncWriteFileRecord, 0, 0), g.mb(at(1), mbMaster, mbRTU, modbus.FuncReadFileRecord, 0, 0)}
 		}, []string{"ot.modbus.file-write/high", "ot.modbus.file-read/medium"}},
 		{"device identification from unknown host", nil, func() []*ot.Message {
-			return []*ot.Message{g.mbSub(at(0), attacker, mbRTU, mbEncapsulatedIface, mbMEIReadDeviceID)}
+			return []*ot.Message{g.mbSub(at(0), attacker, mbRTU, modbus.FuncEncapsulatedInterface, modbus.MEIReadDeviceIdentity)}
 		}, []string{"ot.modbus.device-identification/medium"}},
 		{"report server id from known master", nil, func() []*ot.Message {
-			return []*ot.Message{g.mb(at(0), mbMaster, mbRTU, mbReportServerID, 0, 0)}
+			return []*ot.Message{g.mb(at(0), mbMaster, mbRTU, modbus.FuncReportServerID, 0, 0)}
 		}, []string{"ot.modbus.device-identification/medium"}},
 		{"function code sweep", nil, func() []*ot.Message {
 			var ms []*ot.Message
@@ -84,7 +86,7 @@ func TestRules(t *testing.T) {
 		{"unit id sweep", nil, func() []*ot.Message {
 			var ms []*ot.Message
 			for u := uint16(1); u <= 8; u++ {
-				m := g.mb(at(float64(u)*0.1), mbMaster, mbRTU, mbReadHoldingRegisters, 0, 10)
+				m := g.mb(at(float64(u)*0.1), mbMaster, mbRTU, modbus.FuncReadHoldingRegisters, 0, 10)
 				m.Unit = u
 				ms = append(ms, m)
 			}
@@ -121,32 +123,32 @@ func TestRules(t *testing.T) {
 			return ms
 		}, []string{"ot.modbus.flood/high", "ot.modbus.flood/high"}}, // the pair and the source
 		{"dnp3 cold and warm restart", nil, func() []*ot.Message {
-			return []*ot.Message{g.dnp(at(0), dnpMaster, dnpOut, dnpColdRestart), g.dnp(at(20), dnpMaster, dnpOut, dnpWarmRestart)}
+			return []*ot.Message{g.dnp(at(0), dnpMaster, dnpOut, dnp3.FuncColdRestart), g.dnp(at(20), dnpMaster, dnpOut, dnp3.FuncWarmRestart)}
 		}, []string{"ot.dnp3.restart/high", "ot.dnp3.restart/high"}},
 		{"dnp3 stop and start application", nil, func() []*ot.Message {
-			return []*ot.Message{g.dnp(at(0), dnpMaster, dnpOut, dnpStopApp, 90), g.dnp(at(1), dnpMaster, dnpOut, dnpStartApp, 90)}
+			return []*ot.Message{g.dnp(at(0), dnpMaster, dnpOut, dnp3.FuncStopAppl, 90), g.dnp(at(1), dnpMaster, dnpOut, dnp3.FuncStartAppl, 90)}
 		}, []string{"ot.dnp3.stop-application/high", "ot.dnp3.start-application/medium"}},
 		{"dnp3 initialize and configuration", nil, func() []*ot.Message {
-			return []*ot.Message{g.dnp(at(0), dnpMaster, dnpOut, dnpInitializeData), g.dnp(at(1), dnpMaster, dnpOut, dnpSaveConfig),
-				g.dnp(at(2), dnpMaster, dnpOut, dnpActivateConfig)}
+			return []*ot.Message{g.dnp(at(0), dnpMaster, dnpOut, dnp3.FuncInitializeData), g.dnp(at(1), dnpMaster, dnpOut, dnp3.FuncSaveConfig),
+				g.dnp(at(2), dnpMaster, dnpOut, dnp3.FuncActivateConfig)}
 		}, []string{"ot.dnp3.initialize/high", "ot.dnp3.configuration-change/high"}},
 		{"dnp3 file operations", nil, func() []*ot.Message {
-			return []*ot.Message{g.dnp(at(0), dnpAttackr, dnpOut, dnpOpenFile, 70)}
+			return []*ot.Message{g.dnp(at(0), dnpAttackr, dnpOut, dnp3.FuncOpenFile, 70)}
 		}, []string{"ot.dnp3.file-operation/critical"}},
 		{"dnp3 disable unsolicited, learnt", nil, func() []*ot.Message {
-			return []*ot.Message{g.dnp(at(0), dnpMaster, dnpOut, dnpDisableUnsol, 60)}
+			return []*ot.Message{g.dnp(at(0), dnpMaster, dnpOut, dnp3.FuncDisableUnsolicited, 60)}
 		}, []string{"ot.dnp3.disable-unsolicited/low"}},
 		{"dnp3 disable unsolicited from unknown host", nil, func() []*ot.Message {
-			return []*ot.Message{g.dnp(at(0), dnpAttackr, dnpOut, dnpDisableUnsol, 60)}
+			return []*ot.Message{g.dnp(at(0), dnpAttackr, dnpOut, dnp3.FuncDisableUnsolicited, 60)}
 		}, []string{"ot.dnp3.disable-unsolicited/high"}},
 		{"dnp3 operate from unknown host", nil, func() []*ot.Message {
-			return []*ot.Message{g.dnp(at(0), dnpAttackr, dnpOut, dnpDirectOperate, 12)}
+			return []*ot.Message{g.dnp(at(0), dnpAttackr, dnpOut, dnp3.FuncDirectOperate, 12)}
 		}, []string{"ot.dnp3.write-unknown-master/critical"}},
 		{"dnp3 enable unsolicited from unknown host", nil, func() []*ot.Message {
-			return []*ot.Message{g.dnp(at(0), dnpAttackr, dnpOut, dnpEnableUnsol, 60)}
+			return []*ot.Message{g.dnp(at(0), dnpAttackr, dnpOut, dnp3.FuncEnableUnsolicited, 60)}
 		}, []string{"ot.dnp3.enable-unsolicited/medium"}},
 		{"dnp3 known master new routine and command functions", nil, func() []*ot.Message {
-			return []*ot.Message{g.dnp(at(0), dnpMaster, dnpOut, dnpAssignClass, 60), g.dnp(at(1), dnpMaster, dnpOut, dnpSelect, 12)}
+			return []*ot.Message{g.dnp(at(0), dnpMaster, dnpOut, dnp3.FuncAssignClass, 60), g.dnp(at(1), dnpMaster, dnpOut, dnp3.FuncSelect, 12)}
 		}, []string{"ot.dnp3.new-function/low", "ot.dnp3.new-function/medium"}},
 		{"dnp3 link-only frames", nil, func() []*ot.Message {
 			m := g.dnp(at(0), dnpAttackr, dnpOut, 0)
@@ -156,18 +158,18 @@ func TestRules(t *testing.T) {
 		{"dnp3 function not supported sweep", nil, func() []*ot.Message {
 			var ms []*ot.Message
 			for i := 0; i < 3; i++ {
-				ms = append(ms, g.dnpResp(at(float64(i)), dnpOut, dnpMaster, dnpIINFuncNotSupported))
+				ms = append(ms, g.dnpResp(at(float64(i)), dnpOut, dnpMaster, dnp3.IINNoFuncCodeSupport))
 			}
 			return ms
 		}, []string{"ot.dnp3.function-sweep/high"}},
 		{"new function level low", func(c *Config) { c.NewFunctionLevel = LevelLow }, func() []*ot.Message {
-			return []*ot.Message{g.mb(at(0), mbMaster, mbRTU, mbReadInputRegisters, 0, 2)}
+			return []*ot.Message{g.mb(at(0), mbMaster, mbRTU, modbus.FuncReadInputRegisters, 0, 2)}
 		}, []string{"ot.modbus.new-function/low"}},
 		{"new function off", func(c *Config) { c.NewFunctionLevel = "off" }, func() []*ot.Message {
-			return []*ot.Message{g.mb(at(0), mbMaster, mbRTU, mbReadInputRegisters, 0, 2)}
+			return []*ot.Message{g.mb(at(0), mbMaster, mbRTU, modbus.FuncReadInputRegisters, 0, 2)}
 		}, nil},
 		{"known operation level off", func(c *Config) { c.KnownOperationLevel = "off" }, func() []*ot.Message {
-			return []*ot.Message{g.dnp(at(0), dnpMaster, dnpOut, dnpDisableUnsol, 60)}
+			return []*ot.Message{g.dnp(at(0), dnpMaster, dnpOut, dnp3.FuncDisableUnsolicited, 60)}
 		}, nil},
 	}
 	for _, tc := range cases {
@@ -193,7 +195,7 @@ func TestAlertFields(t *testing.T) {
 	var g gen
 	d := New(Config{Learn: 30 * time.Second, Source: "plant.pcap"}, nil)
 	collect(d, g.learnPhase())
-	m := g.mb(secs(45), attacker, mbRTU, mbWriteSingleCoil, 7, 1)
+	m := g.mb(secs(45), attacker, mbRTU, modbus.FuncWriteSingleCoil, 7, 1)
 	as := collect(d, []*ot.Message{m})
 	if len(as) != 1 {
 		t.Fatalf("got %d alerts", len(as))
@@ -212,7 +214,7 @@ func TestAlertFields(t *testing.T) {
 	for _, mt := range a.Matches {
 		fields = append(fields, mt.Field+"="+mt.Value)
 	}
-	if s := strings.Join(fields, " "); !strings.Contains(s, "function=5 write single coil") || !strings.Contains(s, "coils=7") {
+	if s := strings.Join(fields, " "); !strings.Contains(s, "function=5 Write Single Coil") || !strings.Contains(s, "coils=7") {
 		t.Errorf("matches %s", s)
 	}
 }
@@ -223,9 +225,9 @@ func TestLearningOnlyAlwaysRules(t *testing.T) {
 	var g gen
 	d := New(Config{Learn: time.Hour}, nil)
 	got := ids(collect(d, []*ot.Message{
-		g.mb(0, attacker, mbRTU, mbWriteSingleCoil, 0, 1),
-		g.mb(secs(1), attacker, mbRTU, mbReadDiscreteInputs, 0, 1),
-		g.dnp(secs(2), dnpMaster, dnpOut, dnpColdRestart),
+		g.mb(0, attacker, mbRTU, modbus.FuncWriteSingleCoil, 0, 1),
+		g.mb(secs(1), attacker, mbRTU, modbus.FuncReadDiscreteInputs, 0, 1),
+		g.dnp(secs(2), dnpMaster, dnpOut, dnp3.FuncColdRestart),
 	}))
 	if want := []string{"ot.dnp3.restart/high"}; !slices.Equal(got, want) {
 		t.Errorf("alerts %v, want %v", got, want)
@@ -260,11 +262,11 @@ func TestAggregation(t *testing.T) {
 	collect(d, g.learnPhase())
 	var ms []*ot.Message
 	for i := 0; i < 50; i++ {
-		ms = append(ms, g.mb(secs(40+float64(i)*0.1), attacker, mbRTU, mbWriteSingleCoil, 0, 1))
+		ms = append(ms, g.mb(secs(40+float64(i)*0.1), attacker, mbRTU, modbus.FuncWriteSingleCoil, 0, 1))
 	}
 	first, last := ms[0].Frame, ms[49].Frame
 	// After a quiet spell longer than the idle gap, a new alert.
-	ms = append(ms, g.mb(secs(70), attacker, mbRTU, mbWriteSingleCoil, 0, 1))
+	ms = append(ms, g.mb(secs(70), attacker, mbRTU, modbus.FuncWriteSingleCoil, 0, 1))
 	var out []*alert.Alert
 	emit := func(a *alert.Alert) { out = append(out, a) }
 	for _, m := range ms {

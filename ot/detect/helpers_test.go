@@ -7,6 +7,8 @@ import (
 
 	"github.com/bulwarkhq/bulwark/alert"
 	"github.com/bulwarkhq/bulwark/ot"
+	"github.com/bulwarkhq/bulwark/ot/dnp3"
+	"github.com/bulwarkhq/bulwark/ot/modbus"
 )
 
 var (
@@ -53,7 +55,7 @@ func (g *gen) dnp(at time.Duration, src, dst netip.AddrPort, fc uint8, groups ..
 
 func (g *gen) dnpResp(at time.Duration, src, dst netip.AddrPort, iin uint16) *ot.Message {
 	return &ot.Message{Meta: ot.Meta{Time: t0.Add(at), Frame: g.next(), Src: src, Dst: dst},
-		Proto: ot.ProtoDNP3, Dir: ot.DirResponse, Func: dnpResponse, HasApp: true, Unit: 1, Source: 10, IIN: iin}
+		Proto: ot.ProtoDNP3, Dir: ot.DirResponse, Func: dnp3.FuncResponse, HasApp: true, Unit: 1, Source: 10, IIN: iin}
 }
 
 // learnPhase is 30 s of normal traffic: the Modbus master polls holding
@@ -61,16 +63,16 @@ func (g *gen) dnpResp(at time.Duration, src, dst netip.AddrPort, iin uint16) *ot
 // master disables unsolicited responses once, then reads class data.
 func (g *gen) learnPhase() []*ot.Message {
 	var ms []*ot.Message
-	ms = append(ms, g.dnp(0, dnpMaster, dnpOut, dnpDisableUnsol, 60), g.dnpResp(10*time.Millisecond, dnpOut, dnpMaster, 0))
+	ms = append(ms, g.dnp(0, dnpMaster, dnpOut, dnp3.FuncDisableUnsolicited, 60), g.dnpResp(10*time.Millisecond, dnpOut, dnpMaster, 0))
 	for s := 0; s < 30; s++ {
 		at := time.Duration(s) * time.Second
 		ms = append(ms,
-			g.mb(at, mbMaster, mbRTU, mbReadHoldingRegisters, 0, 10), g.mbResp(at+time.Millisecond, mbRTU, mbMaster, 3, 0),
-			g.mb(at+2*time.Millisecond, mbMaster, mbRTU, mbReadCoils, 0, 8), g.mbResp(at+3*time.Millisecond, mbRTU, mbMaster, 1, 0),
-			g.dnp(at+4*time.Millisecond, dnpMaster, dnpOut, dnpRead, 60), g.dnpResp(at+5*time.Millisecond, dnpOut, dnpMaster, 0),
+			g.mb(at, mbMaster, mbRTU, modbus.FuncReadHoldingRegisters, 0, 10), g.mbResp(at+time.Millisecond, mbRTU, mbMaster, 3, 0),
+			g.mb(at+2*time.Millisecond, mbMaster, mbRTU, modbus.FuncReadCoils, 0, 8), g.mbResp(at+3*time.Millisecond, mbRTU, mbMaster, 1, 0),
+			g.dnp(at+4*time.Millisecond, dnpMaster, dnpOut, dnp3.FuncRead, 60), g.dnpResp(at+5*time.Millisecond, dnpOut, dnpMaster, 0),
 		)
 		if s%10 == 0 {
-			ms = append(ms, g.mb(at+6*time.Millisecond, mbMaster, mbRTU, mbWriteSingleRegister, 5, 1))
+			ms = append(ms, g.mb(at+6*time.Millisecond, mbMaster, mbRTU, modbus.FuncWriteSingleRegister, 5, 1))
 		}
 	}
 	return ms

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/ot"
+	"github.com/bulwarkhq/bulwark/ot/modbus"
 )
 
 func TestInventory(t *testing.T) {
@@ -14,7 +15,7 @@ func TestInventory(t *testing.T) {
 	ms := g.learnPhase()
 	bad := g.mb(secs(31), attacker, mbRTU, 0, 0, 0)
 	bad.Malformed = "length 0"
-	ms = append(ms, g.mb(secs(31), attacker, mbRTU2, mbReadHoldingRegisters, 0, 1), bad)
+	ms = append(ms, g.mb(secs(31), attacker, mbRTU2, modbus.FuncReadHoldingRegisters, 0, 1), bad)
 	collect(d, ms)
 	inv := d.Inventory()
 	roles := map[string]string{}

@@ -5,6 +5,8 @@ import (
 
 	"github.com/bulwarkhq/bulwark/alert"
 	"github.com/bulwarkhq/bulwark/ot"
+	"github.com/bulwarkhq/bulwark/ot/dnp3"
+	"github.com/bulwarkhq/bulwark/ot/modbus"
 )
 
 // kind is one detection; its rule id is "ot.<proto>.<name>" ("ot.net."
@@ -216,47 +218,52 @@ func ruleFor(k kind, p ot.Proto) alert.Rule {
 }
 
 // operation classifies a request that is dangerous whoever sends it: the
-// always-on operation rules.
+// always-on operation rules. The decoders' classifiers are used where a
+// rule covers a whole class; where one class splits into rules of
+// different levels (application control into initialize, start and
+// stop; unsolicited control into enable and disable) or a rule wants
+// less than the class (of the diagnostics that change state, changing
+// the ASCII input delimiter, a serial-line setting, has no rule), the
+// rule lists its codes.
 func operation(m *ot.Message) (kind, bool) {
 	switch m.Proto {
 	case ot.ProtoModbus:
 		switch m.Func {
-		case mbDiagnostics:
+		case modbus.FuncDiagnostics:
 			switch m.Sub {
-			case mbDiagRestartComm:
+			case modbus.DiagRestartCommunications:
 				return kindRestart, true
-			case mbDiagForceListenOnly:
+			case modbus.DiagForceListenOnlyMode:
 				return kindListenOnly, true
-			case mbDiagClearCounters, mbDiagClearOverrunCount:
+			case modbus.DiagClearCounters, modbus.DiagClearOverrunCounter:
 				return kindClearCounters, true
 			}
-		case mbReadFileRecord:
+		case modbus.FuncReadFileRecord:
 			return kindFileRead, true
-		case mbWriteFileRecord:
+		case modbus.FuncWriteFileRecord:
 			return kindFileWrite, true
 		}
 	case ot.ProtoDNP3:
 		if !m.HasApp {
 			return 0, false
 		}
-		switch m.Func {
-		case dnpColdRestart, dnpWarmRestart:
+		switch fc := m.Func; {
+		case dnp3.IsRestart(fc):
 			return kindRestart, true
-		case dnpInitializeData, dnpInitializeApp:
-			return kindInitialize, true
-		case dnpStartApp:
-			return kindStartApp, true
-		case dnpStopApp:
-			return kindStopApp, true
-		case dnpSaveConfig, dnpActivateConfig:
-			return kindConfigChange, true
-		case dnpDisableUnsol:
-			return kindDisableUnsolicited, true
-		case dnpEnableUnsol:
-			return kindEnableUnsolicited, true
-		}
-		if m.Func >= dnpOpenFile && m.Func <= dnpAbortFile {
+		case dnp3.IsFileOp(fc):
 			return kindFileOperation, true
+		case fc == dnp3.FuncInitializeData, fc == dnp3.FuncInitializeAppl:
+			return kindInitialize, true
+		case fc == dnp3.FuncStartAppl:
+			return kindStartApp, true
+		case fc == dnp3.FuncStopAppl:
+			return kindStopApp, true
+		case fc == dnp3.FuncSaveConfig, fc == dnp3.FuncActivateConfig:
+			return kindConfigChange, true
+		case fc == dnp3.FuncDisableUnsolicited:
+			return kindDisableUnsolicited, true
+		case fc == dnp3.FuncEnableUnsolicited:
+			return kindEnableUnsolicited, true
 		}
 	}
 	return 0, false
