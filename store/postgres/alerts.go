@@ -57,7 +57,7 @@ func (s *Store) AddAlerts(ctx context.Context, alerts []store.StoredAlert, throu
 					added = append(added, r)
 				}
 				batch.Queue(`INSERT INTO alerts (id, time, rule_id, host, level, event_id, detected, rule_key, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-					first+int64(i), unixNanos(a.Time), a.Rule.ID, []byte(a.Host), a.Rule.Level, a.EventID, detected, r.key, string(rows[i].doc))
+					first+int64(i), unixNanos(a.Time), bs(a.Rule.ID), bs(a.Host), bs(a.Rule.Level), a.EventID, detected, r.key, string(rows[i].doc))
 			}
 			if err := tx.SendBatch(ctx, &batch).Close(); err != nil {
 				return err
@@ -166,13 +166,13 @@ func (s *Store) ListAlerts(ctx context.Context, f store.AlertFilter) ([]store.St
 		add("a.time <", unixNanos(f.To))
 	}
 	if f.RuleID != "" {
-		add("a.rule_id =", f.RuleID)
+		add("a.rule_id =", bs(f.RuleID))
 	}
 	if f.Host != "" {
-		add("a.host =", []byte(f.Host))
+		add("a.host =", bs(f.Host))
 	}
 	if f.Level != "" {
-		add("a.level =", f.Level)
+		add("a.level =", bs(f.Level))
 	}
 	if f.AfterID > 0 {
 		add("a.id >", f.AfterID)

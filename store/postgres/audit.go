@@ -21,7 +21,7 @@ func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) error {
 	}
 	_, err := s.pool.Exec(ctx,
 		`INSERT INTO audit (time, actor, action, target, detail, remote) VALUES ($1, $2, $3, $4, $5, $6)`,
-		unixNanos(at), e.Actor, e.Action, e.Target, e.Detail, e.Remote)
+		unixNanos(at), bs(e.Actor), bs(e.Action), bs(e.Target), bs(e.Detail), bs(e.Remote))
 	if err != nil {
 		return fmt.Errorf("postgres: append audit %q: %w", e.Action, err)
 	}
@@ -43,7 +43,7 @@ func (s *Store) ListAudit(ctx context.Context, limit int) ([]store.AuditEntry, e
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.AuditEntry, error) {
 		var e store.AuditEntry
 		var at int64
-		err := row.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.Target, &e.Detail, &e.Remote)
+		err := row.Scan(&e.ID, &at, into(&e.Actor), into(&e.Action), into(&e.Target), into(&e.Detail), into(&e.Remote))
 		e.Time = fromUnixNanos(at)
 		return e, err
 	})
@@ -56,7 +56,7 @@ func (s *Store) ListAudit(ctx context.Context, limit int) ([]store.AuditEntry, e
 // GetSetting returns the value of key and whether it was ever set.
 func (s *Store) GetSetting(ctx context.Context, key string) (string, bool, error) {
 	var value string
-	err := s.pool.QueryRow(ctx, `SELECT value FROM settings WHERE key = $1`, key).Scan(&value)
+	err := s.pool.QueryRow(ctx, `SELECT value FROM settings WHERE key = $1`, bs(key)).Scan(into(&value))
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return "", false, nil
@@ -69,7 +69,7 @@ func (s *Store) GetSetting(ctx context.Context, key string) (string, bool, error
 // SetSetting sets key to value, replacing any earlier value.
 func (s *Store) SetSetting(ctx context.Context, key, value string) error {
 	_, err := s.pool.Exec(ctx,
-		`INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
+		`INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, bs(key), bs(value))
 	if err != nil {
 		return fmt.Errorf("postgres: set setting %q: %w", key, err)
 	}
@@ -83,7 +83,7 @@ func (s *Store) CreateSuppression(ctx context.Context, sup *store.Suppression) e
 	}
 	err := s.pool.QueryRow(ctx,
 		`INSERT INTO suppressions (rule_id, entity_kind, entity, reason, case_id, author, created, expires) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		sup.RuleID, sup.EntityKind, sup.Entity, sup.Reason, sup.CaseID, sup.Author, unixNanos(sup.Created), unixNanos(sup.Expires)).Scan(&sup.ID)
+		bs(sup.RuleID), bs(sup.EntityKind), bs(sup.Entity), bs(sup.Reason), sup.CaseID, bs(sup.Author), unixNanos(sup.Created), unixNanos(sup.Expires)).Scan(&sup.ID)
 	if err != nil {
 		return fmt.Errorf("postgres: create suppression: %w", err)
 	}
@@ -106,7 +106,7 @@ func (s *Store) ListSuppressions(ctx context.Context, at time.Time) ([]store.Sup
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.Suppression, error) {
 		var sup store.Suppression
 		var created, expires int64
-		err := row.Scan(&sup.ID, &sup.RuleID, &sup.EntityKind, &sup.Entity, &sup.Reason, &sup.CaseID, &sup.Author, &created, &expires)
+		err := row.Scan(&sup.ID, into(&sup.RuleID), into(&sup.EntityKind), into(&sup.Entity), into(&sup.Reason), &sup.CaseID, into(&sup.Author), &created, &expires)
 		sup.Created, sup.Expires = fromUnixNanos(created), fromUnixNanos(expires)
 		return sup, err
 	})

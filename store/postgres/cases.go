@@ -24,7 +24,7 @@ func (s *Store) CreateCase(ctx context.Context, c *store.Case) error {
 	err = s.pool.QueryRow(ctx,
 		`INSERT INTO cases (title, status, severity, score, reasons, assignee, verdict, alert_ids, rule_ids, entities, first_seen, last_seen, acknowledged, closed, created, updated)
 		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING id`,
-		c.Title, c.Status, c.Severity, c.Score, reasons, c.Assignee, c.Verdict, alertIDs, ruleIDs, entities,
+		bs(c.Title), bs(c.Status), bs(c.Severity), c.Score, reasons, bs(c.Assignee), bs(c.Verdict), alertIDs, ruleIDs, entities,
 		unixNanos(c.FirstSeen), unixNanos(c.LastSeen), unixNanos(c.Acknowledged), unixNanos(c.Closed), unixNanos(at)).Scan(&id)
 	if err != nil {
 		return fmt.Errorf("postgres: create case: %w", err)
@@ -60,7 +60,7 @@ func (s *Store) ListCases(ctx context.Context, f store.CaseFilter) ([]store.Case
 	var args []any
 	if f.Status != "" {
 		q += ` WHERE status = $1`
-		args = append(args, f.Status)
+		args = append(args, bs(f.Status))
 	}
 	q += ` ORDER BY score DESC, id DESC`
 	if f.Limit > 0 {
@@ -81,8 +81,8 @@ func scanCase(row pgx.Row) (store.Case, error) {
 	var c store.Case
 	var reasons, alertIDs, ruleIDs, entities string
 	var first, last, acked, closed, created, updated int64
-	if err := row.Scan(&c.ID, &c.Title, &c.Status, &c.Severity, &c.Score, &reasons,
-		&c.Assignee, &c.Verdict, &alertIDs, &ruleIDs, &entities, &first, &last, &acked, &closed, &created, &updated); err != nil {
+	if err := row.Scan(&c.ID, into(&c.Title), into(&c.Status), into(&c.Severity), &c.Score, &reasons,
+		into(&c.Assignee), into(&c.Verdict), &alertIDs, &ruleIDs, &entities, &first, &last, &acked, &closed, &created, &updated); err != nil {
 		return c, err
 	}
 	for _, l := range []struct {
@@ -113,7 +113,7 @@ func (s *Store) UpdateCase(ctx context.Context, c *store.Case) error {
 		`UPDATE cases SET title = $1, status = $2, severity = $3, score = $4, reasons = $5, assignee = $6, verdict = $7, alert_ids = $8,
 		 rule_ids = $9, entities = $10, first_seen = $11, last_seen = $12, acknowledged = $13, closed = $14, updated = $15
 		 WHERE id = $16 RETURNING created`,
-		c.Title, c.Status, c.Severity, c.Score, reasons, c.Assignee, c.Verdict, alertIDs,
+		bs(c.Title), bs(c.Status), bs(c.Severity), c.Score, reasons, bs(c.Assignee), bs(c.Verdict), alertIDs,
 		ruleIDs, entities, unixNanos(c.FirstSeen), unixNanos(c.LastSeen), unixNanos(c.Acknowledged), unixNanos(c.Closed), unixNanos(at), c.ID).Scan(&created)
 	if err != nil {
 		return fmt.Errorf("postgres: update case %d: %w", c.ID, notFound(err))
@@ -137,7 +137,7 @@ func (s *Store) AddCaseComment(ctx context.Context, c *store.CaseComment) error 
 		c.Time = now()
 	}
 	err := s.pool.QueryRow(ctx, `INSERT INTO case_comments (case_id, author, time, text) VALUES ($1, $2, $3, $4) RETURNING id`,
-		c.CaseID, c.Author, unixNanos(c.Time), c.Text).Scan(&c.ID)
+		c.CaseID, bs(c.Author), unixNanos(c.Time), bs(c.Text)).Scan(&c.ID)
 	if isCode(err, codeForeignKey) {
 		return fmt.Errorf("postgres: comment on case %d: %w", c.CaseID, store.ErrNotFound)
 	}
@@ -157,7 +157,7 @@ func (s *Store) ListCaseComments(ctx context.Context, caseID int64) ([]store.Cas
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.CaseComment, error) {
 		var c store.CaseComment
 		var at int64
-		err := row.Scan(&c.ID, &c.CaseID, &c.Author, &at, &c.Text)
+		err := row.Scan(&c.ID, &c.CaseID, into(&c.Author), &at, into(&c.Text))
 		c.Time = fromUnixNanos(at)
 		return c, err
 	})

@@ -127,7 +127,7 @@ func (s *Store) AppendEvents(ctx context.Context, evs []event.Event) (int64, err
 			days = append(days, d)
 		}
 		perDay[dayKey(ns)]++
-		rows[i] = []any{int64(0), ns, []byte(e.Host()), event.AppendBinary(nil, e), fold.searchText(e)}
+		rows[i] = []any{int64(0), ns, bs(e.Host()), event.AppendBinary(nil, e), fold.searchText(e)}
 	}
 	var counts [2][]int64 // event_counts' days and increments
 	for d, n := range perDay {
@@ -191,7 +191,7 @@ func eventQuery(f store.EventFilter, extra []string, args []any) (string, []any)
 		where = append(where, "time_ns < "+arg(unixNanos(f.To)))
 	}
 	if f.Host != "" {
-		where = append(where, "host = "+arg([]byte(f.Host)))
+		where = append(where, "host = "+arg(bs(f.Host)))
 	}
 	var q strings.Builder
 	q.WriteString("SELECT id, data FROM events")

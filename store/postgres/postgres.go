@@ -238,3 +238,18 @@ func notFound(err error) error {
 	}
 	return err
 }
+
+// bs is how a string goes into a bytea column (see migrations): pgx sends
+// a Go string as text, which PostgreSQL checks as UTF-8.
+func bs(s string) []byte { return []byte(s) }
+
+// into scans a bytea column into *p.
+func into(p *string) bytesInto { return bytesInto{p} }
+
+type bytesInto struct{ p *string }
+
+// ScanBytes implements pgtype.BytesScanner.
+func (b bytesInto) ScanBytes(v []byte) error {
+	*b.p = string(v)
+	return nil
+}

@@ -41,11 +41,11 @@ func (s *Store) RecordScan(ctx context.Context, project string, scanned time.Tim
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		sum.Opened, sum.Fixed = 0, 0
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext(current_schema() || '/' || $2))`, lockSupply, project); err != nil {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext(current_schema() || '/' || encode($2, 'hex')))`, lockSupply, bs(project)); err != nil {
 			return err
 		}
 		var last int64
-		if err := tx.QueryRow(ctx, `SELECT coalesce(max(scanned), 0) FROM supply_scans WHERE project = $1`, project).Scan(&last); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT coalesce(max(scanned), 0) FROM supply_scans WHERE project = $1`, bs(project)).Scan(&last); err != nil {
 			return err
 		}
 		sum.Findings = len(seen)
@@ -56,7 +56,7 @@ func (s *Store) RecordScan(ctx context.Context, project string, scanned time.Tim
 			}
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO supply_scans (project, scanned, findings, opened, fixed) VALUES ($1, $2, $3, $4, $5)`,
-			project, at, sum.Findings, sum.Opened, sum.Fixed)
+			bs(project), at, sum.Findings, sum.Opened, sum.Fixed)
 		return err
 	})
 	if err != nil {
@@ -68,14 +68,14 @@ func (s *Store) RecordScan(ctx context.Context, project string, scanned time.Tim
 // applyScan upserts the scan's findings and fixes the open ones it lacks.
 func applyScan(ctx context.Context, tx pgx.Tx, project string, at int64, findings []supply.Finding, sum *store.SupplyScan) error {
 	open := map[[4]string]int64{}
-	rows, err := tx.Query(ctx, `SELECT id, ecosystem, name, version, advisory FROM supply_findings WHERE project = $1 AND fixed_at = 0`, project)
+	rows, err := tx.Query(ctx, `SELECT id, ecosystem, name, version, advisory FROM supply_findings WHERE project = $1 AND fixed_at = 0`, bs(project))
 	if err != nil {
 		return err
 	}
 	for rows.Next() {
 		var id int64
 		var k [4]string
-		if err := rows.Scan(&id, &k[0], &k[1], &k[2], &k[3]); err != nil {
+		if err := rows.Scan(&id, into(&k[0]), into(&k[1]), into(&k[2]), into(&k[3])); err != nil {
 			rows.Close()
 			return err
 		}
@@ -107,7 +107,7 @@ func applyScan(ctx context.Context, tx pgx.Tx, project string, at int64, finding
 		}
 		var id int64
 		err = tx.QueryRow(ctx, `INSERT INTO supply_findings (project, ecosystem, name, version, advisory, kev, level, epss, cvss, first_seen, last_seen, fixed_at, data)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, 0, $11) RETURNING id`, project, k[0], k[1], k[2], k[3], kev, level, epss, f.CVSS, at, string(data)).Scan(&id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, 0, $11) RETURNING id`, bs(project), bs(k[0]), bs(k[1]), bs(k[2]), bs(k[3]), kev, level, epss, f.CVSS, at, string(data)).Scan(&id)
 		if err != nil {
 			return err
 		}
@@ -131,7 +131,7 @@ func (s *Store) ListSupplyFindings(ctx context.Context, f store.SupplyFilter) ([
 	var where []string
 	var args []any
 	if f.Project != "" {
-		args = append(args, f.Project)
+		args = append(args, bs(f.Project))
 		where = append(where, "project = $1")
 	}
 	if f.Open {
@@ -156,7 +156,7 @@ func (s *Store) ListSupplyFindings(ctx context.Context, f store.SupplyFilter) ([
 		var sf store.SupplyFinding
 		var first, last, fixed int64
 		var data string
-		if err := row.Scan(&sf.ID, &sf.Project, &first, &last, &fixed, &data); err != nil {
+		if err := row.Scan(&sf.ID, into(&sf.Project), &first, &last, &fixed, &data); err != nil {
 			return sf, err
 		}
 		if err := json.Unmarshal([]byte(data), &sf.Finding); err != nil {
@@ -174,14 +174,14 @@ func (s *Store) ListSupplyFindings(ctx context.Context, f store.SupplyFilter) ([
 // ListSupplyProjects summarises every project scanned, by name (in byte
 // order, as SQLite sorts).
 func (s *Store) ListSupplyProjects(ctx context.Context) ([]store.SupplyProject, error) {
-	rows, err := s.pool.Query(ctx, `SELECT project, max(scanned), count(*) FROM supply_scans GROUP BY project ORDER BY project COLLATE "C"`)
+	rows, err := s.pool.Query(ctx, `SELECT project, max(scanned), count(*) FROM supply_scans GROUP BY project ORDER BY project`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list supply projects: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.SupplyProject, error) {
 		var p store.SupplyProject
 		var last int64
-		err := row.Scan(&p.Name, &last, &p.Scans)
+		err := row.Scan(into(&p.Name), &last, &p.Scans)
 		p.LastScan = fromUnixNanos(last)
 		p.ByPriority = map[string]int{"critical": 0, "high": 0, "medium": 0, "low": 0}
 		return p, err
@@ -203,7 +203,7 @@ func (s *Store) ListSupplyProjects(ctx context.Context) ([]store.SupplyProject, 
 		var level int
 		var kev bool
 		var n int
-		if err := rows.Scan(&name, &level, &kev, &n); err != nil {
+		if err := rows.Scan(into(&name), &level, &kev, &n); err != nil {
 			return nil, fmt.Errorf("postgres: list supply projects: %w", err)
 		}
 		i, ok := idx[name]

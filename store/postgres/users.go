@@ -17,7 +17,7 @@ func (s *Store) CreateUser(ctx context.Context, u store.User) error {
 		created = now()
 	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO users (name, role, password_hash, created) VALUES ($1, $2, $3, $4)`,
-		u.Name, string(u.Role), u.PasswordHash, unixNanos(created))
+		bs(u.Name), bs(string(u.Role)), bs(u.PasswordHash), unixNanos(created))
 	if isCode(err, codeUnique) {
 		err = store.ErrConflict
 	}
@@ -29,7 +29,7 @@ func (s *Store) CreateUser(ctx context.Context, u store.User) error {
 
 // GetUser returns the user with exactly this name, or ErrNotFound.
 func (s *Store) GetUser(ctx context.Context, name string) (store.User, error) {
-	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT name, role, password_hash, created FROM users WHERE name = $1`, name))
+	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT name, role, password_hash, created FROM users WHERE name = $1`, bs(name)))
 	if err != nil {
 		return store.User{}, fmt.Errorf("postgres: get user %q: %w", name, notFound(err))
 	}
@@ -38,7 +38,7 @@ func (s *Store) GetUser(ctx context.Context, name string) (store.User, error) {
 
 // ListUsers returns users by name, in byte order as SQLite sorts them.
 func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
-	rows, err := s.pool.Query(ctx, `SELECT name, role, password_hash, created FROM users ORDER BY name COLLATE "C"`)
+	rows, err := s.pool.Query(ctx, `SELECT name, role, password_hash, created FROM users ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list users: %w", err)
 	}
@@ -53,7 +53,7 @@ func scanUser(row pgx.Row) (store.User, error) {
 	var u store.User
 	var role string
 	var created int64
-	if err := row.Scan(&u.Name, &role, &u.PasswordHash, &created); err != nil {
+	if err := row.Scan(into(&u.Name), into(&role), into(&u.PasswordHash), &created); err != nil {
 		return u, err
 	}
 	u.Role, u.Created = store.Role(role), fromUnixNanos(created)
@@ -64,7 +64,7 @@ func scanUser(row pgx.Row) (store.User, error) {
 // Created stays as stored.
 func (s *Store) UpdateUser(ctx context.Context, u store.User) error {
 	err := expectOne(s.pool.Exec(ctx, `UPDATE users SET role = $1, password_hash = $2 WHERE name = $3`,
-		string(u.Role), u.PasswordHash, u.Name))
+		bs(string(u.Role)), bs(u.PasswordHash), bs(u.Name)))
 	if err != nil {
 		return fmt.Errorf("postgres: update user %q: %w", u.Name, err)
 	}
@@ -73,7 +73,7 @@ func (s *Store) UpdateUser(ctx context.Context, u store.User) error {
 
 // DeleteUser deletes the user and, through the foreign key, their sessions.
 func (s *Store) DeleteUser(ctx context.Context, name string) error {
-	if err := expectOne(s.pool.Exec(ctx, `DELETE FROM users WHERE name = $1`, name)); err != nil {
+	if err := expectOne(s.pool.Exec(ctx, `DELETE FROM users WHERE name = $1`, bs(name))); err != nil {
 		return fmt.Errorf("postgres: delete user %q: %w", name, err)
 	}
 	return nil
@@ -88,7 +88,7 @@ func (s *Store) CreateToken(ctx context.Context, t *store.Token) error {
 	}
 	err := s.pool.QueryRow(ctx,
 		`INSERT INTO tokens (name, role, hash, owner, created, expires, last_used) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-		t.Name, string(t.Role), t.Hash, t.Owner, unixNanos(t.Created), unixNanos(t.Expires), unixNanos(t.LastUsed)).Scan(&t.ID)
+		bs(t.Name), bs(string(t.Role)), t.Hash, bs(t.Owner), unixNanos(t.Created), unixNanos(t.Expires), unixNanos(t.LastUsed)).Scan(&t.ID)
 	if isCode(err, codeUnique) {
 		err = store.ErrConflict
 	}
@@ -126,7 +126,7 @@ func scanToken(row pgx.Row) (store.Token, error) {
 	var t store.Token
 	var role string
 	var created, expires, lastUsed int64
-	if err := row.Scan(&t.ID, &t.Name, &role, &t.Hash, &t.Owner, &created, &expires, &lastUsed); err != nil {
+	if err := row.Scan(&t.ID, into(&t.Name), into(&role), &t.Hash, into(&t.Owner), &created, &expires, &lastUsed); err != nil {
 		return t, err
 	}
 	t.Role = store.Role(role)
@@ -155,7 +155,7 @@ func (s *Store) DeleteToken(ctx context.Context, id int64) error {
 // and a second session with the same hash is ErrConflict.
 func (s *Store) CreateSession(ctx context.Context, sess store.Session) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO sessions (hash, user_name, csrf, created, expires) VALUES ($1, $2, $3, $4, $5)`,
-		sess.Hash, sess.User, sess.CSRF, unixNanos(sess.Created), unixNanos(sess.Expires))
+		sess.Hash, bs(sess.User), sess.CSRF, unixNanos(sess.Created), unixNanos(sess.Expires))
 	switch {
 	case isCode(err, codeUnique):
 		err = store.ErrConflict
@@ -174,7 +174,7 @@ func (s *Store) SessionByHash(ctx context.Context, hash string) (store.Session, 
 	var sess store.Session
 	var created, expires int64
 	err := s.pool.QueryRow(ctx, `SELECT hash, user_name, csrf, created, expires FROM sessions WHERE hash = $1`, hash).
-		Scan(&sess.Hash, &sess.User, &sess.CSRF, &created, &expires)
+		Scan(&sess.Hash, into(&sess.User), &sess.CSRF, &created, &expires)
 	if err != nil {
 		return store.Session{}, fmt.Errorf("postgres: session by hash: %w", notFound(err))
 	}
