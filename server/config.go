@@ -97,6 +97,10 @@ type Config struct {
 	// files dropped in folders.
 	OT OTConfig `yaml:"ot"`
 
+	// Cluster runs the server as one role of a scale-out deployment
+	// (roles.go, docs/deploy).
+	Cluster ClusterConfig `yaml:"cluster"`
+
 	Log struct {
 		Level  string `yaml:"level"`  // debug, info, warn, error
 		Format string `yaml:"format"` // text or json
@@ -297,6 +301,9 @@ func (c *Config) Validate() error {
 		}
 		names[name] = true
 	}
+	if err := c.validateCluster(); err != nil {
+		errs = append(errs, err)
+	}
 	switch c.Log.Format {
 	case "text", "json":
 	default:
@@ -362,6 +369,7 @@ func (c *Config) ApplyEnv(getenv func(string) string) error {
 	str("LOG_FORMAT", &c.Log.Format)
 	list("TAIL", &c.Tail)
 	list("RULES", &c.Rules.Dirs)
+	c.applyClusterEnv(getenv)
 	if v := getenv(envPrefix + "INSECURE"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {

@@ -26,7 +26,6 @@ import (
 	"github.com/bulwarkhq/bulwark/server/auth"
 	"github.com/bulwarkhq/bulwark/sigma"
 	"github.com/bulwarkhq/bulwark/store"
-	"github.com/bulwarkhq/bulwark/store/sqlite"
 )
 
 // Server is one running Bulwark server.
@@ -51,6 +50,7 @@ type Server struct {
 	taxiiStore taxii.Store
 	cop        *copilotParts
 	ot         *otMonitor                // nil unless ot.interfaces or ot.watch are set
+	cluster    *clusterParts             // the scale-out roles' parts (roles.go); nil for all
 	ruleIdx    atomic.Pointer[ruleIndex] // the copilot's view of the running rules
 	decoding   chan struct{}             // slots for ingest requests being decoded and detected
 	ready      atomic.Bool
@@ -89,7 +89,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rules min_level: %w", err)
 	}
-	st, err := sqlite.Open(ctx, cfg.DataDir, sqlite.Options{})
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +107,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		decoding: make(chan struct{}, 2*runtime.GOMAXPROCS(0)), now: time.Now}
 	s.rules.Store(status)
 	metrics := pipeline.NewMetrics()
-	s.pipe = pipeline.New(st, engine, pipeline.Options{
+	pipeStore, pipeEngine, err := s.rolePipeline(ctx, st, engine, minLevel)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	s.pipe = pipeline.New(pipeStore, pipeEngine, pipeline.Options{
 		QueueEvents: cfg.Limits.QueueEvents, MinLevel: minLevel, Logger: log, Metrics: metrics,
 	})
 	s.auth = auth.New(st, st, auth.Options{Secure: cfg.TLSCert != ""})
@@ -181,7 +186,7 @@ func (s *Server) ReloadRules() (*RuleStatus, error) {
 		s.log.Error("rule reload failed; keeping the running rules", "err", err)
 		return nil, err
 	}
-	s.pipe.SetEngine(engine)
+	s.setEngine(engine)
 	if _, err := s.loadIntel(); err != nil {
 		s.log.Error("intel reload failed; keeping the running indicators", "err", err)
 	}
@@ -220,6 +225,10 @@ func (s *Server) Bootstrap(ctx context.Context) (password string, created bool, 
 // called with the HTTP address once every listener is bound.
 func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 	defer s.st.Close()
+	defer s.closeCluster()
+	if s.role() == RoleDetect {
+		return s.runDetect(ctx, ready)
+	}
 	if c, ok := s.taxiiStore.(interface{ Close() error }); ok {
 		defer c.Close()
 	}
@@ -273,13 +282,15 @@ func (s *Server) Run(ctx context.Context, ready func(addr string)) error {
 			}
 		})
 	}
-	wg.Go(func() { s.housekeeping(tailCtx) })
-	wg.Go(func() { s.triageLoop(tailCtx) })
-	for _, f := range s.cfg.Intel.Feeds {
-		wg.Go(func() { s.feedLoop(tailCtx, f) })
-	}
-	if len(s.cfg.Supply.Paths) > 0 {
-		wg.Go(func() { s.supplyLoop(tailCtx) })
+	if s.runsBackground() { // not on ingest nodes (roles.go)
+		wg.Go(func() { s.housekeeping(tailCtx) })
+		wg.Go(func() { s.triageLoop(tailCtx) })
+		for _, f := range s.cfg.Intel.Feeds {
+			wg.Go(func() { s.feedLoop(tailCtx, f) })
+		}
+		if len(s.cfg.Supply.Paths) > 0 {
+			wg.Go(func() { s.supplyLoop(tailCtx) })
+		}
 	}
 	if s.ot != nil {
 		wg.Go(func() { s.ot.run(tailCtx) })
