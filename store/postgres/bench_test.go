@@ -80,6 +80,12 @@ func BenchmarkSearchEvents(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	if _, err := s.pool.Exec(b.Context(), `ANALYZE events`); err != nil {
+		b.Fatal(err)
+	}
+	// Searches run first as on the current day, whose partition has no
+	// trigram index yet, then once IndexClosedDays built it.
+	runSearches(b, s, "open-day")
 	start := time.Now()
 	if n, err := s.IndexClosedDays(b.Context(), time.Now()); err != nil || n != 1 {
 		b.Fatalf("indexed %d days (%v), want 1", n, err)
@@ -88,10 +94,14 @@ func BenchmarkSearchEvents(b *testing.B) {
 	if _, err := s.pool.Exec(b.Context(), `ANALYZE events`); err != nil {
 		b.Fatal(err)
 	}
+	runSearches(b, s, "index")
+}
+
+func runSearches(b *testing.B, s *Store, how string) {
 	queries := []struct{ name, q string }{
 		{"rare-word", `task77777.ps1`},                                      // one event
 		{"absent-word", `mimikatz`},                                         // none
-		{"field-prefix", `ProcessGuid:0197231E-005A-6928-A50B-0000000123*`}, // ten events
+		{"field-prefix", `ProcessGuid:0197231E-005A-6928-A50B-0000000123*`}, // a prefix of many
 		{"common-and-rare", `powershell AND Computer:ws3.corp.local AND task123*`},
 		{"common-word", `powershell`}, // every event: stops at 100
 	}
@@ -102,13 +112,17 @@ func BenchmarkSearchEvents(b *testing.B) {
 		}
 		f := q.Filter()
 		f.Desc, f.Limit = true, 100
-		for _, how := range []string{"index", "scan"} {
+		hows := []string{how}
+		if how == "index" {
+			hows = append(hows, "scan")
+		}
+		for _, how := range hows {
 			b.Run(fmt.Sprintf("%s/%s", bq.name, how), func(b *testing.B) {
 				found := 0
 				for b.Loop() {
 					found = 0
 					var err error
-					if how == "index" {
+					if how != "scan" {
 						err = s.SearchEvents(b.Context(), q, f, func(*store.StoredEvent) error { found++; return nil })
 					} else {
 						err = s.ScanEvents(b.Context(), store.EventFilter{Desc: true}, func(se *store.StoredEvent) error {

@@ -176,6 +176,11 @@ ON CONFLICT (day) DO UPDATE SET n = event_counts.n + excluded.n`, counts[0], cou
 // eventQuery builds the SELECT of the events f selects, with extra
 // conditions (already numbered from $1 on in args) ANDed in.
 func eventQuery(f store.EventFilter, extra []string, args []any) (string, []any) {
+	return eventQueryCols("id, data", f, extra, args)
+}
+
+// eventQueryCols is eventQuery selecting cols.
+func eventQueryCols(cols string, f store.EventFilter, extra []string, args []any) (string, []any) {
 	where := extra
 	arg := func(v any) string {
 		args = append(args, v)
@@ -194,7 +199,7 @@ func eventQuery(f store.EventFilter, extra []string, args []any) (string, []any)
 		where = append(where, "host = "+arg(bs(f.Host)))
 	}
 	var q strings.Builder
-	q.WriteString("SELECT id, data FROM events")
+	q.WriteString("SELECT " + cols + " FROM events")
 	if len(where) > 0 {
 		q.WriteString(" WHERE ")
 		q.WriteString(strings.Join(where, " AND "))
@@ -252,6 +257,9 @@ func (s *Store) scan(ctx context.Context, q string, args []any, keep func(*event
 		}
 		sc.read++
 		sc.lastID = se.ID
+		if data == nil { // a search's probe row that failed the condition
+			continue
+		}
 		if err := event.DecodeBinary(&se.Event, data); err != nil {
 			return fmt.Errorf("event %d: %w", se.ID, err)
 		}

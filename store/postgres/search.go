@@ -30,6 +30,24 @@ func (s *Store) SearchEvents(ctx context.Context, q *search.Query, f store.Event
 // keep accepts to fn.
 func (s *Store) scanPages(ctx context.Context, f store.EventFilter, cond string, condArgs []any, keep func(*event.Event) bool, fn func(*store.StoredEvent) error) error {
 	sc := &scanState{limit: f.Limit}
+	if cond != "" {
+		// First the newest (or, ascending, oldest) probeRows events the
+		// filter selects, tested row by row: a word most events hold is
+		// found there at once, where PostgreSQL, which cannot tell a
+		// common word from a rare one, would read every candidate from
+		// the trigram index first. Rows that fail cond come back without
+		// their data, only to mark how far the probe went.
+		inner, args := eventQueryCols("id, data, search_text", f, nil, slices.Clone(condArgs))
+		order := " ORDER BY id"
+		if f.Desc {
+			order += " DESC"
+		}
+		q := "SELECT id, CASE WHEN " + cond + " THEN data END FROM (" + inner + " LIMIT " + strconv.Itoa(probeRows) + ") recent" + order
+		sc.read = 0
+		if err := s.scan(ctx, q, args, keep, sc, fn); err != nil || sc.done || sc.read < probeRows {
+			return err
+		}
+	}
 	page := firstPage
 	for {
 		var extra []string
@@ -66,6 +84,7 @@ func (s *Store) scanPages(ctx context.Context, f store.EventFilter, cond string,
 var (
 	firstPage = 256
 	maxPage   = 16384
+	probeRows = 256
 )
 
 // folder builds search_text: every value of an event (list elements each)

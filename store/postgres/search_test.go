@@ -93,9 +93,9 @@ func TestSearchEventsMatchesScan(t *testing.T) {
 	if _, err := s.AppendEvents(ctx, searchEvents()); err != nil {
 		t.Fatal(err)
 	}
-	for _, pages := range [][2]int{{firstPage, maxPage}, {1, 1}, {2, 4}} {
-		defer func(first, max int) { firstPage, maxPage = first, max }(firstPage, maxPage)
-		firstPage, maxPage = pages[0], pages[1]
+	defer func(first, max, probe int) { firstPage, maxPage, probeRows = first, max, probe }(firstPage, maxPage, probeRows)
+	for _, pages := range [][3]int{{firstPage, maxPage, probeRows}, {1, 1, 1}, {2, 4, 3}, {2, 4, 1000}} {
+		firstPage, maxPage, probeRows = pages[0], pages[1], pages[2]
 		checkSearches(t, s)
 	}
 }
@@ -131,7 +131,7 @@ func checkSearches(t *testing.T, s *Store) {
 			}
 			if !slices.Equal(got, want) {
 				cond, args := searchCondition(q, 0)
-				t.Errorf("%s (%s, %q %q) filter %+v, pages of %d to %d: found %v, want %v", qs, q, cond, args, f, firstPage, maxPage, got, want)
+				t.Errorf("%s (%s, %q %q) filter %+v, pages of %d to %d after %d: found %v, want %v", qs, q, cond, args, f, firstPage, maxPage, probeRows, got, want)
 			}
 		}
 	}
