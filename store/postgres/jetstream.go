@@ -202,7 +202,7 @@ func (s *Store) insertAlertsTx(ctx context.Context, tx pgx.Tx, alerts []store.St
 			added = append(added, r)
 		}
 		batch.Queue(`INSERT INTO alerts (id, time, rule_id, host, level, event_id, detected, rule_key, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			first+int64(i), unixNanos(alerts[i].Time), alerts[i].Rule.ID, []byte(alerts[i].Host), alerts[i].Rule.Level, alerts[i].EventID, detected, r.key, string(doc))
+			first+int64(i), unixNanos(alerts[i].Time), bs(alerts[i].Rule.ID), bs(alerts[i].Host), bs(alerts[i].Rule.Level), alerts[i].EventID, detected, r.key, string(doc))
 	}
 	if err := tx.SendBatch(ctx, &batch).Close(); err != nil {
 		return added, fmt.Errorf("insert alerts: %w", err)
