@@ -101,8 +101,10 @@ type Options struct {
 	// first on every connection's search_path (public follows it, for
 	// extensions). Empty means the connection string's search_path.
 	Schema string
-	// MaxConns is the size of the connection pool. Zero means pgxpool's
-	// default (the larger of 4 and the number of CPUs).
+	// MaxConns is the size of the connection pool. Zero means 16: a scan
+	// holds a connection while its callback runs, and callbacks call the
+	// store again (with pgxpool's own default, 4 on small machines, four
+	// such scans could wait on each other for good).
 	MaxConns int32
 	// DeleteBatch is how many events DeleteEventsBefore deletes per
 	// transaction from the partition that straddles the cutoff. Zero
@@ -140,6 +142,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
+	cfg.MaxConns = 16
 	if opts.MaxConns > 0 {
 		cfg.MaxConns = opts.MaxConns
 	}
