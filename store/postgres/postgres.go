@@ -63,7 +63,15 @@
 // SearchEvents turns the literal text a search query requires into LIKE
 // conditions on search_text, which the trigram indexes answer, and runs
 // the query's own Match on what comes back, so that its results are
-// exactly the search package's.
+// exactly the search package's. It tests the newest 256 events row by row
+// first, because PostgreSQL cannot tell a word most events hold from a
+// rare one and would read every candidate from the index.
+//
+// Event ids are handed out under one row lock, so batches from every
+// server commit one at a time: the cluster's event write rate is that of
+// one COPY after another. Letting writers overlap needs readers that stop
+// below the oldest write still in flight (by transaction id), which is
+// not built.
 //
 // # Migrations
 //
