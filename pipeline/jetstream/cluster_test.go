@@ -105,7 +105,7 @@ var (
 func start(t *testing.T, name string, args ...string) *node {
 	t.Helper()
 	n := &node{t: t, name: name, exited: make(chan struct{})}
-	n.cmd = exec.Command(binary(t), append([]string{"serve", "--listen", "127.0.0.1:0", "--log-level", "warn"}, args...)...)
+	n.cmd = exec.Command(binary(t), append([]string{"serve", "--listen", "127.0.0.1:0", "--log-level", logLevel()}, args...)...)
 	n.cmd.Env = os.Environ()
 	stderr, err := n.cmd.StderrPipe()
 	if err != nil {
@@ -526,7 +526,7 @@ func cluster(t *testing.T, pgURL, natsURL string, in input, kill bool) alertSet 
 
 func TestClusterMatchesSingleNode(t *testing.T) {
 	pgURL, natsURL := clusterEnv(t)
-	in := makeInput(t, 12, 200)
+	in := makeInput(t, 12, 50)
 	want := singleNode(t, in)
 	if want.total() == 0 {
 		t.Fatal("the single node stored no alert: the input proves nothing")
@@ -550,4 +550,12 @@ func TestClusterMatchesSingleNode(t *testing.T) {
 			t.Logf("cluster stored the single node's %d alerts, each exactly once", got.total())
 		})
 	}
+}
+
+// logLevel is the nodes' log level: BULWARK_TEST_LOG_LEVEL, or warn.
+func logLevel() string {
+	if v := os.Getenv("BULWARK_TEST_LOG_LEVEL"); v != "" {
+		return v
+	}
+	return "warn"
 }
