@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/bulwarkhq/bulwark/event"
 	"github.com/bulwarkhq/bulwark/store"
@@ -349,9 +350,16 @@ SELECT count(*) FROM del`, before, s.opts.DeleteBatch).Scan(&n)
 }
 
 // dropPartitionsBefore drops every day partition whose whole day is before
-// the cutoff, counting its events first, and returns how many it dropped.
+// the cutoff and returns how many events they held. Each is first detached
+// CONCURRENTLY: a plain DROP TABLE waits for every query on events (a long
+// search) and makes every later one, ingest included, wait behind it.
+// Detached, the table takes no more rows, so its count is exact, and the
+// DROP locks only it. A table a crash left detached is found by its name
+// and dropped as well.
 func (s *Store) dropPartitionsBefore(ctx context.Context, before int64) (int64, error) {
-	rows, err := s.pool.Query(ctx, `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'events'::regclass`)
+	rows, err := s.pool.Query(ctx, `
+SELECT c.relname FROM pg_class c
+WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r' AND c.relname ~ '^events_[0-9]{8}$'`)
 	if err != nil {
 		return 0, err
 	}
@@ -366,38 +374,69 @@ func (s *Store) dropPartitionsBefore(ctx context.Context, before int64) (int64, 
 		}
 	}
 	slices.Sort(days)
-	if len(days) > 0 {
-		defer s.forgetPartitions()
+	if len(days) == 0 {
+		return 0, nil
 	}
+	defer s.forgetPartitions()
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Release()
 	var total int64
 	for _, d := range days {
-		name := pgx.Identifier{partitionName(d)}.Sanitize()
-		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))`, lockPartition); err != nil {
-				return err
-			}
-			var exists bool
-			if err := tx.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, name).Scan(&exists); err != nil || !exists {
-				return err // another server dropped it first
-			}
-			var n int64
-			if err := tx.QueryRow(ctx, `SELECT count(*) FROM `+name).Scan(&n); err != nil {
-				return err
-			}
-			if _, err := tx.Exec(ctx, `DROP TABLE `+name); err != nil {
-				return err
-			}
-			if _, err := tx.Exec(ctx, `DELETE FROM event_counts WHERE day = $1`, d); err != nil {
-				return err
-			}
-			total += n
-			return nil
-		})
+		n, err := dropPartition(ctx, conn, d)
+		total += n
 		if err != nil {
-			return total, fmt.Errorf("drop partition %s: %w", name, err)
+			return total, fmt.Errorf("drop partition %s: %w", partitionName(d), err)
 		}
 	}
 	return total, nil
+}
+
+// dropPartition detaches, counts and drops day d's table, holding the
+// partition lock so that no server creates the day again meanwhile.
+func dropPartition(ctx context.Context, conn *pgxpool.Conn, d int64) (int64, error) {
+	name := pgx.Identifier{partitionName(d)}.Sanitize()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1, hashtext(current_schema()))`, lockPartition); err != nil {
+		return 0, err
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1, hashtext(current_schema()))`, lockPartition)
+	// Its state now that this server holds the lock: another may have
+	// dropped or detached it since the listing.
+	var exists bool
+	var pending *bool
+	err := conn.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL,
+	(SELECT inhdetachpending FROM pg_inherits WHERE inhrelid = to_regclass($1) AND inhparent = 'events'::regclass)`, name).Scan(&exists, &pending)
+	if err != nil || !exists {
+		return 0, err
+	}
+	switch {
+	case pending == nil: // detached already
+	case *pending: // a detach was interrupted
+		if _, err := conn.Exec(ctx, `ALTER TABLE events DETACH PARTITION `+name+` FINALIZE`); err != nil {
+			return 0, err
+		}
+	default:
+		if _, err := conn.Exec(ctx, `ALTER TABLE events DETACH PARTITION `+name+` CONCURRENTLY`); err != nil {
+			return 0, err
+		}
+	}
+	var n int64
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM `+name).Scan(&n); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DROP TABLE `+name); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM event_counts WHERE day = $1`, d)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 // CountEvents adds up event_counts.

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"context"
 	"slices"
 	"testing"
 	"time"
@@ -76,9 +77,20 @@ func TestPartitionRetention(t *testing.T) {
 	if got := partitions(t, s); !slices.Equal(got, want) {
 		t.Errorf("partitions %v, want %v", got, want)
 	}
+	var orphans int
+	defer func() {
+		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM pg_class WHERE relnamespace = current_schema()::regnamespace AND relname = 'events_20251126'`).Scan(&orphans); err != nil || orphans != 0 {
+			t.Errorf("the detached day is still there (%v)", err)
+		}
+	}()
 	var compression string
 	if err := s.pool.QueryRow(ctx, `SELECT attcompression FROM pg_attribute WHERE attrelid = 'events_20251125'::regclass AND attname = 'search_text'`).Scan(&compression); err != nil || compression != "l" {
 		t.Errorf("a day partition's search_text compression is %q (%v), want lz4 (l) from the parent", compression, err)
+	}
+	// A server that crashed between detaching a day and dropping it left
+	// the 26th detached: retention still drops it and counts its event.
+	if _, err := s.pool.Exec(ctx, `ALTER TABLE events DETACH PARTITION events_20251126`); err != nil {
+		t.Fatal(err)
 	}
 	n, err := s.DeleteEventsBefore(ctx, day.Add(50*time.Hour))
 	if err != nil {
@@ -154,4 +166,46 @@ func TestAppendAfterAnotherServerDroppedThePartition(t *testing.T) {
 	if n, err := s2.CountEvents(ctx); err != nil || n != 1 {
 		t.Errorf("count %d, %v; want 1", n, err)
 	}
+}
+
+// Retention waits for a long reader to finish before it drops a day, but
+// ingest does not wait for retention meanwhile (a plain DROP TABLE queued
+// every later query behind it).
+func TestRetentionDoesNotBlockIngest(t *testing.T) {
+	s := openTest(t, t.Name(), Options{})
+	defer s.Close()
+	ctx := t.Context()
+	day := time.Date(2025, 11, 25, 0, 0, 0, 0, time.UTC)
+	if _, err := s.AppendEvents(ctx, []event.Event{storetest.WindowsEvent(0, day), storetest.WindowsEvent(1, day.Add(48*time.Hour))}); err != nil {
+		t.Fatal(err)
+	}
+	reader, err := s.pool.Begin(ctx) // a long search, still open
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	if err := reader.QueryRow(ctx, `SELECT count(*) FROM events`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	retained := make(chan error, 1)
+	go func() {
+		_, err := s.DeleteEventsBefore(ctx, day.Add(24*time.Hour))
+		retained <- err
+	}()
+	time.Sleep(200 * time.Millisecond) // let retention reach the reader
+	actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := s.AppendEvents(actx, []event.Event{storetest.WindowsEvent(2, day.Add(48*time.Hour))}); err != nil {
+		t.Errorf("append while retention waits for a reader: %v", err)
+	}
+	select {
+	case err := <-retained:
+		t.Errorf("retention finished (%v) while a reader still had the table", err)
+	default:
+	}
+	reader.Rollback(ctx)
+	if err := <-retained; err != nil {
+		t.Fatal(err)
+	}
+	checkCount(t, s, 2)
 }
