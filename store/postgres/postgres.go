@@ -34,7 +34,9 @@
 // locks the parent table, which must not last as long as a write). Times
 // too far out for a day's bounds (before 1679 or after 2260, clamped ones
 // included) go to events_before and events_after. Retention drops whole
-// days before the cutoff and deletes the events before the cutoff from the
+// days before the cutoff (detached CONCURRENTLY first, so that a long
+// search does not queue ingest behind the DROP) and deletes the events
+// before the cutoff from the
 // partitions that remain (the day that straddles it, the edge partitions)
 // in batches, so that it removes exactly the events before the cutoff, as
 // store.Events promises. event_counts keeps each day's number of events in
