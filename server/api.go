@@ -91,6 +91,11 @@ type eventJSON struct {
 	Event *event.Event `json:"event"`
 }
 
+// eventSearcher is a store that answers event searches itself.
+type eventSearcher interface {
+	SearchEvents(ctx context.Context, q *search.Query, f store.EventFilter, fn func(*store.StoredEvent) error) error
+}
+
 func (s *Server) searchEvents(w http.ResponseWriter, r *http.Request) error {
 	qs := r.URL.Query()
 	limit, err := intParam(qs.Get("limit"), 100, 1000)
@@ -111,9 +116,18 @@ func (s *Server) searchEvents(w http.ResponseWriter, r *http.Request) error {
 		Scanned   int         `json:"scanned"`
 		Truncated bool        `json:"truncated,omitempty"`
 	}{Query: q.String(), Events: []eventJSON{}}
-	err = s.st.ScanEvents(ctx, f, func(se *store.StoredEvent) error {
+	// A store with its own search (PostgreSQL's trigram indexes) hands
+	// over only events that match; others are scanned and matched here.
+	scan, match := s.st.ScanEvents, q.Match
+	if ss, ok := s.st.(eventSearcher); ok {
+		scan = func(ctx context.Context, f store.EventFilter, fn func(*store.StoredEvent) error) error {
+			return ss.SearchEvents(ctx, q, f, fn)
+		}
+		match = func(*event.Event) bool { return true }
+	}
+	err = scan(ctx, f, func(se *store.StoredEvent) error {
 		out.Scanned++
-		if q.Match(&se.Event) {
+		if match(&se.Event) {
 			out.Events = append(out.Events, eventJSON{ID: se.ID, Event: se.Event.Clone()})
 			if len(out.Events) == limit {
 				return store.ErrStop
