@@ -467,6 +467,30 @@ func pendingInStream(natsURL string) (uint64, error) {
 	return info.NumPending + uint64(info.NumAckPending), nil
 }
 
+// streamLastSeq is the sequence of the stream's last message.
+func streamLastSeq(natsURL string) (uint64, error) {
+	nc, err := nats.Connect(natsURL)
+	if err != nil {
+		return 0, err
+	}
+	defer nc.Close()
+	js, err := natsjs.New(nc)
+	if err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := js.Stream(ctx, jetstream.DefaultStream)
+	if err != nil {
+		return 0, err
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return info.State.LastSeq, nil
+}
+
 // cluster runs the input through one ingest node and two workers; with
 // kill, the worker running the correlator is killed (SIGKILL) a third of
 // the way through and the other one takes over. It returns the alerts.
@@ -482,6 +506,9 @@ func cluster(t *testing.T, pgURL, natsURL string, in input, kill bool) alertSet 
 	}
 	killed := false
 	send(t, ingest, token, in, func(sent int) {
+		// Paced like a live stream, so that the kill finds the workers
+		// busy with messages fetched, committed or not, acknowledged or not.
+		time.Sleep(20 * time.Millisecond)
 		if !kill || killed || sent < len(in.bodies)/3 {
 			return
 		}
@@ -490,7 +517,8 @@ func cluster(t *testing.T, pgURL, natsURL string, in input, kill bool) alertSet 
 		deadline := time.Now().Add(30 * time.Second)
 		for time.Now().Before(deadline) {
 			for i, w := range workers {
-				if w.workerStats().Correlating {
+				if ws := w.workerStats(); ws.Correlating {
+					t.Logf("%s before the kill: %+v", w.name, ws)
 					w.kill()
 					t.Logf("killed %s (the correlator) after %d of %d requests", w.name, sent, len(in.bodies))
 					workers = slices.Delete(workers, i, i+1)
@@ -511,6 +539,20 @@ func cluster(t *testing.T, pgURL, natsURL string, in input, kill bool) alertSet 
 		n, err := pendingInStream(natsURL)
 		return int64(n), err
 	}, 0)
+	// The correlator (the survivor, after a kill: once the dead holder's
+	// lease has expired) must have run over the whole stream.
+	last, err := streamLastSeq(natsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitStable(t, "stream position the correlator ran through", 2*time.Minute, 0, func() (int64, error) {
+		for _, w := range workers {
+			if s := w.workerStats(); s.Correlating {
+				return int64(s.CorrelatedThrough), nil
+			}
+		}
+		return 0, nil
+	}, int64(last))
 	waitStable(t, "cluster alerts", 2*time.Minute, 4*time.Second, func() (int64, error) { return st.CountAlerts(ctx) }, -1)
 	var dup int64
 	for _, w := range workers {

@@ -81,6 +81,7 @@ func (w *Worker) correlateLoop(ctx context.Context) error {
 		lost()
 		<-renewed
 		w.correlating.Store(false)
+		w.correlatedThrough.Store(0)
 		// Hand the lease on at once rather than after its TTL.
 		_ = kv.Delete(context.WithoutCancel(ctx), correlatorLease, natsjs.LastRevision(held.Load()))
 		if err != nil && ctx.Err() == nil {
@@ -180,6 +181,7 @@ func (w *Worker) correlate(ctx context.Context) error {
 			}
 			pending = append(pending, p)
 			w.correlated.Add(1)
+			w.correlatedThrough.Store(p.seq)
 		}
 		if now, ok := clock.now(); ok {
 			_ = det.Expire(now)

@@ -83,6 +83,9 @@ type Stats struct {
 	Correlating bool  `json:"correlating"`
 	Correlated  int64 `json:"correlated"` // messages the correlator read
 	CorrAlerts  int64 `json:"correlation_alerts"`
+	// CorrelatedThrough is the stream sequence of the last message the
+	// correlator ran over, while it holds the lease (0 otherwise).
+	CorrelatedThrough uint64 `json:"correlated_through"`
 }
 
 // Worker is one detection worker: it shares the stream's durable consumer
@@ -98,6 +101,7 @@ type Worker struct {
 	messages, duplicates, events, alerts, rejected atomic.Int64
 	correlating                                    atomic.Bool
 	correlated, corrAlerts                         atomic.Int64
+	correlatedThrough                              atomic.Uint64
 }
 
 // NewWorker connects to NATS, creates the stream when missing, and
@@ -126,6 +130,7 @@ func (w *Worker) Stats() Stats {
 		Messages: w.messages.Load(), Duplicates: w.duplicates.Load(), Events: w.events.Load(),
 		Alerts: w.alerts.Load(), Rejected: w.rejected.Load(), Correlating: w.correlating.Load(),
 		Correlated: w.correlated.Load(), CorrAlerts: w.corrAlerts.Load(),
+		CorrelatedThrough: w.correlatedThrough.Load(),
 	}
 }
 
@@ -179,21 +184,14 @@ func (w *Worker) fetchLoop(ctx context.Context, cons natsjs.Consumer) error {
 	var d *loopDetector
 	msgs := make([]natsjs.Msg, 0, w.opts.Fetch)
 	for ctx.Err() == nil {
-		batch, err := cons.Fetch(w.opts.Fetch, natsjs.FetchMaxWait(time.Second))
-		if err != nil {
+		var err error
+		if msgs, err = w.fetchSome(cons, msgs[:0]); err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			w.log.Warn("fetch failed; retrying", "err", err)
 			sleep(ctx, time.Second)
 			continue
-		}
-		msgs = msgs[:0]
-		for m := range batch.Messages() {
-			msgs = append(msgs, m)
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && ctx.Err() == nil {
-			w.log.Debug("fetch ended early", "err", err)
 		}
 		if len(msgs) == 0 {
 			continue
@@ -204,6 +202,34 @@ func (w *Worker) fetchLoop(ctx context.Context, cons natsjs.Consumer) error {
 		w.apply(ctx, d, msgs)
 	}
 	return nil
+}
+
+// fetchSome returns the messages waiting, up to opts.Fetch, without
+// waiting for a full batch: when none waits it waits (up to a second) for
+// one, then takes what came with it. A fetch that waited for a full batch
+// would hold messages back from the other workers and add its wait to
+// every alert's latency when the stream is quiet.
+func (w *Worker) fetchSome(cons natsjs.Consumer, msgs []natsjs.Msg) ([]natsjs.Msg, error) {
+	collect := func(b natsjs.MessageBatch, err error) error {
+		if err != nil {
+			return err
+		}
+		for m := range b.Messages() {
+			msgs = append(msgs, m)
+		}
+		if err := b.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, natsjs.ErrNoMessages) {
+			return err
+		}
+		return nil
+	}
+	if err := collect(cons.FetchNoWait(w.opts.Fetch)); err != nil || len(msgs) > 0 {
+		return msgs, err
+	}
+	if err := collect(cons.Fetch(1, natsjs.FetchMaxWait(time.Second))); err != nil || len(msgs) == 0 {
+		return msgs, err
+	}
+	err := collect(cons.FetchNoWait(w.opts.Fetch - 1))
+	return msgs, err
 }
 
 // apply detects and commits one fetch's messages, then acknowledges them.
