@@ -163,6 +163,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			}
 		})
 	}
+	wg.Go(func() { w.forgetLoop(ctx) })
 	for range w.opts.Concurrency {
 		wg.Go(func() {
 			if err := w.fetchLoop(ctx, cons); err != nil {
@@ -177,6 +178,24 @@ func (w *Worker) Run(ctx context.Context) error {
 		all = append(all, err)
 	}
 	return errors.Join(all...)
+}
+
+// forgetLoop drops, hourly, the keys older than anything the stream can
+// still deliver or a correlator replay: the stream's MaxAge and a day.
+// Every worker does it; the deletes are idempotent.
+func (w *Worker) forgetLoop(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := w.st.ForgetBatchesBefore(ctx, time.Now().Add(-w.c.cfg.MaxAge-24*time.Hour)); err != nil && ctx.Err() == nil {
+			w.log.Warn("forgetting old message keys failed", "err", err)
+		}
+	}
 }
 
 // fetchLoop fetches, detects, commits and acknowledges until ctx is done.

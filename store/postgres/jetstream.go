@@ -40,7 +40,7 @@ func (s *Store) ensureJetStreamTables(ctx context.Context) error {
 		}
 		for _, q := range []string{
 			`CREATE TABLE IF NOT EXISTS jetstream_batches (key text PRIMARY KEY, applied bigint NOT NULL, first_event bigint NOT NULL, events integer NOT NULL)`,
-			`CREATE TABLE IF NOT EXISTS jetstream_alert_keys (key text PRIMARY KEY, alert bigint NOT NULL)`,
+			`CREATE TABLE IF NOT EXISTS jetstream_alert_keys (key text PRIMARY KEY, applied bigint NOT NULL)`,
 			`CREATE TABLE IF NOT EXISTS jetstream_positions (name text PRIMARY KEY, through bigint NOT NULL)`,
 		} {
 			if _, err := tx.Exec(ctx, q); err != nil {
@@ -221,8 +221,9 @@ func (s *Store) CommitCorrelation(ctx context.Context, name string, through uint
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		added = added[:0]
 		var fresh []store.StoredAlert
+		at := unixNanos(now())
 		for _, ka := range alerts {
-			tag, err := tx.Exec(ctx, `INSERT INTO jetstream_alert_keys (key, alert) VALUES ($1, 0) ON CONFLICT (key) DO NOTHING`, ka.Key)
+			tag, err := tx.Exec(ctx, `INSERT INTO jetstream_alert_keys (key, applied) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, ka.Key, at)
 			if err != nil {
 				return fmt.Errorf("record alert key: %w", err)
 			}
@@ -259,15 +260,17 @@ func (s *Store) CorrelationPosition(ctx context.Context, name string) (uint64, e
 	return uint64(through), nil
 }
 
-// ForgetBatchesBefore removes the batch keys applied before t: a message
-// acknowledged that long ago is never delivered again.
+// ForgetBatchesBefore removes the batch and alert keys stored before t: a
+// message acknowledged that long ago is never delivered again, and no
+// correlator replays that far.
 func (s *Store) ForgetBatchesBefore(ctx context.Context, t time.Time) error {
 	if err := s.ensureJetStreamTables(ctx); err != nil {
 		return err
 	}
-	_, err := s.pool.Exec(ctx, `DELETE FROM jetstream_batches WHERE applied < $1`, unixNanos(t))
-	if err != nil {
-		return fmt.Errorf("postgres: forget batches: %w", err)
+	for _, table := range []string{"jetstream_batches", "jetstream_alert_keys"} {
+		if _, err := s.pool.Exec(ctx, `DELETE FROM `+table+` WHERE applied < $1`, unixNanos(t)); err != nil {
+			return fmt.Errorf("postgres: forget keys in %s: %w", table, err)
+		}
 	}
 	return nil
 }

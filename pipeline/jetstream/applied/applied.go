@@ -48,7 +48,8 @@ type Store interface {
 	// CorrelationPosition returns the position the named correlator last
 	// committed (0: none).
 	CorrelationPosition(ctx context.Context, name string) (uint64, error)
-	// ForgetBatchesBefore drops the keys of batches applied before t: a
-	// message acknowledged that long ago is not delivered again.
+	// ForgetBatchesBefore drops the batch and alert keys stored before t:
+	// a message acknowledged that long ago is not delivered again, and no
+	// correlator replays that far.
 	ForgetBatchesBefore(ctx context.Context, t time.Time) error
 }
