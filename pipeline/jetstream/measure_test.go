@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -43,14 +44,30 @@ func TestMeasureThroughput(t *testing.T) {
 		for i := 0; i < len(evs); i += perMsg {
 			batches = append(batches, applied.Batch{Key: fmt.Sprint("m", i), Events: evs[i:min(i+perMsg, len(evs))]})
 		}
-		start := time.Now()
+		start, pg0 := time.Now(), postgresCPU()
 		for i := 0; i < len(batches); i += 32 {
 			if _, err := st.ApplyBatches(ctx, batches[i:min(i+32, len(batches))]); err != nil {
 				t.Fatal(err)
 			}
 		}
-		el := time.Since(start)
-		t.Logf("PostgreSQL ApplyBatches (one connection, no detection): %d events in %v = %.0f events/s", len(evs), el.Round(time.Millisecond), float64(len(evs))/el.Seconds())
+		el, pgCPU := time.Since(start), postgresCPU()-pg0
+		t.Logf("PostgreSQL ApplyBatches (one connection, no detection): %d events in %v = %.0f events/s; PostgreSQL's processes used %.1f CPU seconds = %.0f events per PostgreSQL CPU second (an upper bound on its cost: other clients of the server count too)",
+			len(evs), el.Round(time.Millisecond), float64(len(evs))/el.Seconds(), pgCPU, float64(len(evs))/pgCPU)
+	}
+
+	// An ingest node over HTTP (HEC, 500 events a request): its CPU per
+	// event, decoding and publishing.
+	{
+		dsn, _ := freshCluster(t, pgURL, natsURL)
+		in := makeInput(t, rounds, perMsg)
+		ing := start(t, "ingest", "--role", "ingest", "--data", t.TempDir(), "--nats", natsURL, "--postgres", dsn)
+		token := ing.ingestToken()
+		cpu0, nats0, start := ing.cpuSeconds(), natsCPU(), time.Now()
+		send(t, ing, token, in, nil)
+		el, cpu, natsUsed := time.Since(start), ing.cpuSeconds()-cpu0, natsCPU()-nats0
+		t.Logf("ingest node (HEC raw NDJSON, %d events a request, one sender): %d events in %v = %.0f events/s; %.1f CPU seconds = %.0f events per ingest CPU second; nats-server %.1f CPU seconds = %.0f events per second of it",
+			perMsg, in.events, el.Round(time.Millisecond), float64(in.events)/el.Seconds(), cpu, float64(in.events)/cpu, natsUsed, float64(in.events)/natsUsed)
+		ing.stop()
 	}
 
 	for _, workers := range measureWorkers() {
@@ -69,7 +86,7 @@ func TestMeasureThroughput(t *testing.T) {
 		t.Logf("publish (one ingest client, %d events per batch, acknowledged): %d events in %v = %.0f events/s", perMsg, len(evs), el.Round(time.Millisecond), float64(len(evs))/el.Seconds())
 
 		var nodes []*node
-		start = time.Now()
+		start, pg0, nats0 := time.Now(), postgresCPU(), natsCPU()
 		for i := range workers {
 			nodes = append(nodes, start1(t, fmt.Sprintf("worker-%d", i+1), dsn, natsURL))
 		}
@@ -84,8 +101,8 @@ func TestMeasureThroughput(t *testing.T) {
 			}
 			return n, err
 		}, int64(len(evs)))
-		el = time.Since(first)
-		t.Logf("%d detect process(es) drained %d events in %v = %.0f events/s (%v from start)", workers, len(evs)-int(atFirst), el.Round(time.Millisecond), float64(int64(len(evs))-atFirst)/el.Seconds(), time.Since(start).Round(time.Millisecond))
+		el, pgCPU, natsUsed := time.Since(first), postgresCPU()-pg0, natsCPU()-nats0
+		t.Logf("%d detect process(es) drained %d events in %v = %.0f events/s (%v from start); PostgreSQL used %.1f CPU seconds (%.0f events per second of it), nats-server %.1f (%.0f events per second of it)", workers, len(evs)-int(atFirst), el.Round(time.Millisecond), float64(int64(len(evs))-atFirst)/el.Seconds(), time.Since(start).Round(time.Millisecond), pgCPU, float64(len(evs))/pgCPU, natsUsed, float64(len(evs))/natsUsed)
 		for _, n := range nodes {
 			ws, cpu := n.workerStats(), n.cpuSeconds()
 			t.Logf("  %s: %+v; %.1f CPU seconds = %.0f events per CPU second (correlator included when it ran here)", n.name, ws, cpu, float64(ws.Events)/cpu)
@@ -132,4 +149,36 @@ func (n *node) cpuSeconds() float64 {
 	utime, _ := strconv.ParseFloat(fields[11], 64)
 	stime, _ := strconv.ParseFloat(fields[12], 64)
 	return (utime + stime) / 100 // USER_HZ is 100 on Linux
+}
+
+// postgresCPU is the CPU time used so far by every process named postgres
+// on this machine (Linux; 0 elsewhere).
+func postgresCPU() float64 { return processCPU("postgres") }
+
+// natsCPU is postgresCPU for nats-server.
+func natsCPU() float64 { return processCPU("nats-server") }
+
+// processCPU is the CPU time used so far by every process of that name.
+func processCPU(name string) float64 {
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	total := 0.0
+	for _, f := range stats {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		s := string(data)
+		open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if open < 0 || end < open || s[open+1:end] != name {
+			continue
+		}
+		fields := strings.Fields(s[end+1:])
+		if len(fields) < 13 {
+			continue
+		}
+		utime, _ := strconv.ParseFloat(fields[11], 64)
+		stime, _ := strconv.ParseFloat(fields[12], 64)
+		total += (utime + stime) / 100
+	}
+	return total
 }
