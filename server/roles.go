@@ -65,6 +65,9 @@ type ClusterConfig struct {
 	// Workers are the detection loops of a detect node (default: one per
 	// core).
 	Workers int `yaml:"workers"`
+	// StreamReplicas is how many copies of the stream a JetStream cluster
+	// keeps (default 1; 3 on three NATS servers).
+	StreamReplicas int `yaml:"stream_replicas"`
 }
 
 // applyClusterEnv reads BULWARK_ROLE, BULWARK_NATS and BULWARK_POSTGRES.
@@ -130,7 +133,7 @@ func (s *Server) rolePipeline(ctx context.Context, st store.Store, engine *detec
 	if s.role() == RoleAll {
 		return st, engine, nil
 	}
-	cfg := jetstream.Config{URL: s.cfg.Cluster.NATS}
+	cfg := jetstream.Config{URL: s.cfg.Cluster.NATS, Replicas: s.cfg.Cluster.StreamReplicas}
 	s.cluster = &clusterParts{}
 	if s.role() == RoleDetect {
 		ast, ok := st.(applied.Store)

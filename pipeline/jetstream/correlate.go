@@ -15,6 +15,7 @@ import (
 	"github.com/bulwarkhq/bulwark/alert"
 	"github.com/bulwarkhq/bulwark/detect"
 	"github.com/bulwarkhq/bulwark/pipeline/jetstream/applied"
+	"github.com/bulwarkhq/bulwark/sigma"
 	"github.com/bulwarkhq/bulwark/store"
 )
 
@@ -102,7 +103,7 @@ type pendingMsg struct {
 // correlate runs the correlation rules over the stream from the committed
 // position on, until ctx is done.
 func (w *Worker) correlate(ctx context.Context) error {
-	engine := w.engine.Load()
+	engine := correlationEngine(w.engine.Load())
 	corr := engine.NewCorrelations()
 	if corr == nil {
 		<-ctx.Done() // no correlation rules: hold the lease, do nothing
@@ -204,6 +205,38 @@ func (w *Worker) correlate(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// correlationEngine is e narrowed to the rules correlations consume: the
+// correlator reads every event, and matching only those rules (usually a
+// handful) instead of the whole set is what lets one core keep up with
+// many workers. Per-event alerts are the workers' anyway.
+func correlationEngine(e *detect.Engine) *detect.Engine {
+	rs := e.RuleSet()
+	if len(rs.Correlations) == 0 {
+		return e
+	}
+	inputs := map[*sigma.Rule]bool{}
+	for _, cc := range rs.Correlations {
+		for _, in := range cc.Inputs {
+			if in.Rule != nil {
+				inputs[in.Rule] = true
+			}
+		}
+	}
+	sub := *rs
+	sub.Rules, sub.Compiled = nil, nil
+	for _, r := range rs.Rules {
+		if inputs[r] {
+			sub.Rules = append(sub.Rules, r)
+		}
+	}
+	for _, c := range rs.Compiled {
+		if inputs[c.Rule] {
+			sub.Compiled = append(sub.Compiled, c)
+		}
+	}
+	return detect.New(&sub, detect.Options{})
 }
 
 // replayHorizon is how far behind stream time an event may still matter

@@ -55,6 +55,21 @@ func TestMeasureThroughput(t *testing.T) {
 			len(evs), el.Round(time.Millisecond), float64(len(evs))/el.Seconds(), pgCPU, float64(len(evs))/pgCPU)
 	}
 
+	// The single node (role all, SQLite) on the same input, for comparison:
+	// ingest, detection and storage in one process.
+	{
+		dir := t.TempDir()
+		in := makeInput(t, rounds, perMsg)
+		one := start(t, "single", "--data", dir)
+		token := one.ingestToken()
+		cpu0, start := one.cpuSeconds(), time.Now()
+		send(t, one, token, in, nil)
+		el, cpu := time.Since(start), one.cpuSeconds()-cpu0
+		t.Logf("single node (role all, SQLite; HEC raw NDJSON, %d events a request, one sender): %d events stored and detected in %v = %.0f events/s; %.1f CPU seconds = %.0f events per CPU second",
+			perMsg, in.events, el.Round(time.Millisecond), float64(in.events)/el.Seconds(), cpu, float64(in.events)/cpu)
+		one.stop()
+	}
+
 	// An ingest node over HTTP (HEC, 500 events a request): its CPU per
 	// event, decoding and publishing.
 	{
