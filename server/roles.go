@@ -34,6 +34,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/bulwarkhq/bulwark/detect"
+	"github.com/bulwarkhq/bulwark/intel/match"
 	"github.com/bulwarkhq/bulwark/pipeline"
 	"github.com/bulwarkhq/bulwark/pipeline/jetstream"
 	"github.com/bulwarkhq/bulwark/pipeline/jetstream/applied"
@@ -89,6 +90,9 @@ func (c *Config) validateCluster() error {
 		return fmt.Errorf("role %q: use all, ingest, detect or api", c.Cluster.Role)
 	}
 	var errs []error
+	if c.Cluster.Role == RoleDetect && (c.Syslog.UDP != "" || c.Syslog.TCP != "" || c.Syslog.TLS != "" || len(c.Tail) > 0 || c.OT.enabled()) {
+		errs = append(errs, errors.New("role detect receives no events itself: syslog, tail and ot belong on an ingest or api node"))
+	}
 	if c.Cluster.NATS == "" {
 		errs = append(errs, fmt.Errorf("role %s needs a NATS server (cluster.nats, --nats)", c.Cluster.Role))
 	}
@@ -168,6 +172,17 @@ func (s *Server) setEngine(e *detect.Engine) {
 		s.pipe.SetEngine(e)
 	case RoleDetect:
 		s.cluster.worker.SetEngine(e)
+	}
+}
+
+// setIntel hands threat-intel indicators to whatever matches them in this
+// role: the pipeline on a single node, the worker on a detect node.
+// (intel.go still calls s.pipe.SetIntel directly; switching those two
+// calls to setIntel is what makes detect nodes match indicators.)
+func (s *Server) setIntel(d *match.Detector) {
+	s.pipe.SetIntel(d)
+	if s.cluster != nil && s.cluster.worker != nil {
+		s.cluster.worker.SetIntel(d)
 	}
 }
 

@@ -28,11 +28,15 @@ func TestClusterConfig(t *testing.T) {
 		{"api", ClusterConfig{Role: RoleAPI, NATS: "nats://127.0.0.1:4222", Postgres: "postgres://db/bulwark"}, ""},
 		{"unknown role", ClusterConfig{Role: "worker"}, `role "worker"`},
 		{"detect without NATS", ClusterConfig{Role: RoleDetect, Postgres: "postgres://db/bulwark"}, "needs a NATS server"},
+		{"detect with syslog", ClusterConfig{Role: RoleDetect, NATS: "nats://127.0.0.1:4222", Postgres: "postgres://db/bulwark"}, "receives no events"},
 		{"ingest without PostgreSQL", ClusterConfig{Role: RoleIngest, NATS: "nats://127.0.0.1:4222"}, "needs the shared PostgreSQL store"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var c Config
 			c.Cluster = tc.cluster
+			if strings.Contains(tc.name, "syslog") {
+				c.Syslog.TCP = "127.0.0.1:5514"
+			}
 			c.Defaults()
 			err := c.Validate()
 			switch {

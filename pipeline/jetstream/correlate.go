@@ -31,11 +31,17 @@ const (
 // the correlator while it holds it.
 func (w *Worker) correlateLoop(ctx context.Context) error {
 	ttl := w.opts.LeaseTTL
-	kv, err := w.c.js.CreateOrUpdateKeyValue(ctx, natsjs.KeyValueConfig{
-		Bucket: w.c.cfg.Leases, TTL: ttl, History: 1, Storage: natsjs.FileStorage,
-		Replicas:    w.c.cfg.Replicas,
-		Description: "Bulwark leases (pipeline/jetstream): who runs the correlator",
-	})
+	kv, err := w.c.js.KeyValue(ctx, w.c.cfg.Leases)
+	if errors.Is(err, natsjs.ErrBucketNotFound) {
+		kv, err = w.c.js.CreateKeyValue(ctx, natsjs.KeyValueConfig{
+			Bucket: w.c.cfg.Leases, TTL: ttl, History: 1, Storage: natsjs.FileStorage,
+			Replicas:    w.c.cfg.Replicas,
+			Description: "Bulwark leases (pipeline/jetstream): who runs the correlator",
+		})
+		if errors.Is(err, natsjs.ErrBucketExists) {
+			kv, err = w.c.js.KeyValue(ctx, w.c.cfg.Leases)
+		}
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil

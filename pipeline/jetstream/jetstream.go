@@ -122,7 +122,7 @@ func dial(ctx context.Context, cfg Config, name string) (*conn, error) {
 		nc.Close()
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
-	stream, err := js.CreateOrUpdateStream(ctx, natsjs.StreamConfig{
+	stream, err := ensureStream(ctx, js, cfg, natsjs.StreamConfig{
 		Name:        cfg.Stream,
 		Subjects:    []string{cfg.Subject},
 		Storage:     natsjs.FileStorage,
@@ -138,6 +138,21 @@ func dial(ctx context.Context, cfg Config, name string) (*conn, error) {
 		return nil, fmt.Errorf("jetstream: stream %s: %w", cfg.Stream, err)
 	}
 	return &conn{cfg: cfg, nc: nc, js: js, stream: stream}, nil
+}
+
+// ensureStream returns the stream, creating it with want when missing. An
+// existing stream is left as it is: a node started with other settings
+// (say, one replica where the operator made three) must not reconfigure
+// the stream every node shares.
+func ensureStream(ctx context.Context, js natsjs.JetStream, cfg Config, want natsjs.StreamConfig) (natsjs.Stream, error) {
+	s, err := js.Stream(ctx, cfg.Stream)
+	if errors.Is(err, natsjs.ErrStreamNotFound) {
+		s, err = js.CreateStream(ctx, want)
+		if errors.Is(err, natsjs.ErrStreamNameAlreadyInUse) { // another node created it meanwhile
+			s, err = js.Stream(ctx, cfg.Stream)
+		}
+	}
+	return s, err
 }
 
 func (c *conn) close() {
