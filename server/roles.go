@@ -66,6 +66,10 @@ type ClusterConfig struct {
 	// Workers are the detection loops of a detect node (default: one per
 	// core).
 	Workers int `yaml:"workers"`
+	// Correlators is how many partitions the correlation rules are split
+	// into across the detect nodes, each run by one node at a time
+	// (default 1). Give every detect node the same number.
+	Correlators int `yaml:"correlators"`
 	// StreamReplicas is how many copies of the stream a JetStream cluster
 	// keeps (default 1; 3 on three NATS servers).
 	StreamReplicas int `yaml:"stream_replicas"`
@@ -145,7 +149,7 @@ func (s *Server) rolePipeline(ctx context.Context, st store.Store, engine *detec
 			return nil, nil, fmt.Errorf("role detect: the store does not support scale-out detection (use PostgreSQL)")
 		}
 		w, err := jetstream.NewWorker(ctx, cfg, ast, engine, jetstream.WorkerOptions{
-			MinLevel: minLevel, Concurrency: s.cfg.Cluster.Workers, Logger: s.log,
+			MinLevel: minLevel, Concurrency: s.cfg.Cluster.Workers, Correlators: s.cfg.Cluster.Correlators, Logger: s.log,
 		})
 		if err != nil {
 			return nil, nil, err

@@ -49,7 +49,7 @@ func BenchmarkWorkerDetect(b *testing.B) {
 // correlations consume, with their windows, over every event.
 func BenchmarkCorrelatorDetect(b *testing.B) {
 	evs, engine := benchEvents(b)
-	engine = correlationEngine(engine)
+	engine = correlationEngine(engine, 0, 1)
 	body := encodeBatch(nil, evs)
 	d := engine.NewDetector(engine.NewCorrelations(), sigma.LevelLow, func(*alert.Alert) error { return nil })
 	b.ResetTimer()

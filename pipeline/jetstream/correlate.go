@@ -7,6 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"math"
+	"math/rand/v2"
 	"sync/atomic"
 	"time"
 
@@ -27,38 +30,55 @@ const (
 	corrCommitMax   = 1000 // alerts that force a commit
 )
 
-// correlateLoop takes the correlator lease whenever it is free and runs
-// the correlator while it holds it.
-func (w *Worker) correlateLoop(ctx context.Context) error {
-	ttl := w.opts.LeaseTTL
+// openLeases returns the lease bucket, creating it when missing.
+func (w *Worker) openLeases(ctx context.Context) (natsjs.KeyValue, error) {
 	kv, err := w.c.js.KeyValue(ctx, w.c.cfg.Leases)
 	if errors.Is(err, natsjs.ErrBucketNotFound) {
 		kv, err = w.c.js.CreateKeyValue(ctx, natsjs.KeyValueConfig{
-			Bucket: w.c.cfg.Leases, TTL: ttl, History: 1, Storage: natsjs.FileStorage,
+			Bucket: w.c.cfg.Leases, TTL: w.opts.LeaseTTL, History: 1, Storage: natsjs.FileStorage,
 			Replicas:    w.c.cfg.Replicas,
-			Description: "Bulwark leases (pipeline/jetstream): who runs the correlator",
+			Description: "Bulwark leases (pipeline/jetstream): who runs each correlator partition",
 		})
 		if errors.Is(err, natsjs.ErrBucketExists) {
 			kv, err = w.c.js.KeyValue(ctx, w.c.cfg.Leases)
 		}
 	}
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return fmt.Errorf("jetstream: lease bucket %s: %w", w.c.cfg.Leases, err)
+		return nil, fmt.Errorf("jetstream: lease bucket %s: %w", w.c.cfg.Leases, err)
 	}
+	return kv, nil
+}
+
+// partitionName names a correlator partition's lease and stream position.
+// The count is part of it: after a change of Correlators, partitions start
+// afresh (replaying the stream; their alerts' keys keep them from being
+// stored twice).
+func partitionName(part, parts int) string {
+	return fmt.Sprintf("correlator-%d-of-%d", part, parts)
+}
+
+// correlateLoop takes the lease of one correlator partition whenever it
+// is free and runs the partition while it holds it.
+func (w *Worker) correlateLoop(ctx context.Context, kv natsjs.KeyValue, part int) {
+	ttl := w.opts.LeaseTTL
+	name := partitionName(part, w.opts.Correlators)
 	for ctx.Err() == nil {
-		rev, err := kv.Create(ctx, correlatorLease, []byte(w.opts.Name))
+		// Ask at a random moment, and later still when this worker holds
+		// partitions already, so that the partitions spread over the
+		// workers.
+		sleep(ctx, ttl/4+rand.N(ttl/4))
+		if h := w.holding(); h > 0 {
+			sleep(ctx, ttl/2*time.Duration(h))
+		}
+		rev, err := kv.Create(ctx, name, []byte(w.opts.Name))
 		if err != nil {
 			if !errors.Is(err, natsjs.ErrKeyExists) && ctx.Err() == nil {
-				w.log.Warn("correlator lease: cannot ask", "err", err)
+				w.log.Warn("correlator lease: cannot ask", "partition", name, "err", err)
 			}
-			sleep(ctx, ttl/4)
 			continue
 		}
-		w.log.Info("took the correlator lease", "worker", w.opts.Name)
-		w.correlating.Store(true)
+		w.log.Info("took a correlator lease", "partition", name, "worker", w.opts.Name)
+		w.setHeld(part, true)
 		hold, lost := context.WithCancel(ctx)
 		var held atomic.Uint64
 		held.Store(rev)
@@ -73,10 +93,10 @@ func (w *Worker) correlateLoop(ctx context.Context) error {
 					return
 				case <-t.C:
 				}
-				r, err := kv.Update(hold, correlatorLease, []byte(w.opts.Name), held.Load())
+				r, err := kv.Update(hold, name, []byte(w.opts.Name), held.Load())
 				if err != nil {
 					if hold.Err() == nil {
-						w.log.Error("correlator lease lost; stopping the correlator", "err", err)
+						w.log.Error("correlator lease lost; stopping the partition", "partition", name, "err", err)
 					}
 					lost()
 					return
@@ -84,19 +104,43 @@ func (w *Worker) correlateLoop(ctx context.Context) error {
 				held.Store(r)
 			}
 		}()
-		err = w.correlate(hold)
+		err = w.correlate(hold, part)
 		lost()
 		<-renewed
-		w.correlating.Store(false)
-		w.correlatedThrough.Store(0)
+		w.setHeld(part, false)
 		// Hand the lease on at once rather than after its TTL.
-		_ = kv.Delete(context.WithoutCancel(ctx), correlatorLease, natsjs.LastRevision(held.Load()))
+		_ = kv.Delete(context.WithoutCancel(ctx), name, natsjs.LastRevision(held.Load()))
 		if err != nil && ctx.Err() == nil {
-			w.log.Error("correlator stopped", "err", err)
-			sleep(ctx, ttl/4)
+			w.log.Error("correlator partition stopped", "partition", name, "err", err)
 		}
 	}
-	return nil
+}
+
+// setHeld records whether this worker holds a partition.
+func (w *Worker) setHeld(part int, on bool) {
+	w.corrMu.Lock()
+	defer w.corrMu.Unlock()
+	if on {
+		w.through[part] = 0
+	} else {
+		delete(w.through, part)
+	}
+}
+
+// ran records the stream sequence a partition has run through.
+func (w *Worker) ran(part int, seq uint64) {
+	w.corrMu.Lock()
+	defer w.corrMu.Unlock()
+	if _, ok := w.through[part]; ok {
+		w.through[part] = seq
+	}
+}
+
+// holding returns how many partitions this worker holds.
+func (w *Worker) holding() int {
+	w.corrMu.Lock()
+	defer w.corrMu.Unlock()
+	return len(w.through)
 }
 
 // pendingMsg is a message the correlator has read whose events may still
@@ -106,13 +150,18 @@ type pendingMsg struct {
 	newest time.Time
 }
 
-// correlate runs the correlation rules over the stream from the committed
-// position on, until ctx is done.
-func (w *Worker) correlate(ctx context.Context) error {
-	engine := correlationEngine(w.engine.Load())
+// correlate runs one partition's correlation rules over the stream from
+// its committed position on, until ctx is done.
+func (w *Worker) correlate(ctx context.Context, part int) error {
+	correlatorName := partitionName(part, w.opts.Correlators)
+	engine := correlationEngine(w.engine.Load(), part, w.opts.Correlators)
 	corr := engine.NewCorrelations()
 	if corr == nil {
-		<-ctx.Done() // no correlation rules: hold the lease, do nothing
+		// No correlation rules in this partition: hold the lease (so that
+		// no other worker starts it) and do nothing, being trivially
+		// through the whole stream.
+		w.ran(part, math.MaxUint64)
+		<-ctx.Done()
 		return nil
 	}
 	horizon := replayHorizon(engine)
@@ -188,7 +237,7 @@ func (w *Worker) correlate(ctx context.Context) error {
 			}
 			pending = append(pending, p)
 			w.correlated.Add(1)
-			w.correlatedThrough.Store(p.seq)
+			w.ran(part, p.seq)
 		}
 		if now, ok := clock.now(); ok {
 			_ = det.Expire(now)
@@ -213,24 +262,33 @@ func (w *Worker) correlate(ctx context.Context) error {
 	}
 }
 
-// correlationEngine is e narrowed to the rules correlations consume: the
-// correlator reads every event, and matching only those rules (usually a
-// handful) instead of the whole set is what lets one core keep up with
-// many workers. Per-event alerts are the workers' anyway.
-func correlationEngine(e *detect.Engine) *detect.Engine {
+// correlationEngine is e narrowed to one partition's correlations and the
+// rules they consume: every partition reads every event, and matching only
+// those rules (usually a handful) instead of the whole set is what lets
+// one core keep up with many workers. Per-event alerts are the workers'.
+//
+// Correlations are partitioned whole, by a hash of their id: each window
+// lives in one partition, so windows stay correct. Correlations chained
+// on one another stay together.
+func correlationEngine(e *detect.Engine, part, parts int) *detect.Engine {
 	rs := e.RuleSet()
 	if len(rs.Correlations) == 0 {
 		return e
 	}
 	inputs := map[*sigma.Rule]bool{}
+	sub := *rs
+	sub.Correlations = nil
 	for _, cc := range rs.Correlations {
+		if partitionOf(rs.Correlations, cc, parts) != part {
+			continue
+		}
+		sub.Correlations = append(sub.Correlations, cc)
 		for _, in := range cc.Inputs {
 			if in.Rule != nil {
 				inputs[in.Rule] = true
 			}
 		}
 	}
-	sub := *rs
 	sub.Rules, sub.Compiled = nil, nil
 	for _, r := range rs.Rules {
 		if inputs[r] {
@@ -243,6 +301,40 @@ func correlationEngine(e *detect.Engine) *detect.Engine {
 		}
 	}
 	return detect.New(&sub, detect.Options{})
+}
+
+// partitionOf places a correlation and every correlation chained with it
+// (either way) in one partition, by a hash of the smallest id among them.
+func partitionOf(all []*sigma.CompiledCorrelation, cc *sigma.CompiledCorrelation, parts int) int {
+	if parts <= 1 {
+		return 0
+	}
+	// The chain's members: follow inputs and consumers to a fixed point.
+	group := map[*sigma.CompiledCorrelation]bool{cc: true}
+	for grew := true; grew; {
+		grew = false
+		for _, c := range all {
+			for _, in := range c.Inputs {
+				if in.Corr == nil || group[c] == group[in.Corr] {
+					continue
+				}
+				group[c], group[in.Corr], grew = true, true, true
+			}
+		}
+	}
+	key := ""
+	for c := range group {
+		id := c.ID
+		if id == "" {
+			id = c.Title + "\x00" + c.Path
+		}
+		if key == "" || id < key {
+			key = id
+		}
+	}
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return int(h.Sum32() % uint32(parts))
 }
 
 // replayHorizon is how far behind stream time an event may still matter

@@ -28,18 +28,25 @@
 //
 // Per-event rules run on every worker, each on the messages it fetched.
 // Correlation rules need all the events of a group in one place, in order,
-// so they run in one correlator at a time: the worker holding a lease in
-// a JetStream key-value bucket (kept alive while it runs, taken over by
-// another worker when it expires). The correlator reads the whole stream
-// in order with an ordered consumer and commits its alerts, each under a
-// key derived from its content, together with a stream position: the
-// newest message before which no event can still be in an open window
-// (event time older than stream time minus twice the sum of the rules'
-// timespans). A correlator that takes over replays from that position,
-// rebuilding exactly the windows that were open; the alerts it raises again
-// are recognised by their keys. Correlation is therefore not spread over
-// workers: one core runs the matching of every event for the correlation
-// rules. docs/deploy/sizing.md says what that bounds and what would lift it.
+// so they run in correlator partitions (WorkerOptions.Correlators, default
+// one): each correlation, with those chained on it, belongs to one
+// partition (by a hash of its id), and each partition runs in one worker
+// at a time, the holder of its lease in a JetStream key-value bucket (kept
+// alive while it runs, taken over by another worker when it expires). A
+// partition reads the whole stream in order with an ordered consumer,
+// matches only the rules its correlations consume, and commits its alerts,
+// each under a key derived from its content, together with a stream
+// position: the newest message before which no event can still be in an
+// open window (event time older than stream time minus twice the sum of
+// the rules' timespans). A worker that takes a partition over replays from
+// that position, rebuilding exactly the windows that were open; the alerts
+// it raises again are recognised by their keys.
+//
+// Partitions split the correlation rules, not one rule's groups: a single
+// correlation runs on one core, and every partition decodes every event.
+// Splitting one rule by its group-by values would need the detector to
+// hand out correlation inputs instead of feeding its own windows.
+// docs/deploy/sizing.md says what that bounds.
 package jetstream
 
 import (
@@ -59,8 +66,6 @@ const (
 	DefaultSubject    = "bulwark.events"
 	DefaultConsumer   = "bulwark-detect"
 	DefaultLeases     = "bulwark_leases"
-	correlatorLease   = "correlator"
-	correlatorName    = "correlator"
 	maxMessageBytes   = 768 << 10
 	defaultMaxAge     = 7 * 24 * time.Hour
 	defaultDuplicates = 2 * time.Minute

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,6 +44,10 @@ type WorkerOptions struct {
 	// (default 10s): the longest correlation alerts wait after the holder
 	// dies.
 	LeaseTTL time.Duration
+	// Correlators is how many partitions the correlation rules are split
+	// into, each run by one worker at a time (default 1). Every worker
+	// must be given the same number.
+	Correlators int
 	// NoCorrelator keeps this worker from ever running correlation rules.
 	NoCorrelator bool
 	Logger       *slog.Logger
@@ -64,6 +69,9 @@ func (o *WorkerOptions) defaults() {
 	if o.AckWait <= 0 {
 		o.AckWait = 15 * time.Second
 	}
+	if o.Correlators <= 0 {
+		o.Correlators = 1
+	}
 	if o.LeaseTTL <= 0 {
 		o.LeaseTTL = 10 * time.Second
 	}
@@ -79,12 +87,14 @@ type Stats struct {
 	Events     int64 `json:"events"`     // events stored
 	Alerts     int64 `json:"alerts"`     // per-event alerts stored
 	Rejected   int64 `json:"rejected"`   // undecodable messages, terminated
-	// Correlating is set while this worker holds the correlator lease.
+	// Correlating is set while this worker holds a correlator lease;
+	// Partitions are the ones it holds.
 	Correlating bool  `json:"correlating"`
+	Partitions  []int `json:"partitions,omitempty"`
 	Correlated  int64 `json:"correlated"` // messages the correlator read
 	CorrAlerts  int64 `json:"correlation_alerts"`
-	// CorrelatedThrough is the stream sequence of the last message the
-	// correlator ran over, while it holds the lease (0 otherwise).
+	// CorrelatedThrough is the stream sequence of the last message every
+	// partition this worker holds has run over (0 when it holds none).
 	CorrelatedThrough uint64 `json:"correlated_through"`
 }
 
@@ -99,9 +109,10 @@ type Worker struct {
 	intel  atomic.Pointer[match.Detector]
 
 	messages, duplicates, events, alerts, rejected atomic.Int64
-	correlating                                    atomic.Bool
 	correlated, corrAlerts                         atomic.Int64
-	correlatedThrough                              atomic.Uint64
+
+	corrMu  sync.Mutex
+	through map[int]uint64 // partitions held: the sequence each ran through
 }
 
 // NewWorker connects to NATS, creates the stream when missing, and
@@ -112,7 +123,7 @@ func NewWorker(ctx context.Context, cfg Config, st applied.Store, engine *detect
 	if err != nil {
 		return nil, err
 	}
-	w := &Worker{st: st, c: c, opts: opts, log: opts.Logger}
+	w := &Worker{st: st, c: c, opts: opts, log: opts.Logger, through: map[int]uint64{}}
 	w.engine.Store(engine)
 	return w, nil
 }
@@ -126,12 +137,22 @@ func (w *Worker) SetIntel(d *match.Detector) { w.intel.Store(d) }
 
 // Stats returns the worker's counters.
 func (w *Worker) Stats() Stats {
-	return Stats{
+	s := Stats{
 		Messages: w.messages.Load(), Duplicates: w.duplicates.Load(), Events: w.events.Load(),
-		Alerts: w.alerts.Load(), Rejected: w.rejected.Load(), Correlating: w.correlating.Load(),
+		Alerts: w.alerts.Load(), Rejected: w.rejected.Load(),
 		Correlated: w.correlated.Load(), CorrAlerts: w.corrAlerts.Load(),
-		CorrelatedThrough: w.correlatedThrough.Load(),
 	}
+	w.corrMu.Lock()
+	defer w.corrMu.Unlock()
+	for p, seq := range w.through {
+		s.Partitions = append(s.Partitions, p)
+		if !s.Correlating || seq < s.CorrelatedThrough {
+			s.CorrelatedThrough = seq
+		}
+		s.Correlating = true
+	}
+	slices.Sort(s.Partitions)
+	return s
 }
 
 // Close closes the NATS connection (not the store).
@@ -157,11 +178,13 @@ func (w *Worker) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	errs := make(chan error, w.opts.Concurrency+1)
 	if !w.opts.NoCorrelator {
-		wg.Go(func() {
-			if err := w.correlateLoop(ctx); err != nil {
-				errs <- err
-			}
-		})
+		kv, err := w.openLeases(ctx)
+		if err != nil {
+			return err
+		}
+		for part := range w.opts.Correlators {
+			wg.Go(func() { w.correlateLoop(ctx, kv, part) })
+		}
 	}
 	wg.Go(func() { w.forgetLoop(ctx) })
 	for range w.opts.Concurrency {
