@@ -51,7 +51,12 @@ On first start an admin user is created and its password printed once.
 The server listens on 127.0.0.1 unless given TLS (--tls-cert, --tls-key) or
 --insecure. SIGHUP (or POST /api/v1/rules/reload) reloads the rules; a broken
 rule set never replaces a working one. Settings come from --config FILE
-(YAML), then BULWARK_* environment variables, then flags.`,
+(YAML), then BULWARK_* environment variables, then flags.
+
+Scale-out (docs/deploy): --role ingest publishes events to a NATS JetStream
+stream (--nats), --role detect workers share it and store events and alerts
+in PostgreSQL (--postgres), --role api serves the UI and API from there; the
+default role, all, is the single node.`,
 		Example: `  # Start on 127.0.0.1:8080 with data in ./bulwark-data
   bulwark serve
 
