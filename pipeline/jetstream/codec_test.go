@@ -1,6 +1,7 @@
 package jetstream
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -66,4 +67,36 @@ func FuzzDecodeBatch(f *testing.F) {
 			t.Fatalf("re-encoded batch does not decode: %v", err)
 		}
 	})
+}
+
+// TestEncodeUpTo checks that a batch larger than a message is split into
+// messages under the limit that hold every event once, in order.
+func TestEncodeUpTo(t *testing.T) {
+	big := make([]event.Event, 1000)
+	for i := range big {
+		big[i].Time = time.Date(2026, 1, 2, 3, 4, 5, i, time.UTC)
+		big[i].Set("message", event.String(string(make([]byte, 2000))+fmt.Sprint(i)))
+	}
+	const limit = 100 << 10
+	var got []event.Event
+	for rest := big; len(rest) > 0; {
+		body, n := encodeUpTo(rest, limit)
+		if n == 0 || (len(body) > limit && n > 1) {
+			t.Fatalf("%d events in %d bytes (limit %d)", n, len(body), limit)
+		}
+		evs, err := decodeBatch(body)
+		if err != nil || len(evs) != n {
+			t.Fatalf("chunk of %d decodes to %d: %v", n, len(evs), err)
+		}
+		got = append(got, evs...)
+		rest = rest[n:]
+	}
+	if len(got) != len(big) {
+		t.Fatalf("%d events after splitting, want %d", len(got), len(big))
+	}
+	for i := range got {
+		if got[i].Time != big[i].Time {
+			t.Fatalf("event %d out of order", i)
+		}
+	}
 }
