@@ -3,6 +3,7 @@ package jetstream_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -100,4 +101,66 @@ func TestWorkerRedeliveryStoresOnce(t *testing.T) {
 		t.Errorf("%d alerts for three identical rounds", alerts)
 	}
 	t.Logf("%+v; %d events, %d alerts stored", s, len(evs), alerts)
+}
+
+// TestWorkerCorrelates runs a worker in-process with two correlator
+// partitions and two fetch loops (under -race, the concurrent paths), and
+// checks that the demo's alerts are stored once each.
+func TestWorkerCorrelates(t *testing.T) {
+	pgURL, natsURL := clusterEnv(t)
+	_, st := freshCluster(t, pgURL, natsURL)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg := jetstream.Config{URL: natsURL}
+	pub, err := jetstream.NewPublisher(ctx, cfg, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const rounds = 3
+	evs := demoEvents(rounds)
+	for i := 0; i < len(evs); i += 50 {
+		if _, err := pub.AppendEvents(ctx, evs[i:min(i+50, len(evs))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	last, err := streamLastSeq(natsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := jetstream.NewWorker(ctx, cfg, st, builtinEngine(t), jetstream.WorkerOptions{Concurrency: 2, Correlators: 2, LeaseTTL: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	runCtx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := w.Run(runCtx); err != nil {
+			t.Error(err)
+		}
+	})
+	waitStable(t, "events", time.Minute, 0, func() (int64, error) { return st.CountEvents(ctx) }, int64(len(evs)))
+	waitStable(t, "correlator position", time.Minute, 0, func() (int64, error) {
+		s := w.Stats()
+		if len(s.Partitions) < 2 {
+			return 0, nil
+		}
+		return int64(min(s.CorrelatedThrough, last)), nil
+	}, int64(last))
+	waitStable(t, "alerts", time.Minute, 2*time.Second, func() (int64, error) { return st.CountAlerts(ctx) }, -1)
+	stop()
+	wg.Wait()
+	set := alertsOf(t, st)
+	corr := 0
+	for k, n := range set {
+		if strings.Contains(k, `"correlation":`) {
+			corr += n
+		}
+	}
+	// Each round of the demo raises two correlations (the single node
+	// agrees: TestClusterMatchesSingleNode) and 35 per-event alerts.
+	if corr != 2*rounds || set.total()-corr != 35*rounds {
+		t.Errorf("%d correlations and %d per-event alerts, want %d and %d", corr, set.total()-corr, 2*rounds, 35*rounds)
+	}
+	t.Logf("%+v; %d alerts, %d correlations", w.Stats(), set.total(), corr)
 }
