@@ -139,7 +139,7 @@ var ruleDefs = [numKinds]ruleDef{
 		[]string{"T0866", "T0814"}, true},
 	kindFlood: {"flood", LevelHigh,
 		"Message flood",
-		"The message rate of a pair or of a source far exceeds its learnt peak and an absolute floor.",
+		"The message rate of a pair or of a source far exceeds its learnt peak and an absolute floor, or requests pile up unanswered (more than 32 within a second).",
 		[]string{"T0814"}, true},
 	kindUnexpectedFlow: {"unexpected-flow", LevelMedium,
 		"Unexpected traffic to or from an OT asset",

@@ -7,6 +7,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark/alert"
 	"github.com/bulwarkhq/bulwark/ot"
+	"github.com/bulwarkhq/bulwark/ot/dnp3"
 )
 
 // Role bits of a host, per protocol.
@@ -58,6 +59,10 @@ type pairState struct {
 	rateStart  int64
 	rateCount  uint32
 	floodLimit uint32
+
+	// Requests not answered yet, and when the oldest of them was sent.
+	pending      uint32
+	pendingSince int64
 
 	reconStart          int64
 	newFuncs            funcSet
@@ -152,6 +157,7 @@ func (ps *pairState) observe(d *Detector, m *ot.Message, ns int64, port uint16, 
 			alert.Match{Condition: "gt", Field: "messages_per_second", Value: strconv.Itoa(int(ps.floodLimit))},
 			alert.Match{Condition: "equals", Field: "scope", Value: "pair"})
 	}
+	ps.unanswered(d, m, ns, emit)
 	// The source's rate, over all its peers.
 	if src == nil {
 		return
@@ -168,6 +174,55 @@ func (ps *pairState) observe(d *Detector, m *ot.Message, ns int64, port uint16, 
 			alert.Match{Condition: "gt", Field: "messages_per_second", Value: strconv.Itoa(int(src.floodLimit))},
 			alert.Match{Condition: "equals", Field: "scope", Value: "source"})
 	}
+}
+
+// Unanswered requests: a master waits for each answer (a Modbus client
+// pipelines a few at most), so dozens of requests left unanswered within
+// a second is a flood the outstation cannot keep up with (Suricata calls
+// such a DNP3 flow "flooded" past 32). Counting restarts after a quiet
+// second, so a capture that misses the answers (one direction of a
+// mirrored port) does not accumulate normal polling into a flood.
+const (
+	maxPending     = 32
+	maxPendingSpan = int64(time.Second)
+)
+
+func (ps *pairState) unanswered(d *Detector, m *ot.Message, ns int64, emit func(*alert.Alert)) {
+	switch {
+	case expectsAnswer(m):
+		if ps.pending == 0 || ns-ps.pendingSince > maxPendingSpan || ns < ps.pendingSince {
+			ps.pending, ps.pendingSince = 0, ns
+		}
+		ps.pending++
+		if ps.pending == maxPending+1 {
+			d.fire(kindFlood, m, ps.key.Master, ps.key.Outstation, ps.key.Outstation, "", emit,
+				alert.Match{Condition: "gt", Field: "unanswered_requests", Value: strconv.Itoa(maxPending)},
+				alert.Match{Condition: "equals", Field: "scope", Value: "pair"})
+		}
+	case isAnswer(m):
+		if ps.pending > 0 {
+			ps.pending--
+		}
+	}
+}
+
+// expectsAnswer reports whether m is a request its outstation answers.
+func expectsAnswer(m *ot.Message) bool {
+	if m.Dir != ot.DirRequest || m.Malformed != "" {
+		return false
+	}
+	if m.Proto == ot.ProtoDNP3 {
+		return m.HasApp && m.Func != dnp3.FuncConfirm && m.Func != dnp3.FuncDirectOperateNoAck && m.Func != dnp3.FuncAuthRequestNoAck
+	}
+	return true
+}
+
+// isAnswer reports whether m answers a request.
+func isAnswer(m *ot.Message) bool {
+	if m.Dir != ot.DirResponse {
+		return false
+	}
+	return m.Proto != ot.ProtoDNP3 || m.HasApp && m.Func == dnp3.FuncResponse
 }
 
 func (h *hostState) touch(t int64) {

@@ -211,3 +211,16 @@ func TestITIDNP3(t *testing.T) {
 		}
 	}
 }
+
+// TestSuricataFlood: suricata-verify's DNP3 flood capture (33 SELECT
+// requests in 4 ms, none answered) raises a flood.
+func TestSuricataFlood(t *testing.T) {
+	alerts, _ := run(t, Config{Detect: detect.DefaultConfig()},
+		filepath.Join(testData(t), "pcap/suricata-verify/tests/dnp3/dnp3-flood/input.pcap"))
+	for _, a := range alerts {
+		if a.Rule.ID == "ot.dnp3.flood" {
+			return
+		}
+	}
+	t.Errorf("no flood among %d alerts", len(alerts))
+}
