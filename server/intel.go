@@ -49,7 +49,7 @@ func (s *Server) loadIntel() (match.Report, error) {
 		inds = append(inds, got...)
 	}
 	if len(paths) == 0 && len(inds) == 0 {
-		s.pipe.SetIntel(nil)
+		s.setIntel(nil)
 		return match.Report{}, nil
 	}
 	for _, path := range paths {
@@ -71,7 +71,7 @@ func (s *Server) loadIntel() (match.Report, error) {
 		}
 		s.log.Warn("intel: indicator rejected", "err", err)
 	}
-	s.pipe.SetIntel(d)
+	s.setIntel(d)
 	s.log.Info("intel: indicators loaded", "files", len(paths), "report", rep.String())
 	return rep, nil
 }
