@@ -30,6 +30,15 @@ func (e *Engine) NewCorrelations() *Correlations {
 	return &Correlations{c: c}
 }
 
+// Partition keeps, of the correlations' windows, only the groups accept
+// takes (see sigma.Correlator.Accept): for correlators that share one
+// correlation's work by its group-by key. Call it before any event.
+func (c *Correlations) Partition(accept func(cc *sigma.CompiledCorrelation, group string) bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.c.Accept = accept
+}
+
 // Detector turns events into alerts for one goroutine.
 type Detector struct {
 	e     *Engine

@@ -168,8 +168,21 @@ type Correlator struct {
 	MaxEntries int
 	entries    int
 	// HostOf names the host of an event, for the evidence; may be nil.
-	HostOf  func(*event.Event) string
+	HostOf func(*event.Event) string
+	// Accept, when set, says whether this correlator keeps the window of
+	// a correlation's group (its group-by values, as GroupKey renders
+	// them): several correlators each keeping a share of the groups
+	// split one correlation's work by its group-by key, and every window
+	// stays whole in one of them. Correlations fed by other correlations
+	// are not split (their inputs carry their own groups).
+	Accept  func(cc *CompiledCorrelation, group string) bool
 	Dropped int64
+}
+
+// GroupKey renders a group's values, in the order of the correlation's
+// group-by fields, as one string: what Accept is given.
+func GroupKey(cc *CompiledCorrelation, group map[string]string) string {
+	return groupKey(cc.GroupBy, group)
 }
 
 type corrTarget struct {
@@ -235,6 +248,9 @@ func (c *Correlator) Observe(r *Rule, ev *event.Event) []CorrelationMatch {
 		key := make(map[string]string, len(in.GroupFields))
 		for i, f := range in.GroupFields {
 			key[t.c.GroupBy[i]] = ev.GetString(f)
+		}
+		if c.Accept != nil && !c.Accept(t.c, groupKey(t.c.GroupBy, key)) {
+			continue
 		}
 		value := ""
 		if t.c.Type == "value_count" {

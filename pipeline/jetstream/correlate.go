@@ -156,6 +156,15 @@ func (w *Worker) correlate(ctx context.Context, part int) error {
 	correlatorName := partitionName(part, w.opts.Correlators)
 	engine := correlationEngine(w.engine.Load(), part, w.opts.Correlators)
 	corr := engine.NewCorrelations()
+	if corr != nil && w.opts.Correlators > 1 {
+		// Correlations that stand alone are shared out by group: this
+		// partition keeps the windows of its groups only.
+		chain := chained(engine.RuleSet().Correlations)
+		parts := w.opts.Correlators
+		corr.Partition(func(cc *sigma.CompiledCorrelation, group string) bool {
+			return chain[cc] || groupPartition(cc, group, parts) == part
+		})
+	}
 	if corr == nil {
 		// No correlation rules in this partition: hold the lease (so that
 		// no other worker starts it) and do nothing, being trivially
@@ -267,19 +276,23 @@ func (w *Worker) correlate(ctx context.Context, part int) error {
 // those rules (usually a handful) instead of the whole set is what lets
 // one core keep up with many workers. Per-event alerts are the workers'.
 //
-// Correlations are partitioned whole, by a hash of their id: each window
-// lives in one partition, so windows stay correct. Correlations chained
-// on one another stay together.
+// A correlation that stands alone (neither fed by nor feeding another)
+// runs in every partition, each keeping the windows of the groups its
+// group-by key hashes to (groupPartition): one rule's windows spread over
+// the partitions, and each window lives whole in one. Correlations
+// chained on one another run whole in one partition (partitionOf), since
+// a chained correlation's inputs carry the groups of another.
 func correlationEngine(e *detect.Engine, part, parts int) *detect.Engine {
 	rs := e.RuleSet()
 	if len(rs.Correlations) == 0 {
 		return e
 	}
+	chain := chained(rs.Correlations)
 	inputs := map[*sigma.Rule]bool{}
 	sub := *rs
 	sub.Correlations = nil
 	for _, cc := range rs.Correlations {
-		if partitionOf(rs.Correlations, cc, parts) != part {
+		if chain[cc] && partitionOf(rs.Correlations, cc, parts) != part {
 			continue
 		}
 		sub.Correlations = append(sub.Correlations, cc)
@@ -303,6 +316,36 @@ func correlationEngine(e *detect.Engine, part, parts int) *detect.Engine {
 	return detect.New(&sub, detect.Options{})
 }
 
+// chained lists the correlations fed by, or feeding, another correlation.
+func chained(all []*sigma.CompiledCorrelation) map[*sigma.CompiledCorrelation]bool {
+	out := map[*sigma.CompiledCorrelation]bool{}
+	for _, c := range all {
+		for _, in := range c.Inputs {
+			if in.Corr != nil {
+				out[c], out[in.Corr] = true, true
+			}
+		}
+	}
+	return out
+}
+
+// groupPartition places one group of a standalone correlation, by a hash
+// of the correlation's id and the group's values.
+func groupPartition(cc *sigma.CompiledCorrelation, group string, parts int) int {
+	h := fnv.New32a()
+	h.Write([]byte(correlationID(cc)))
+	h.Write([]byte{0})
+	h.Write([]byte(group))
+	return int(h.Sum32() % uint32(parts))
+}
+
+func correlationID(c *sigma.CompiledCorrelation) string {
+	if c.ID != "" {
+		return c.ID
+	}
+	return c.Title + "\x00" + c.Path
+}
+
 // partitionOf places a correlation and every correlation chained with it
 // (either way) in one partition, by a hash of the smallest id among them.
 func partitionOf(all []*sigma.CompiledCorrelation, cc *sigma.CompiledCorrelation, parts int) int {
@@ -324,11 +367,7 @@ func partitionOf(all []*sigma.CompiledCorrelation, cc *sigma.CompiledCorrelation
 	}
 	key := ""
 	for c := range group {
-		id := c.ID
-		if id == "" {
-			id = c.Title + "\x00" + c.Path
-		}
-		if key == "" || id < key {
+		if id := correlationID(c); key == "" || id < key {
 			key = id
 		}
 	}
