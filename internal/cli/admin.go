@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -10,6 +11,7 @@ import (
 	"github.com/bulwarkhq/bulwark/server"
 	"github.com/bulwarkhq/bulwark/server/auth"
 	"github.com/bulwarkhq/bulwark/store"
+	"github.com/bulwarkhq/bulwark/store/postgres"
 	"github.com/bulwarkhq/bulwark/store/sqlite"
 )
 
@@ -17,7 +19,13 @@ import (
 // operator can set up shippers and recover a lost password on the box,
 // with or without the server running (SQLite allows both at once).
 
+// openData opens the server's store: PostgreSQL when BULWARK_POSTGRES
+// names one (a scale-out deployment, as `serve --postgres`), else SQLite in
+// dir.
 func openData(ctx context.Context, dir string) (store.Store, error) {
+	if dsn := os.Getenv("BULWARK_POSTGRES"); dsn != "" && dir == "" {
+		return postgres.Open(ctx, dsn, postgres.Options{})
+	}
 	if dir == "" {
 		dir = "bulwark-data"
 	}
@@ -68,7 +76,7 @@ func newTokenCmd(e *env) *cobra.Command {
 			return writeJSONTo(e.stdout, map[string]any{"token": t, "secret": secret})
 		},
 	}
-	create.Flags().StringVar(&dir, "data", "", "data directory (default ./bulwark-data)")
+	create.Flags().StringVar(&dir, "data", "", "data directory (default ./bulwark-data; with $BULWARK_POSTGRES set and no --data, that PostgreSQL store)")
 	create.Flags().StringVar(&name, "name", "", "what the token is for")
 	create.Flags().StringVar(&role, "role", "ingest", "admin, analyst, viewer or ingest")
 	create.Flags().StringVar(&expires, "expires", "", "lifetime, e.g. 90d (default: no expiry)")
@@ -110,7 +118,7 @@ func newUserCmd(e *env) *cobra.Command {
 			return nil
 		},
 	}
-	passwd.Flags().StringVar(&dir, "data", "", "data directory (default ./bulwark-data)")
+	passwd.Flags().StringVar(&dir, "data", "", "data directory (default ./bulwark-data; with $BULWARK_POSTGRES set and no --data, that PostgreSQL store)")
 	cmd.AddCommand(passwd)
 	return cmd
 }

@@ -65,7 +65,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		// date_added and its inserts cannot interleave with another's.
 		"_txlock": {"immediate"},
 	}
-	u := url.URL{Scheme: "file", Path: filepath.ToSlash(path), RawQuery: q.Encode()}
+	// A relative path would read as the URI's authority ("file://dir/x").
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: q.Encode()}
 	db, err := sql.Open("sqlite", u.String())
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)

@@ -1,6 +1,7 @@
 package sqlitestore_test
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -56,5 +57,22 @@ func TestDurable(t *testing.T) {
 	}
 	if !more[0].DateAdded.After(entries[0].DateAdded) {
 		t.Errorf("date_added went back: %v after %v", more[0].DateAdded, entries[0].DateAdded)
+	}
+}
+
+// TestOpenRelativePath: a relative path is a file below the working
+// directory, not a URI authority.
+func TestOpenRelativePath(t *testing.T) {
+	t.Chdir(t.TempDir())
+	if err := os.Mkdir("data", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlitestore.Open(t.Context(), filepath.Join("data", "taxii.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if _, err := os.Stat(filepath.Join("data", "taxii.db")); err != nil {
+		t.Error(err)
 	}
 }
