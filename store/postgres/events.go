@@ -117,28 +117,18 @@ func (s *Store) AppendEvents(ctx context.Context, evs []event.Event) (int64, err
 	if len(evs) == 0 {
 		return 0, nil
 	}
-	rows := make([][]any, len(evs))
-	var days []int64 // day partitions the batch needs
-	perDay := map[int64]int64{}
-	var fold folder
-	for i := range evs {
-		e := &evs[i]
-		ns := unixNanos(e.Time)
-		if d, ok := dayOf(ns); ok && !slices.Contains(days, d) {
-			days = append(days, d)
-		}
-		perDay[dayKey(ns)]++
-		rows[i] = []any{int64(0), ns, bs(e.Host()), event.AppendBinary(nil, e), fold.searchText(e)}
-	}
-	var counts [2][]int64 // event_counts' days and increments
-	for d, n := range perDay {
-		counts[0], counts[1] = append(counts[0], d), append(counts[1], n)
-	}
+	var b eventBatch
+	b.add(evs)
 	for attempt := 0; ; attempt++ {
-		if err := s.ensurePartitions(ctx, days); err != nil {
+		if err := s.ensurePartitions(ctx, b.days); err != nil {
 			return 0, fmt.Errorf("postgres: append events: %w", err)
 		}
-		first, err := s.appendRows(ctx, rows, counts)
+		var first int64
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			var err error
+			first, err = b.copyTx(ctx, tx)
+			return err
+		})
 		if err != nil && attempt == 0 && isCode(err, codeNoPartition) {
 			s.forgetPartitions()
 			continue
@@ -150,27 +140,52 @@ func (s *Store) AppendEvents(ctx context.Context, evs []event.Event) (int64, err
 	}
 }
 
-// appendRows reserves the batch's ids and copies it in, in one
-// transaction. The counter row stays locked until commit, so batches
-// commit in the order of their ids.
-func (s *Store) appendRows(ctx context.Context, rows [][]any, counts [2][]int64) (int64, error) {
-	var first int64
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var last int64
-		if err := tx.QueryRow(ctx, `UPDATE event_ids SET last = last + $1 WHERE id = 1 RETURNING last`, len(rows)).Scan(&last); err != nil {
-			return fmt.Errorf("reserve ids: %w", err)
+// eventBatch is events made into rows for COPY, with the day partitions
+// they need and the per-day counts they add.
+type eventBatch struct {
+	rows   [][]any
+	days   []int64         // day partitions the rows need
+	perDay map[int64]int64 // event_counts increments
+	fold   folder
+}
+
+// add appends evs to the batch.
+func (b *eventBatch) add(evs []event.Event) {
+	if b.perDay == nil {
+		b.perDay = map[int64]int64{}
+	}
+	for i := range evs {
+		e := &evs[i]
+		ns := unixNanos(e.Time)
+		if d, ok := dayOf(ns); ok && !slices.Contains(b.days, d) {
+			b.days = append(b.days, d)
 		}
-		first = last - int64(len(rows)) + 1
-		for i, r := range rows {
-			r[0] = first + int64(i)
-		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"id", "time_ns", "host", "data", "search_text"}, pgx.CopyFromRows(rows)); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO event_counts (day, n) SELECT * FROM unnest($1::bigint[], $2::bigint[])
+		b.perDay[dayKey(ns)]++
+		b.rows = append(b.rows, []any{int64(0), ns, bs(e.Host()), event.AppendBinary(nil, e), b.fold.searchText(e)})
+	}
+}
+
+// copyTx reserves the batch's ids and copies it in, in tx, returning the
+// first id. The counter row stays locked until commit, so batches commit
+// in the order of their ids.
+func (b *eventBatch) copyTx(ctx context.Context, tx pgx.Tx) (int64, error) {
+	var last int64
+	if err := tx.QueryRow(ctx, `UPDATE event_ids SET last = last + $1 WHERE id = 1 RETURNING last`, len(b.rows)).Scan(&last); err != nil {
+		return 0, fmt.Errorf("reserve ids: %w", err)
+	}
+	first := last - int64(len(b.rows)) + 1
+	for i, r := range b.rows {
+		r[0] = first + int64(i)
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"id", "time_ns", "host", "data", "search_text"}, pgx.CopyFromRows(b.rows)); err != nil {
+		return 0, err
+	}
+	var counts [2][]int64 // event_counts' days and increments
+	for d, n := range b.perDay {
+		counts[0], counts[1] = append(counts[0], d), append(counts[1], n)
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO event_counts (day, n) SELECT * FROM unnest($1::bigint[], $2::bigint[])
 ON CONFLICT (day) DO UPDATE SET n = event_counts.n + excluded.n`, counts[0], counts[1])
-		return err
-	})
 	return first, err
 }
 

@@ -15,13 +15,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bulwarkhq/bulwark/alert"
-	"github.com/bulwarkhq/bulwark/event"
 	"github.com/bulwarkhq/bulwark/pipeline/jetstream/applied"
 	"github.com/bulwarkhq/bulwark/store"
 )
@@ -66,30 +66,19 @@ func (s *Store) ApplyBatches(ctx context.Context, batches []applied.Batch) (int,
 	if err := s.ensureJetStreamTables(ctx); err != nil {
 		return 0, err
 	}
-	type prepared struct {
-		rows   [][]any
-		perDay map[int64]int64
-	}
-	prep := make([]prepared, len(batches))
+	// Every batch's events, made into rows once; a transaction copies
+	// those of the batches not applied before.
+	prep := make([]eventBatch, len(batches))
 	var days []int64
-	seenDay := map[int64]bool{}
-	var fold folder
 	keys := make([]string, len(batches))
 	for b := range batches {
 		keys[b] = batches[b].Key
-		evs := batches[b].Events
-		p := prepared{rows: make([][]any, len(evs)), perDay: map[int64]int64{}}
-		for i := range evs {
-			e := &evs[i]
-			ns := unixNanos(e.Time)
-			if d, ok := dayOf(ns); ok && !seenDay[d] {
-				seenDay[d] = true
+		prep[b].add(batches[b].Events)
+		for _, d := range prep[b].days {
+			if !slices.Contains(days, d) {
 				days = append(days, d)
 			}
-			p.perDay[dayKey(ns)]++
-			p.rows[i] = []any{int64(0), ns, []byte(e.Host()), event.AppendBinary(nil, e), fold.searchText(e)}
 		}
-		prep[b] = p
 	}
 	for attempt := 0; ; attempt++ {
 		if err := s.ensurePartitions(ctx, days); err != nil {
@@ -112,8 +101,8 @@ SELECT k, $2, 0, 0 FROM unnest($1::text[]) AS k ON CONFLICT (key) DO NOTHING RET
 			for _, k := range fresh {
 				isFresh[k] = true
 			}
-			var all [][]any
-			perDay := map[int64]int64{}
+			var all eventBatch
+			all.perDay = map[int64]int64{}
 			var alerts []store.StoredAlert
 			for b := range batches {
 				if !isFresh[batches[b].Key] {
@@ -121,10 +110,10 @@ SELECT k, $2, 0, 0 FROM unnest($1::text[]) AS k ON CONFLICT (key) DO NOTHING RET
 				}
 				delete(isFresh, batches[b].Key) // a key twice in one call counts once
 				stored++
-				base := int64(len(all)) // index of the batch's first event in all
-				all = append(all, prep[b].rows...)
+				base := int64(len(all.rows)) // index of the batch's first event in all
+				all.rows = append(all.rows, prep[b].rows...)
 				for d, n := range prep[b].perDay {
-					perDay[d] += n
+					all.perDay[d] += n
 				}
 				for _, a := range batches[b].Alerts {
 					if a.EventID > 0 {
@@ -133,24 +122,9 @@ SELECT k, $2, 0, 0 FROM unnest($1::text[]) AS k ON CONFLICT (key) DO NOTHING RET
 					alerts = append(alerts, a)
 				}
 			}
-			if len(all) > 0 {
-				var last int64
-				if err := tx.QueryRow(ctx, `UPDATE event_ids SET last = last + $1 WHERE id = 1 RETURNING last`, len(all)).Scan(&last); err != nil {
-					return fmt.Errorf("reserve ids: %w", err)
-				}
-				first := last - int64(len(all)) + 1
-				for i, r := range all {
-					r[0] = first + int64(i)
-				}
-				if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"id", "time_ns", "host", "data", "search_text"}, pgx.CopyFromRows(all)); err != nil {
-					return err
-				}
-				var counts [2][]int64
-				for d, n := range perDay {
-					counts[0], counts[1] = append(counts[0], d), append(counts[1], n)
-				}
-				if _, err := tx.Exec(ctx, `INSERT INTO event_counts (day, n) SELECT * FROM unnest($1::bigint[], $2::bigint[])
-ON CONFLICT (day) DO UPDATE SET n = event_counts.n + excluded.n`, counts[0], counts[1]); err != nil {
+			if len(all.rows) > 0 {
+				first, err := all.copyTx(ctx, tx)
+				if err != nil {
 					return err
 				}
 				for i := range alerts {
