@@ -2,33 +2,30 @@ package postgres
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bulwarkhq/bulwark/alert"
 	"github.com/bulwarkhq/bulwark/store"
+	"github.com/bulwarkhq/bulwark/store/internal/ruledoc"
 )
 
 // AddAlerts inserts the alerts and moves the detection mark to through in
 // one transaction: after a crash either both are there or neither.
 func (s *Store) AddAlerts(ctx context.Context, alerts []store.StoredAlert, through int64) error {
 	type row struct {
-		rule *ruleDoc
+		rule *ruledoc.Doc
 		doc  []byte
 	}
 	rows := make([]row, len(alerts))
 	for i := range alerts {
 		a := alerts[i].Alert
-		rows[i].rule = s.rules.doc(&a.Rule)
+		rows[i].rule = s.rules.Doc(&a.Rule)
 		a.Rule = alert.Rule{}
 		doc, err := json.Marshal(&a)
 		if err != nil {
@@ -36,7 +33,7 @@ func (s *Store) AddAlerts(ctx context.Context, alerts []store.StoredAlert, throu
 		}
 		rows[i].doc = doc
 	}
-	var added []*ruleDoc
+	var added []*ruledoc.Doc
 	var first int64
 	detectedAt := now()
 	detected := unixNanos(detectedAt)
@@ -51,13 +48,13 @@ func (s *Store) AddAlerts(ctx context.Context, alerts []store.StoredAlert, throu
 			var batch pgx.Batch
 			for i := range alerts {
 				a, r := &alerts[i], rows[i].rule
-				if !r.stored.Load() {
-					batch.Queue(`INSERT INTO alert_rules (key, data) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, r.key, string(r.json))
-					r.stored.Store(true) // undone below if the transaction fails
+				if !r.Stored.Load() {
+					batch.Queue(`INSERT INTO alert_rules (key, data) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, r.Key, string(r.JSON))
+					r.Stored.Store(true) // undone below if the transaction fails
 					added = append(added, r)
 				}
 				batch.Queue(`INSERT INTO alerts (id, time, rule_id, host, level, event_id, detected, rule_key, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-					first+int64(i), unixNanos(a.Time), bs(a.Rule.ID), bs(a.Host), bs(a.Rule.Level), a.EventID, detected, r.key, string(rows[i].doc))
+					first+int64(i), unixNanos(a.Time), bs(a.Rule.ID), bs(a.Host), bs(a.Rule.Level), a.EventID, detected, r.Key, string(rows[i].doc))
 			}
 			if err := tx.SendBatch(ctx, &batch).Close(); err != nil {
 				return err
@@ -70,7 +67,7 @@ func (s *Store) AddAlerts(ctx context.Context, alerts []store.StoredAlert, throu
 		return nil
 	})
 	if err != nil {
-		undo(added)
+		ruledoc.Undo(added)
 		return fmt.Errorf("postgres: add alerts: %w", err)
 	}
 	// Only now, when they are durable, do the alerts get their ids.
@@ -79,54 +76,6 @@ func (s *Store) AddAlerts(ctx context.Context, alerts []store.StoredAlert, throu
 		alerts[i].Detected = detectedAt
 	}
 	return nil
-}
-
-// undo forgets that rules were stored by a transaction that did not commit.
-func undo(added []*ruleDoc) {
-	for _, r := range added {
-		r.stored.Store(false)
-	}
-}
-
-// ruleDoc is a rule's JSON and its key in alert_rules.
-type ruleDoc struct {
-	key    string
-	json   []byte
-	stored atomic.Bool // known to be in alert_rules
-}
-
-// ruleDocs caches the JSON of the rules alerts come from, as the SQLite
-// store does: a busy server raises thousands of alerts of the same few
-// rules.
-type ruleDocs struct {
-	mu sync.Mutex
-	m  map[ruleIdentity]*ruleDoc
-}
-
-// ruleIdentity is every field of an alert.Rule, in a comparable form.
-type ruleIdentity struct {
-	id, title, level, status, author, description, path, link, attack, tags string
-}
-
-// maxRuleDocs bounds the cache; past it, it starts afresh.
-const maxRuleDocs = 20000
-
-func (c *ruleDocs) doc(r *alert.Rule) *ruleDoc {
-	k := ruleIdentity{r.ID, r.Title, r.Level, r.Status, r.Author, r.Description, r.Path, r.Link,
-		strings.Join(r.Attack, "\x00"), strings.Join(r.Tags, "\x00")}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if d, ok := c.m[k]; ok {
-		return d
-	}
-	if c.m == nil || len(c.m) >= maxRuleDocs {
-		c.m = make(map[ruleIdentity]*ruleDoc)
-	}
-	data, _ := json.Marshal(r) // a struct of strings and string slices cannot fail
-	sum := sha256.Sum256(data)
-	d := &ruleDoc{key: hex.EncodeToString(sum[:16]), json: data}
-	c.m[k] = d
-	return d
 }
 
 // DetectedThrough returns 0 until the first AddAlerts.
@@ -139,7 +88,7 @@ func (s *Store) DetectedThrough(ctx context.Context) (int64, error) {
 	return through, nil
 }
 
-const alertSelect = `SELECT a.id, a.event_id, a.detected, a.data, r.data FROM alerts a LEFT JOIN alert_rules r ON r.key = a.rule_key`
+const alertSelect = `SELECT a.id, a.event_id, a.detected, a.data, r.data FROM alerts a LEFT JOIN alert_rules r ON r.Key = a.rule_key`
 
 // GetAlert returns the alert with the given id, or ErrNotFound.
 func (s *Store) GetAlert(ctx context.Context, id int64) (store.StoredAlert, error) {

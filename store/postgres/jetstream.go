@@ -24,6 +24,7 @@ import (
 	"github.com/bulwarkhq/bulwark/alert"
 	"github.com/bulwarkhq/bulwark/pipeline/jetstream/applied"
 	"github.com/bulwarkhq/bulwark/store"
+	"github.com/bulwarkhq/bulwark/store/internal/ruledoc"
 )
 
 // jetstreamTables records which stores have the tables.
@@ -85,7 +86,7 @@ func (s *Store) ApplyBatches(ctx context.Context, batches []applied.Batch) (int,
 			return 0, fmt.Errorf("postgres: apply batches: %w", err)
 		}
 		stored := 0
-		var added []*ruleDoc
+		var added []*ruledoc.Doc
 		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 			stored, added = 0, added[:0]
 			rows, err := tx.Query(ctx, `INSERT INTO jetstream_batches (key, applied, first_event, events)
@@ -137,7 +138,7 @@ SELECT k, $2, 0, 0 FROM unnest($1::text[]) AS k ON CONFLICT (key) DO NOTHING RET
 			return err
 		})
 		if err != nil {
-			undo(added)
+			ruledoc.Undo(added)
 			if attempt == 0 && isCode(err, codeNoPartition) {
 				s.forgetPartitions()
 				continue
@@ -151,7 +152,7 @@ SELECT k, $2, 0, 0 FROM unnest($1::text[]) AS k ON CONFLICT (key) DO NOTHING RET
 // insertAlertsTx inserts alerts (and the rules they cite) in tx, as
 // AddAlerts does, without moving the detection mark. It returns the rule
 // documents it marked stored, to undo if tx does not commit.
-func (s *Store) insertAlertsTx(ctx context.Context, tx pgx.Tx, alerts []store.StoredAlert, added []*ruleDoc) ([]*ruleDoc, error) {
+func (s *Store) insertAlertsTx(ctx context.Context, tx pgx.Tx, alerts []store.StoredAlert, added []*ruledoc.Doc) ([]*ruledoc.Doc, error) {
 	if len(alerts) == 0 {
 		return added, nil
 	}
@@ -164,19 +165,19 @@ func (s *Store) insertAlertsTx(ctx context.Context, tx pgx.Tx, alerts []store.St
 	var batch pgx.Batch
 	for i := range alerts {
 		a := alerts[i].Alert
-		r := s.rules.doc(&a.Rule)
+		r := s.rules.Doc(&a.Rule)
 		a.Rule = alert.Rule{}
 		doc, err := json.Marshal(&a)
 		if err != nil {
 			return added, fmt.Errorf("encode alert %d: %w", i, err)
 		}
-		if !r.stored.Load() {
-			batch.Queue(`INSERT INTO alert_rules (key, data) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, r.key, string(r.json))
-			r.stored.Store(true)
+		if !r.Stored.Load() {
+			batch.Queue(`INSERT INTO alert_rules (key, data) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, r.Key, string(r.JSON))
+			r.Stored.Store(true)
 			added = append(added, r)
 		}
 		batch.Queue(`INSERT INTO alerts (id, time, rule_id, host, level, event_id, detected, rule_key, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			first+int64(i), unixNanos(alerts[i].Time), bs(alerts[i].Rule.ID), bs(alerts[i].Host), bs(alerts[i].Rule.Level), alerts[i].EventID, detected, r.key, string(doc))
+			first+int64(i), unixNanos(alerts[i].Time), bs(alerts[i].Rule.ID), bs(alerts[i].Host), bs(alerts[i].Rule.Level), alerts[i].EventID, detected, r.Key, string(doc))
 	}
 	if err := tx.SendBatch(ctx, &batch).Close(); err != nil {
 		return added, fmt.Errorf("insert alerts: %w", err)
@@ -191,7 +192,7 @@ func (s *Store) CommitCorrelation(ctx context.Context, name string, through uint
 	if err := s.ensureJetStreamTables(ctx); err != nil {
 		return err
 	}
-	var added []*ruleDoc
+	var added []*ruledoc.Doc
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		added = added[:0]
 		var fresh []store.StoredAlert
@@ -214,7 +215,7 @@ ON CONFLICT (name) DO UPDATE SET through = GREATEST(jetstream_positions.through,
 		return err
 	})
 	if err != nil {
-		undo(added)
+		ruledoc.Undo(added)
 		return fmt.Errorf("postgres: commit correlation: %w", err)
 	}
 	return nil

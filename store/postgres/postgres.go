@@ -103,6 +103,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/bulwarkhq/bulwark/store"
+	"github.com/bulwarkhq/bulwark/store/internal/ruledoc"
 )
 
 // Options tune the store. The zero value is a sensible default.
@@ -134,7 +135,7 @@ func (o Options) withDefaults() Options {
 type Store struct {
 	pool  *pgxpool.Pool
 	opts  Options
-	rules ruleDocs
+	rules ruledoc.Cache
 
 	mu    sync.Mutex
 	parts map[int64]bool // days whose partition is known to exist

@@ -2,32 +2,29 @@ package sqlite
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/bulwarkhq/bulwark/alert"
 	"github.com/bulwarkhq/bulwark/store"
+	"github.com/bulwarkhq/bulwark/store/internal/ruledoc"
 )
 
 // AddAlerts inserts the alerts and moves the detection mark to through in
 // one transaction: after a crash either both are there or neither.
 func (db *DB) AddAlerts(ctx context.Context, alerts []store.StoredAlert, through int64) error {
 	type row struct {
-		rule *ruleDoc
+		rule *ruledoc.Doc
 		doc  []byte
 	}
 	rows := make([]row, len(alerts))
 	for i := range alerts {
 		a := alerts[i].Alert
-		rows[i].rule = db.rules.doc(&a.Rule)
+		rows[i].rule = db.rules.Doc(&a.Rule)
 		a.Rule = alert.Rule{}
 		doc, err := json.Marshal(&a)
 		if err != nil {
@@ -40,7 +37,7 @@ func (db *DB) AddAlerts(ctx context.Context, alerts []store.StoredAlert, through
 		return fmt.Errorf("sqlite: add alerts: %w", err)
 	}
 	defer tx.Rollback()
-	var added []*ruleDoc
+	var added []*ruledoc.Doc
 	var first int64
 	detectedAt := now()
 	detected := unixNanos(detectedAt)
@@ -58,15 +55,15 @@ func (db *DB) AddAlerts(ctx context.Context, alerts []store.StoredAlert, through
 		defer stmt.Close()
 		for i := range alerts {
 			a, r := &alerts[i], rows[i].rule
-			if !r.stored.Load() {
-				if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO alert_rules (key, data) VALUES (?, ?)`, r.key, r.json); err != nil {
+			if !r.Stored.Load() {
+				if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO alert_rules (key, data) VALUES (?, ?)`, r.Key, r.JSON); err != nil {
 					return fmt.Errorf("sqlite: add alerts: store rule: %w", err)
 				}
-				r.stored.Store(true) // undone below if the transaction fails
+				r.Stored.Store(true) // undone below if the transaction fails
 				added = append(added, r)
 			}
-			if _, err := stmt.ExecContext(ctx, first+int64(i), unixNanos(a.Time), a.Rule.ID, a.Host, a.Rule.Level, a.EventID, detected, r.key, rows[i].doc); err != nil {
-				undo(added)
+			if _, err := stmt.ExecContext(ctx, first+int64(i), unixNanos(a.Time), a.Rule.ID, a.Host, a.Rule.Level, a.EventID, detected, r.Key, rows[i].doc); err != nil {
+				ruledoc.Undo(added)
 				return fmt.Errorf("sqlite: add alerts: %w", err)
 			}
 		}
@@ -74,11 +71,11 @@ func (db *DB) AddAlerts(ctx context.Context, alerts []store.StoredAlert, through
 	if _, err := tx.ExecContext(ctx,
 		`INSERT INTO detection (id, through) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET through = excluded.through`,
 		through); err != nil {
-		undo(added)
+		ruledoc.Undo(added)
 		return fmt.Errorf("sqlite: add alerts: record detection mark: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
-		undo(added)
+		ruledoc.Undo(added)
 		return fmt.Errorf("sqlite: add alerts: %w", err)
 	}
 	// Only now, when they are durable, do the alerts get their ids.
@@ -87,55 +84,6 @@ func (db *DB) AddAlerts(ctx context.Context, alerts []store.StoredAlert, through
 		alerts[i].Detected = detectedAt
 	}
 	return nil
-}
-
-// undo forgets that rules were stored by a transaction that did not commit.
-func undo(added []*ruleDoc) {
-	for _, r := range added {
-		r.stored.Store(false)
-	}
-}
-
-// ruleDoc is a rule's JSON and its key in alert_rules.
-type ruleDoc struct {
-	key    string
-	json   []byte
-	stored atomic.Bool // known to be in alert_rules
-}
-
-// ruleDocs caches the JSON of the rules alerts come from: a busy server
-// raises thousands of alerts of the same few rules, and encoding each
-// rule once instead of once per alert is most of what storing an alert
-// cost.
-type ruleDocs struct {
-	mu sync.Mutex
-	m  map[ruleIdentity]*ruleDoc
-}
-
-// ruleIdentity is every field of an alert.Rule, in a comparable form.
-type ruleIdentity struct {
-	id, title, level, status, author, description, path, link, attack, tags string
-}
-
-// maxRuleDocs bounds the cache; past it, it starts afresh.
-const maxRuleDocs = 20000
-
-func (c *ruleDocs) doc(r *alert.Rule) *ruleDoc {
-	k := ruleIdentity{r.ID, r.Title, r.Level, r.Status, r.Author, r.Description, r.Path, r.Link,
-		strings.Join(r.Attack, "\x00"), strings.Join(r.Tags, "\x00")}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if d, ok := c.m[k]; ok {
-		return d
-	}
-	if c.m == nil || len(c.m) >= maxRuleDocs {
-		c.m = make(map[ruleIdentity]*ruleDoc)
-	}
-	data, _ := json.Marshal(r) // a struct of strings and string slices cannot fail
-	sum := sha256.Sum256(data)
-	d := &ruleDoc{key: hex.EncodeToString(sum[:16]), json: data}
-	c.m[k] = d
-	return d
 }
 
 // DetectedThrough returns 0 until the first AddAlerts.
@@ -150,7 +98,7 @@ func (db *DB) DetectedThrough(ctx context.Context) (int64, error) {
 
 // GetAlert returns the alert with the given id, or ErrNotFound.
 func (db *DB) GetAlert(ctx context.Context, id int64) (store.StoredAlert, error) {
-	row := db.read.QueryRowContext(ctx, `SELECT a.id, a.event_id, a.detected, a.data, r.data FROM alerts a LEFT JOIN alert_rules r ON r.key = a.rule_key WHERE a.id = ?`, id)
+	row := db.read.QueryRowContext(ctx, `SELECT a.id, a.event_id, a.detected, a.data, r.data FROM alerts a LEFT JOIN alert_rules r ON r.Key = a.rule_key WHERE a.id = ?`, id)
 	a, err := scanAlert(row)
 	if err != nil {
 		return store.StoredAlert{}, fmt.Errorf("sqlite: get alert %d: %w", id, notFound(err))
@@ -186,7 +134,7 @@ func (db *DB) ListAlerts(ctx context.Context, f store.AlertFilter) ([]store.Stor
 		add("a.id > ?", f.AfterID)
 	}
 	var q strings.Builder
-	q.WriteString("SELECT a.id, a.event_id, a.detected, a.data, r.data FROM alerts a LEFT JOIN alert_rules r ON r.key = a.rule_key")
+	q.WriteString("SELECT a.id, a.event_id, a.detected, a.data, r.data FROM alerts a LEFT JOIN alert_rules r ON r.Key = a.rule_key")
 	if len(where) > 0 {
 		q.WriteString(" WHERE " + strings.Join(where, " AND "))
 	}

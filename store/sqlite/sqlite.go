@@ -35,6 +35,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/bulwarkhq/bulwark/store"
+	"github.com/bulwarkhq/bulwark/store/internal/ruledoc"
 )
 
 // FileName is the main database file Open creates in its directory, and
@@ -77,7 +78,7 @@ type DB struct {
 	read            *sql.DB // bulwark.db: read-only connections for queries
 	ewrite          *sql.DB // events.db, the same way
 	eread           *sql.DB
-	rules           ruleDocs // alert rules already encoded
+	rules           ruledoc.Cache // alert rules already encoded
 	insertBlock     *sql.Stmt
 	insertBlockHost *sql.Stmt
 	opts            Options
