@@ -42,6 +42,8 @@ Ingest (send with the tools you already run):
   upload         POST /api/v1/ingest?format=evtx&name=FILE (any format detect reads)
   syslog         --syslog-udp, --syslog-tcp, --syslog-tls (RFC 5424 and 3164)
   files          --tail '/var/log/*.log' (offsets survive restarts and rotation)
+  OT             --ot-interface eth1 (Modbus/TCP and DNP3 live), --ot-watch DIR
+                 (capture files dropped there); alerts go into cases (see bulwark ot)
 
 An event is acknowledged only once it is on disk. When the ingest queue is
 full, HTTP senders get 503 with Retry-After and syslog over TCP is read more
@@ -65,6 +67,9 @@ default role, all, is the single node.`,
 
   # Listen on the network with TLS, keep events 90 days
   bulwark serve --listen 0.0.0.0:8443 --tls-cert server.crt --tls-key server.key --retention 90d
+
+  # Watch a plant's Modbus/TCP and DNP3 traffic on a mirror port
+  sudo bulwark serve --ot-interface eth1
 
   # Send an event over HEC once running (token from POST /api/v1/tokens)
   curl -H "Authorization: Splunk $TOKEN" -d '{"event":{"message":"hello"}}' \
@@ -98,6 +103,8 @@ func (o *serveOptions) register(cmd *cobra.Command) {
 	f.IntVar(&c.Limits.QueueEvents, "queue-events", 0, "events accepted but not yet written before senders are told to retry (default 32768)")
 	f.StringVar(&c.Log.Level, "log-level", "", "debug, info, warn or error (default info)")
 	f.StringVar(&c.Log.Format, "log-format", "", "text or json (default text)")
+	f.StringArrayVar(&c.OT.Interfaces, "ot-interface", nil, "watch Modbus/TCP and DNP3 live on this interface (repeatable; needs root or CAP_NET_RAW)")
+	f.StringArrayVar(&c.OT.Watch, "ot-watch", nil, "read pcap/pcapng files dropped in this folder for Modbus/TCP and DNP3 (repeatable)")
 	f.StringVar(&c.Cluster.Role, "role", "", "all (default), or one role of a scale-out deployment: ingest, detect or api")
 	f.StringVar(&c.Cluster.NATS, "nats", "", "NATS server URL for the roles ingest, detect and api (nats://127.0.0.1:4222)")
 	f.StringVar(&c.Cluster.Postgres, "postgres", "", "PostgreSQL connection string to keep the store in (postgres://user@host/db) instead of SQLite in --data")
@@ -111,6 +118,7 @@ func (o *serveOptions) register(cmd *cobra.Command) {
 	_ = cmd.MarkFlagFilename("tls-cert", "pem", "crt")
 	_ = cmd.MarkFlagFilename("tls-key", "pem", "key")
 	_ = cmd.MarkFlagDirname("data")
+	_ = cmd.MarkFlagDirname("ot-watch")
 }
 
 // config merges file, environment and the flags that were set.
@@ -144,6 +152,8 @@ func (o *serveOptions) config(flags *pflag.FlagSet) (server.Config, error) {
 	set("tail-format", func() { cfg.TailFormat = f.TailFormat })
 	set("min-level", func() { cfg.Rules.MinLevel = f.Rules.MinLevel })
 	set("queue-events", func() { cfg.Limits.QueueEvents = f.Limits.QueueEvents })
+	set("ot-interface", func() { cfg.OT.Interfaces = f.OT.Interfaces })
+	set("ot-watch", func() { cfg.OT.Watch = f.OT.Watch })
 	set("role", func() { cfg.Cluster.Role = f.Cluster.Role })
 	set("nats", func() { cfg.Cluster.NATS = f.Cluster.NATS })
 	set("postgres", func() { cfg.Cluster.Postgres = f.Cluster.Postgres })
