@@ -23,8 +23,16 @@ func FuzzFrame(f *testing.F) {
 		f.Add(frame(link, pkt{src: client6, dst: server6, flags: tcpACK, payload: "x"}))
 	}
 	f.Add(frame(LinkEthernet, pkt{src: client, dst: server, vlans: 3, payload: "q"}))
+	f.Add(frame(LinkEthernet, pkt{src: client, dst: netip.MustParseAddrPort("10.0.0.53:53"), ipProto: ipProtoUDP}))
+	f.Add(frame(LinkEthernet, pkt{src: client6, dst: server6, ipProto: 58}))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		sensor, _, _ := newTestSensor(t, Config{})
+		// Packets outside the OT ports go to OnPacket: its endpoints must
+		// come from the frame's headers, whatever the bytes.
+		sensor, _, _ := newTestSensor(t, Config{OnPacket: func(p *Packet) {
+			if !p.Src.Addr().IsValid() || !p.Dst.Addr().IsValid() {
+				t.Fatalf("packet without addresses: %+v", p)
+			}
+		}})
 		for _, link := range linkTypes {
 			var seg segment
 			if decodeFrame(data, link, &seg) == kindTCP && len(seg.payload) > 0 {
