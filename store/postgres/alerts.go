@@ -12,6 +12,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark/alert"
 	"github.com/bulwarkhq/bulwark/store"
+	"github.com/bulwarkhq/bulwark/store/internal/codec"
 	"github.com/bulwarkhq/bulwark/store/internal/ruledoc"
 )
 
@@ -35,8 +36,8 @@ func (s *Store) AddAlerts(ctx context.Context, alerts []store.StoredAlert, throu
 	}
 	var added []*ruledoc.Doc
 	var first int64
-	detectedAt := now()
-	detected := unixNanos(detectedAt)
+	detectedAt := codec.Now()
+	detected := codec.UnixNanos(detectedAt)
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		added = added[:0]
 		if len(alerts) > 0 {
@@ -54,7 +55,7 @@ func (s *Store) AddAlerts(ctx context.Context, alerts []store.StoredAlert, throu
 					added = append(added, r)
 				}
 				batch.Queue(`INSERT INTO alerts (id, time, rule_id, host, level, event_id, detected, rule_key, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-					first+int64(i), unixNanos(a.Time), bs(a.Rule.ID), bs(a.Host), bs(a.Rule.Level), a.EventID, detected, r.Key, string(rows[i].doc))
+					first+int64(i), codec.UnixNanos(a.Time), bs(a.Rule.ID), bs(a.Host), bs(a.Rule.Level), a.EventID, detected, r.Key, string(rows[i].doc))
 			}
 			if err := tx.SendBatch(ctx, &batch).Close(); err != nil {
 				return err
@@ -92,7 +93,7 @@ const alertSelect = `SELECT a.id, a.event_id, a.detected, a.data, r.data FROM al
 
 // GetAlert returns the alert with the given id, or ErrNotFound.
 func (s *Store) GetAlert(ctx context.Context, id int64) (store.StoredAlert, error) {
-	a, err := scanAlert(s.pool.QueryRow(ctx, alertSelect+` WHERE a.id = $1`, id))
+	a, err := codec.ScanAlert(s.pool.QueryRow(ctx, alertSelect+` WHERE a.id = $1`, id))
 	if err != nil {
 		return store.StoredAlert{}, fmt.Errorf("postgres: get alert %d: %w", id, notFound(err))
 	}
@@ -109,10 +110,10 @@ func (s *Store) ListAlerts(ctx context.Context, f store.AlertFilter) ([]store.St
 		where = append(where, cond+" $"+strconv.Itoa(len(args)))
 	}
 	if !f.From.IsZero() {
-		add("a.time >=", unixNanos(f.From))
+		add("a.time >=", codec.UnixNanos(f.From))
 	}
 	if !f.To.IsZero() {
-		add("a.time <", unixNanos(f.To))
+		add("a.time <", codec.UnixNanos(f.To))
 	}
 	if f.RuleID != "" {
 		add("a.rule_id =", bs(f.RuleID))
@@ -142,45 +143,11 @@ func (s *Store) ListAlerts(ctx context.Context, f store.AlertFilter) ([]store.St
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list alerts: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.StoredAlert, error) { return scanAlert(row) })
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.StoredAlert, error) { return codec.ScanAlert(row) })
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list alerts: %w", err)
 	}
 	return out, nil
-}
-
-func scanAlert(row pgx.Row) (store.StoredAlert, error) {
-	var a store.StoredAlert
-	var doc string
-	var rule *string
-	var detected int64
-	if err := row.Scan(&a.ID, &a.EventID, &detected, &doc, &rule); err != nil {
-		return a, err
-	}
-	a.Detected = fromUnixNanos(detected)
-	if err := json.Unmarshal([]byte(doc), &a.Alert); err != nil {
-		return a, fmt.Errorf("alert %d: decode: %w", a.ID, err)
-	}
-	a.Rule = alert.Rule{}
-	if rule != nil { // a LEFT JOIN: an alert is never hidden for want of its rule
-		if err := json.Unmarshal([]byte(*rule), &a.Rule); err != nil {
-			return a, fmt.Errorf("alert %d: decode its rule: %w", a.ID, err)
-		}
-	}
-	utcAlertTimes(&a.Alert)
-	return a, nil
-}
-
-// utcAlertTimes puts every time in a into UTC, as the store returns all
-// times; JSON kept the zone offset each was written with.
-func utcAlertTimes(a *alert.Alert) {
-	a.Time = a.Time.UTC()
-	if c := a.Correlation; c != nil {
-		c.First, c.Last = c.First.UTC(), c.Last.UTC()
-		for i := range c.Events {
-			c.Events[i].Time = c.Events[i].Time.UTC()
-		}
-	}
 }
 
 // CountAlerts returns how many alerts are stored.

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bulwarkhq/bulwark/store"
+	"github.com/bulwarkhq/bulwark/store/internal/codec"
 )
 
 // AppendAudit stores e; a zero e.Time is set to now. e.ID is ignored: the
@@ -17,11 +18,11 @@ import (
 func (s *Store) AppendAudit(ctx context.Context, e store.AuditEntry) error {
 	at := e.Time
 	if at.IsZero() {
-		at = now()
+		at = codec.Now()
 	}
 	_, err := s.pool.Exec(ctx,
 		`INSERT INTO audit (time, actor, action, target, detail, remote) VALUES ($1, $2, $3, $4, $5, $6)`,
-		unixNanos(at), bs(e.Actor), bs(e.Action), bs(e.Target), bs(e.Detail), bs(e.Remote))
+		codec.UnixNanos(at), bs(e.Actor), bs(e.Action), bs(e.Target), bs(e.Detail), bs(e.Remote))
 	if err != nil {
 		return fmt.Errorf("postgres: append audit %q: %w", e.Action, err)
 	}
@@ -44,7 +45,7 @@ func (s *Store) ListAudit(ctx context.Context, limit int) ([]store.AuditEntry, e
 		var e store.AuditEntry
 		var at int64
 		err := row.Scan(&e.ID, &at, into(&e.Actor), into(&e.Action), into(&e.Target), into(&e.Detail), into(&e.Remote))
-		e.Time = fromUnixNanos(at)
+		e.Time = codec.FromUnixNanos(at)
 		return e, err
 	})
 	if err != nil {
@@ -79,11 +80,11 @@ func (s *Store) SetSetting(ctx context.Context, key, value string) error {
 // CreateSuppression stores s.
 func (s *Store) CreateSuppression(ctx context.Context, sup *store.Suppression) error {
 	if sup.Created.IsZero() {
-		sup.Created = now()
+		sup.Created = codec.Now()
 	}
 	err := s.pool.QueryRow(ctx,
 		`INSERT INTO suppressions (rule_id, entity_kind, entity, reason, case_id, author, created, expires) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		bs(sup.RuleID), bs(sup.EntityKind), bs(sup.Entity), bs(sup.Reason), sup.CaseID, bs(sup.Author), unixNanos(sup.Created), unixNanos(sup.Expires)).Scan(&sup.ID)
+		bs(sup.RuleID), bs(sup.EntityKind), bs(sup.Entity), bs(sup.Reason), sup.CaseID, bs(sup.Author), codec.UnixNanos(sup.Created), codec.UnixNanos(sup.Expires)).Scan(&sup.ID)
 	if err != nil {
 		return fmt.Errorf("postgres: create suppression: %w", err)
 	}
@@ -97,7 +98,7 @@ func (s *Store) ListSuppressions(ctx context.Context, at time.Time) ([]store.Sup
 	var args []any
 	if !at.IsZero() {
 		q += ` WHERE expires > $1`
-		args = append(args, unixNanos(at))
+		args = append(args, codec.UnixNanos(at))
 	}
 	rows, err := s.pool.Query(ctx, q+` ORDER BY id DESC`, args...)
 	if err != nil {
@@ -107,7 +108,7 @@ func (s *Store) ListSuppressions(ctx context.Context, at time.Time) ([]store.Sup
 		var sup store.Suppression
 		var created, expires int64
 		err := row.Scan(&sup.ID, into(&sup.RuleID), into(&sup.EntityKind), into(&sup.Entity), into(&sup.Reason), &sup.CaseID, into(&sup.Author), &created, &expires)
-		sup.Created, sup.Expires = fromUnixNanos(created), fromUnixNanos(expires)
+		sup.Created, sup.Expires = codec.FromUnixNanos(created), codec.FromUnixNanos(expires)
 		return sup, err
 	})
 	if err != nil {

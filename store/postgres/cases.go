@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bulwarkhq/bulwark/store"
+	"github.com/bulwarkhq/bulwark/store/internal/codec"
 )
 
 const caseColumns = `id, title, status, severity, score, reasons, assignee, verdict, alert_ids, rule_ids, entities, first_seen, last_seen, acknowledged, closed, created, updated`
@@ -19,13 +20,13 @@ func (s *Store) CreateCase(ctx context.Context, c *store.Case) error {
 	if err != nil {
 		return fmt.Errorf("postgres: create case: %w", err)
 	}
-	at := now()
+	at := codec.Now()
 	var id int64
 	err = s.pool.QueryRow(ctx,
 		`INSERT INTO cases (title, status, severity, score, reasons, assignee, verdict, alert_ids, rule_ids, entities, first_seen, last_seen, acknowledged, closed, created, updated)
 		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING id`,
 		bs(c.Title), bs(c.Status), bs(c.Severity), c.Score, reasons, bs(c.Assignee), bs(c.Verdict), alertIDs, ruleIDs, entities,
-		unixNanos(c.FirstSeen), unixNanos(c.LastSeen), unixNanos(c.Acknowledged), unixNanos(c.Closed), unixNanos(at)).Scan(&id)
+		codec.UnixNanos(c.FirstSeen), codec.UnixNanos(c.LastSeen), codec.UnixNanos(c.Acknowledged), codec.UnixNanos(c.Closed), codec.UnixNanos(at)).Scan(&id)
 	if err != nil {
 		return fmt.Errorf("postgres: create case: %w", err)
 	}
@@ -94,9 +95,9 @@ func scanCase(row pgx.Row) (store.Case, error) {
 			return c, fmt.Errorf("case %d: %s: %w", c.ID, l.what, err)
 		}
 	}
-	c.FirstSeen, c.LastSeen = fromUnixNanos(first), fromUnixNanos(last)
-	c.Acknowledged, c.Closed = fromUnixNanos(acked), fromUnixNanos(closed)
-	c.Created, c.Updated = fromUnixNanos(created), fromUnixNanos(updated)
+	c.FirstSeen, c.LastSeen = codec.FromUnixNanos(first), codec.FromUnixNanos(last)
+	c.Acknowledged, c.Closed = codec.FromUnixNanos(acked), codec.FromUnixNanos(closed)
+	c.Created, c.Updated = codec.FromUnixNanos(created), codec.FromUnixNanos(updated)
 	return c, nil
 }
 
@@ -107,18 +108,18 @@ func (s *Store) UpdateCase(ctx context.Context, c *store.Case) error {
 	if err != nil {
 		return fmt.Errorf("postgres: update case %d: %w", c.ID, err)
 	}
-	at := now()
+	at := codec.Now()
 	var created int64
 	err = s.pool.QueryRow(ctx,
 		`UPDATE cases SET title = $1, status = $2, severity = $3, score = $4, reasons = $5, assignee = $6, verdict = $7, alert_ids = $8,
 		 rule_ids = $9, entities = $10, first_seen = $11, last_seen = $12, acknowledged = $13, closed = $14, updated = $15
 		 WHERE id = $16 RETURNING created`,
 		bs(c.Title), bs(c.Status), bs(c.Severity), c.Score, reasons, bs(c.Assignee), bs(c.Verdict), alertIDs,
-		ruleIDs, entities, unixNanos(c.FirstSeen), unixNanos(c.LastSeen), unixNanos(c.Acknowledged), unixNanos(c.Closed), unixNanos(at), c.ID).Scan(&created)
+		ruleIDs, entities, codec.UnixNanos(c.FirstSeen), codec.UnixNanos(c.LastSeen), codec.UnixNanos(c.Acknowledged), codec.UnixNanos(c.Closed), codec.UnixNanos(at), c.ID).Scan(&created)
 	if err != nil {
 		return fmt.Errorf("postgres: update case %d: %w", c.ID, notFound(err))
 	}
-	c.Created, c.Updated = fromUnixNanos(created), at
+	c.Created, c.Updated = codec.FromUnixNanos(created), at
 	return nil
 }
 
@@ -134,10 +135,10 @@ func (s *Store) DeleteCase(ctx context.Context, id int64) error {
 // AddCaseComment stores a comment; the foreign key refuses an unknown case.
 func (s *Store) AddCaseComment(ctx context.Context, c *store.CaseComment) error {
 	if c.Time.IsZero() {
-		c.Time = now()
+		c.Time = codec.Now()
 	}
 	err := s.pool.QueryRow(ctx, `INSERT INTO case_comments (case_id, author, time, text) VALUES ($1, $2, $3, $4) RETURNING id`,
-		c.CaseID, bs(c.Author), unixNanos(c.Time), bs(c.Text)).Scan(&c.ID)
+		c.CaseID, bs(c.Author), codec.UnixNanos(c.Time), bs(c.Text)).Scan(&c.ID)
 	if isCode(err, codeForeignKey) {
 		return fmt.Errorf("postgres: comment on case %d: %w", c.CaseID, store.ErrNotFound)
 	}
@@ -158,7 +159,7 @@ func (s *Store) ListCaseComments(ctx context.Context, caseID int64) ([]store.Cas
 		var c store.CaseComment
 		var at int64
 		err := row.Scan(&c.ID, &c.CaseID, into(&c.Author), &at, into(&c.Text))
-		c.Time = fromUnixNanos(at)
+		c.Time = codec.FromUnixNanos(at)
 		return c, err
 	})
 	if err != nil {

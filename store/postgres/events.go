@@ -14,6 +14,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark/event"
 	"github.com/bulwarkhq/bulwark/store"
+	"github.com/bulwarkhq/bulwark/store/internal/codec"
 )
 
 // Day partitions: day d holds time_ns in [d*dayNanos, (d+1)*dayNanos).
@@ -156,7 +157,7 @@ func (b *eventBatch) add(evs []event.Event) {
 	}
 	for i := range evs {
 		e := &evs[i]
-		ns := unixNanos(e.Time)
+		ns := codec.UnixNanos(e.Time)
 		if d, ok := dayOf(ns); ok && !slices.Contains(b.days, d) {
 			b.days = append(b.days, d)
 		}
@@ -206,10 +207,10 @@ func eventQueryCols(cols string, f store.EventFilter, extra []string, args []any
 		where = append(where, "id > "+arg(f.AfterID))
 	}
 	if !f.From.IsZero() {
-		where = append(where, "time_ns >= "+arg(unixNanos(f.From)))
+		where = append(where, "time_ns >= "+arg(codec.UnixNanos(f.From)))
 	}
 	if !f.To.IsZero() {
-		where = append(where, "time_ns < "+arg(unixNanos(f.To)))
+		where = append(where, "time_ns < "+arg(codec.UnixNanos(f.To)))
 	}
 	if f.Host != "" {
 		where = append(where, "host = "+arg(bs(f.Host)))
@@ -332,7 +333,7 @@ func (s *Store) DeleteEventsBefore(ctx context.Context, t time.Time) (int64, err
 	if t.IsZero() {
 		return 0, nil
 	}
-	before := unixNanos(t)
+	before := codec.UnixNanos(t)
 	total, err := s.dropPartitionsBefore(ctx, before)
 	if err != nil {
 		return total, fmt.Errorf("postgres: delete events: %w", err)
@@ -469,7 +470,7 @@ func (s *Store) EventsPerHour(ctx context.Context, since time.Time, hours int) (
 	if hours <= 0 {
 		return out, nil
 	}
-	from := unixNanos(since)
+	from := codec.UnixNanos(since)
 	rows, err := s.pool.Query(ctx,
 		`SELECT (time_ns - $1) / 3600000000000, count(*) FROM events WHERE time_ns >= $1 AND time_ns < $2 GROUP BY 1`,
 		from, from+int64(hours)*int64(time.Hour))

@@ -24,6 +24,7 @@ import (
 	"github.com/bulwarkhq/bulwark/alert"
 	"github.com/bulwarkhq/bulwark/pipeline/jetstream/applied"
 	"github.com/bulwarkhq/bulwark/store"
+	"github.com/bulwarkhq/bulwark/store/internal/codec"
 	"github.com/bulwarkhq/bulwark/store/internal/ruledoc"
 )
 
@@ -90,7 +91,7 @@ func (s *Store) ApplyBatches(ctx context.Context, batches []applied.Batch) (int,
 		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 			stored, added = 0, added[:0]
 			rows, err := tx.Query(ctx, `INSERT INTO jetstream_batches (key, applied, first_event, events)
-SELECT k, $2, 0, 0 FROM unnest($1::text[]) AS k ON CONFLICT (key) DO NOTHING RETURNING key`, keys, unixNanos(now()))
+SELECT k, $2, 0, 0 FROM unnest($1::text[]) AS k ON CONFLICT (key) DO NOTHING RETURNING key`, keys, codec.UnixNanos(codec.Now()))
 			if err != nil {
 				return fmt.Errorf("record batch keys: %w", err)
 			}
@@ -161,7 +162,7 @@ func (s *Store) insertAlertsTx(ctx context.Context, tx pgx.Tx, alerts []store.St
 		return added, fmt.Errorf("reserve alert ids: %w", err)
 	}
 	first := last - int64(len(alerts)) + 1
-	detected := unixNanos(now())
+	detected := codec.UnixNanos(codec.Now())
 	var batch pgx.Batch
 	for i := range alerts {
 		a := alerts[i].Alert
@@ -177,7 +178,7 @@ func (s *Store) insertAlertsTx(ctx context.Context, tx pgx.Tx, alerts []store.St
 			added = append(added, r)
 		}
 		batch.Queue(`INSERT INTO alerts (id, time, rule_id, host, level, event_id, detected, rule_key, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			first+int64(i), unixNanos(alerts[i].Time), bs(alerts[i].Rule.ID), bs(alerts[i].Host), bs(alerts[i].Rule.Level), alerts[i].EventID, detected, r.Key, string(doc))
+			first+int64(i), codec.UnixNanos(alerts[i].Time), bs(alerts[i].Rule.ID), bs(alerts[i].Host), bs(alerts[i].Rule.Level), alerts[i].EventID, detected, r.Key, string(doc))
 	}
 	if err := tx.SendBatch(ctx, &batch).Close(); err != nil {
 		return added, fmt.Errorf("insert alerts: %w", err)
@@ -196,7 +197,7 @@ func (s *Store) CommitCorrelation(ctx context.Context, name string, through uint
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		added = added[:0]
 		var fresh []store.StoredAlert
-		at := unixNanos(now())
+		at := codec.UnixNanos(codec.Now())
 		for _, ka := range alerts {
 			tag, err := tx.Exec(ctx, `INSERT INTO jetstream_alert_keys (key, applied) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, ka.Key, at)
 			if err != nil {
@@ -243,7 +244,7 @@ func (s *Store) ForgetBatchesBefore(ctx context.Context, t time.Time) error {
 		return err
 	}
 	for _, table := range []string{"jetstream_batches", "jetstream_alert_keys"} {
-		if _, err := s.pool.Exec(ctx, `DELETE FROM `+table+` WHERE applied < $1`, unixNanos(t)); err != nil {
+		if _, err := s.pool.Exec(ctx, `DELETE FROM `+table+` WHERE applied < $1`, codec.UnixNanos(t)); err != nil {
 			return fmt.Errorf("postgres: forget keys in %s: %w", table, err)
 		}
 	}

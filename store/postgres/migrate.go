@@ -6,6 +6,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bulwarkhq/bulwark/store/internal/codec"
 )
 
 // migrations are the schema's history, applied in order: step i brings the
@@ -272,7 +274,7 @@ func migrateTo(ctx context.Context, pool *pgxpool.Pool, steps []string) error {
 			if _, err := tx.Exec(ctx, steps[i]); err != nil {
 				return fmt.Errorf("migrate: step %d: %w", i+1, err)
 			}
-			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, applied) VALUES ($1, $2)`, i+1, unixNanos(now())); err != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, applied) VALUES ($1, $2)`, i+1, codec.UnixNanos(codec.Now())); err != nil {
 				return fmt.Errorf("migrate: step %d: %w", i+1, err)
 			}
 		}

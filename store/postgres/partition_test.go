@@ -10,6 +10,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark/event"
 	"github.com/bulwarkhq/bulwark/store"
+	"github.com/bulwarkhq/bulwark/store/internal/codec"
 	"github.com/bulwarkhq/bulwark/store/storetest"
 )
 
@@ -39,7 +40,7 @@ func TestPartitionDays(t *testing.T) {
 		{time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC), "", false},
 		{time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC), "", false},
 	} {
-		d, ok := dayOf(unixNanos(tt.t))
+		d, ok := dayOf(codec.UnixNanos(tt.t))
 		if ok != tt.ok || ok && partitionName(d) != tt.name {
 			t.Errorf("%v: day %d (%s) %v, want %s %v", tt.t, d, partitionName(d), ok, tt.name, tt.ok)
 		}

@@ -94,9 +94,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"sync"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -187,38 +185,6 @@ func (s *Store) Close() error {
 // Pool returns the connection pool, for tests and tools that inspect the
 // database.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
-
-// The range of times a nanosecond count can hold.
-var (
-	minNanoTime = time.Unix(0, math.MinInt64)
-	maxNanoTime = time.Unix(0, math.MaxInt64)
-)
-
-// unixNanos is how times are stored: 0 for the zero time, and times beyond
-// what int64 nanoseconds hold clamped, which keeps them in order (as the
-// SQLite store does).
-func unixNanos(t time.Time) int64 {
-	switch {
-	case t.IsZero():
-		return 0
-	case t.Before(minNanoTime):
-		return math.MinInt64
-	case t.After(maxNanoTime):
-		return math.MaxInt64
-	}
-	return t.UnixNano()
-}
-
-// fromUnixNanos reverses unixNanos, returning times in UTC.
-func fromUnixNanos(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
-
-// now is the current time as it will read back from the database.
-func now() time.Time { return fromUnixNanos(time.Now().UnixNano()) }
 
 // isCode reports whether err is a PostgreSQL error with the SQLSTATE code.
 func isCode(err error, code string) bool {

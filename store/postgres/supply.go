@@ -12,15 +12,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bulwarkhq/bulwark/store"
+	"github.com/bulwarkhq/bulwark/store/internal/codec"
 	"github.com/bulwarkhq/bulwark/supply"
 )
-
-// priorityLevels orders supply priorities for sorting, as the SQLite store
-// does.
-var priorityLevels = map[string]int{"critical": 4, "high": 3, "medium": 2, "low": 1}
-
-// levelNames reverses priorityLevels.
-var levelNames = map[int]string{4: "critical", 3: "high", 2: "medium", 1: "low"}
 
 // RecordScan applies one scan of a project in one transaction, under an
 // advisory lock on the project so that two servers recording scans of one
@@ -31,10 +25,10 @@ func (s *Store) RecordScan(ctx context.Context, project string, scanned time.Tim
 		return sum, errors.New("postgres: record scan: empty project name")
 	}
 	if scanned.IsZero() {
-		scanned = now()
+		scanned = codec.Now()
 		sum.Scanned = scanned
 	}
-	at := unixNanos(scanned)
+	at := codec.UnixNanos(scanned)
 	seen := map[[4]string]bool{}
 	for _, f := range findings {
 		seen[store.SupplyKey(f)] = true
@@ -92,7 +86,7 @@ func applyScan(ctx context.Context, tx pgx.Tx, project string, at int64, finding
 		if err != nil {
 			return err
 		}
-		level, epss := priorityLevels[f.Priority], 0.0
+		level, epss := codec.PriorityLevels[f.Priority], 0.0
 		if f.EPSS != nil {
 			epss = f.EPSS.Score
 		}
@@ -162,7 +156,7 @@ func (s *Store) ListSupplyFindings(ctx context.Context, f store.SupplyFilter) ([
 		if err := json.Unmarshal([]byte(data), &sf.Finding); err != nil {
 			return sf, fmt.Errorf("supply finding %d: %w", sf.ID, err)
 		}
-		sf.FirstSeen, sf.LastSeen, sf.Fixed = fromUnixNanos(first), fromUnixNanos(last), fromUnixNanos(fixed)
+		sf.FirstSeen, sf.LastSeen, sf.Fixed = codec.FromUnixNanos(first), codec.FromUnixNanos(last), codec.FromUnixNanos(fixed)
 		return sf, nil
 	})
 	if err != nil {
@@ -182,7 +176,7 @@ func (s *Store) ListSupplyProjects(ctx context.Context) ([]store.SupplyProject, 
 		var p store.SupplyProject
 		var last int64
 		err := row.Scan(into(&p.Name), &last, &p.Scans)
-		p.LastScan = fromUnixNanos(last)
+		p.LastScan = codec.FromUnixNanos(last)
 		p.ByPriority = map[string]int{"critical": 0, "high": 0, "medium": 0, "low": 0}
 		return p, err
 	})
@@ -214,7 +208,7 @@ func (s *Store) ListSupplyProjects(ctx context.Context) ([]store.SupplyProject, 
 		if kev {
 			out[i].OpenKEV += n
 		}
-		if l, ok := levelNames[level]; ok {
+		if l, ok := codec.LevelNames[level]; ok {
 			out[i].ByPriority[l] += n
 		}
 	}

@@ -8,16 +8,17 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bulwarkhq/bulwark/store"
+	"github.com/bulwarkhq/bulwark/store/internal/codec"
 )
 
 // CreateUser stores u; a zero u.Created is set to now.
 func (s *Store) CreateUser(ctx context.Context, u store.User) error {
 	created := u.Created
 	if created.IsZero() {
-		created = now()
+		created = codec.Now()
 	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO users (name, role, password_hash, created) VALUES ($1, $2, $3, $4)`,
-		bs(u.Name), bs(string(u.Role)), bs(u.PasswordHash), unixNanos(created))
+		bs(u.Name), bs(string(u.Role)), bs(u.PasswordHash), codec.UnixNanos(created))
 	if isCode(err, codeUnique) {
 		err = store.ErrConflict
 	}
@@ -56,7 +57,7 @@ func scanUser(row pgx.Row) (store.User, error) {
 	if err := row.Scan(into(&u.Name), into(&role), into(&u.PasswordHash), &created); err != nil {
 		return u, err
 	}
-	u.Role, u.Created = store.Role(role), fromUnixNanos(created)
+	u.Role, u.Created = store.Role(role), codec.FromUnixNanos(created)
 	return u, nil
 }
 
@@ -84,11 +85,11 @@ const tokenColumns = `id, name, role, hash, owner, created, expires, last_used`
 // CreateToken stores t and sets t.ID; a zero t.Created is set to now.
 func (s *Store) CreateToken(ctx context.Context, t *store.Token) error {
 	if t.Created.IsZero() {
-		t.Created = now()
+		t.Created = codec.Now()
 	}
 	err := s.pool.QueryRow(ctx,
 		`INSERT INTO tokens (name, role, hash, owner, created, expires, last_used) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-		bs(t.Name), bs(string(t.Role)), t.Hash, bs(t.Owner), unixNanos(t.Created), unixNanos(t.Expires), unixNanos(t.LastUsed)).Scan(&t.ID)
+		bs(t.Name), bs(string(t.Role)), t.Hash, bs(t.Owner), codec.UnixNanos(t.Created), codec.UnixNanos(t.Expires), codec.UnixNanos(t.LastUsed)).Scan(&t.ID)
 	if isCode(err, codeUnique) {
 		err = store.ErrConflict
 	}
@@ -130,14 +131,14 @@ func scanToken(row pgx.Row) (store.Token, error) {
 		return t, err
 	}
 	t.Role = store.Role(role)
-	t.Created, t.Expires, t.LastUsed = fromUnixNanos(created), fromUnixNanos(expires), fromUnixNanos(lastUsed)
+	t.Created, t.Expires, t.LastUsed = codec.FromUnixNanos(created), codec.FromUnixNanos(expires), codec.FromUnixNanos(lastUsed)
 	return t, nil
 }
 
 // TouchToken records that the token was used at the given time, or returns
 // ErrNotFound.
 func (s *Store) TouchToken(ctx context.Context, id int64, at time.Time) error {
-	if err := expectOne(s.pool.Exec(ctx, `UPDATE tokens SET last_used = $1 WHERE id = $2`, unixNanos(at), id)); err != nil {
+	if err := expectOne(s.pool.Exec(ctx, `UPDATE tokens SET last_used = $1 WHERE id = $2`, codec.UnixNanos(at), id)); err != nil {
 		return fmt.Errorf("postgres: touch token %d: %w", id, err)
 	}
 	return nil
@@ -155,7 +156,7 @@ func (s *Store) DeleteToken(ctx context.Context, id int64) error {
 // and a second session with the same hash is ErrConflict.
 func (s *Store) CreateSession(ctx context.Context, sess store.Session) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO sessions (hash, user_name, csrf, created, expires) VALUES ($1, $2, $3, $4, $5)`,
-		sess.Hash, bs(sess.User), sess.CSRF, unixNanos(sess.Created), unixNanos(sess.Expires))
+		sess.Hash, bs(sess.User), sess.CSRF, codec.UnixNanos(sess.Created), codec.UnixNanos(sess.Expires))
 	switch {
 	case isCode(err, codeUnique):
 		err = store.ErrConflict
@@ -178,7 +179,7 @@ func (s *Store) SessionByHash(ctx context.Context, hash string) (store.Session, 
 	if err != nil {
 		return store.Session{}, fmt.Errorf("postgres: session by hash: %w", notFound(err))
 	}
-	sess.Created, sess.Expires = fromUnixNanos(created), fromUnixNanos(expires)
+	sess.Created, sess.Expires = codec.FromUnixNanos(created), codec.FromUnixNanos(expires)
 	return sess, nil
 }
 
@@ -192,7 +193,7 @@ func (s *Store) DeleteSession(ctx context.Context, hash string) error {
 
 // DeleteExpiredSessions deletes sessions whose Expires is at or before now.
 func (s *Store) DeleteExpiredSessions(ctx context.Context, at time.Time) error {
-	if _, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE expires <= $1`, unixNanos(at)); err != nil {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE expires <= $1`, codec.UnixNanos(at)); err != nil {
 		return fmt.Errorf("postgres: delete expired sessions: %w", err)
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark/alert"
 	"github.com/bulwarkhq/bulwark/store"
+	"github.com/bulwarkhq/bulwark/store/internal/codec"
 	"github.com/bulwarkhq/bulwark/store/internal/ruledoc"
 )
 
@@ -39,8 +40,8 @@ func (db *DB) AddAlerts(ctx context.Context, alerts []store.StoredAlert, through
 	defer tx.Rollback()
 	var added []*ruledoc.Doc
 	var first int64
-	detectedAt := now()
-	detected := unixNanos(detectedAt)
+	detectedAt := codec.Now()
+	detected := codec.UnixNanos(detectedAt)
 	if len(alerts) > 0 {
 		var last int64
 		err := tx.QueryRowContext(ctx, `UPDATE alert_ids SET last = last + ? WHERE id = 1 RETURNING last`, len(alerts)).Scan(&last)
@@ -62,7 +63,7 @@ func (db *DB) AddAlerts(ctx context.Context, alerts []store.StoredAlert, through
 				r.Stored.Store(true) // undone below if the transaction fails
 				added = append(added, r)
 			}
-			if _, err := stmt.ExecContext(ctx, first+int64(i), unixNanos(a.Time), a.Rule.ID, a.Host, a.Rule.Level, a.EventID, detected, r.Key, rows[i].doc); err != nil {
+			if _, err := stmt.ExecContext(ctx, first+int64(i), codec.UnixNanos(a.Time), a.Rule.ID, a.Host, a.Rule.Level, a.EventID, detected, r.Key, rows[i].doc); err != nil {
 				ruledoc.Undo(added)
 				return fmt.Errorf("sqlite: add alerts: %w", err)
 			}
@@ -99,7 +100,7 @@ func (db *DB) DetectedThrough(ctx context.Context) (int64, error) {
 // GetAlert returns the alert with the given id, or ErrNotFound.
 func (db *DB) GetAlert(ctx context.Context, id int64) (store.StoredAlert, error) {
 	row := db.read.QueryRowContext(ctx, `SELECT a.id, a.event_id, a.detected, a.data, r.data FROM alerts a LEFT JOIN alert_rules r ON r.Key = a.rule_key WHERE a.id = ?`, id)
-	a, err := scanAlert(row)
+	a, err := codec.ScanAlert(row)
 	if err != nil {
 		return store.StoredAlert{}, fmt.Errorf("sqlite: get alert %d: %w", id, notFound(err))
 	}
@@ -116,10 +117,10 @@ func (db *DB) ListAlerts(ctx context.Context, f store.AlertFilter) ([]store.Stor
 		args = append(args, arg)
 	}
 	if !f.From.IsZero() {
-		add("a.time >= ?", unixNanos(f.From))
+		add("a.time >= ?", codec.UnixNanos(f.From))
 	}
 	if !f.To.IsZero() {
-		add("a.time < ?", unixNanos(f.To))
+		add("a.time < ?", codec.UnixNanos(f.To))
 	}
 	if f.RuleID != "" {
 		add("a.rule_id = ?", f.RuleID)
@@ -153,7 +154,7 @@ func (db *DB) ListAlerts(ctx context.Context, f store.AlertFilter) ([]store.Stor
 	defer rows.Close()
 	var out []store.StoredAlert
 	for rows.Next() {
-		a, err := scanAlert(rows)
+		a, err := codec.ScanAlert(rows)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: list alerts: %w", err)
 		}
@@ -163,44 +164,6 @@ func (db *DB) ListAlerts(ctx context.Context, f store.AlertFilter) ([]store.Stor
 		return nil, fmt.Errorf("sqlite: list alerts: %w", err)
 	}
 	return out, nil
-}
-
-// rowScanner is what *sql.Row and *sql.Rows have in common.
-type rowScanner interface {
-	Scan(dest ...any) error
-}
-
-func scanAlert(row rowScanner) (store.StoredAlert, error) {
-	var a store.StoredAlert
-	var doc, rule []byte
-	var detected int64
-	if err := row.Scan(&a.ID, &a.EventID, &detected, &doc, &rule); err != nil {
-		return a, err
-	}
-	a.Detected = fromUnixNanos(detected)
-	if err := json.Unmarshal(doc, &a.Alert); err != nil {
-		return a, fmt.Errorf("alert %d: decode: %w", a.ID, err)
-	}
-	a.Rule = alert.Rule{}
-	if rule != nil { // a LEFT JOIN: an alert is never hidden for want of its rule
-		if err := json.Unmarshal(rule, &a.Rule); err != nil {
-			return a, fmt.Errorf("alert %d: decode its rule: %w", a.ID, err)
-		}
-	}
-	utcAlertTimes(&a.Alert)
-	return a, nil
-}
-
-// utcAlertTimes puts every time in a into UTC, as the store returns all
-// times; JSON kept the zone offset each was written with.
-func utcAlertTimes(a *alert.Alert) {
-	a.Time = a.Time.UTC()
-	if c := a.Correlation; c != nil {
-		c.First, c.Last = c.First.UTC(), c.Last.UTC()
-		for i := range c.Events {
-			c.Events[i].Time = c.Events[i].Time.UTC()
-		}
-	}
 }
 
 // CountAlerts returns how many alerts are stored.

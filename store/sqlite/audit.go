@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/bulwarkhq/bulwark/store"
+	"github.com/bulwarkhq/bulwark/store/internal/codec"
 )
 
 // AppendAudit stores e; a zero e.Time is set to now. e.ID is ignored: the
@@ -15,11 +16,11 @@ import (
 func (db *DB) AppendAudit(ctx context.Context, e store.AuditEntry) error {
 	at := e.Time
 	if at.IsZero() {
-		at = now()
+		at = codec.Now()
 	}
 	_, err := db.write.ExecContext(ctx,
 		`INSERT INTO audit (time, actor, action, target, detail, remote) VALUES (?, ?, ?, ?, ?, ?)`,
-		unixNanos(at), e.Actor, e.Action, e.Target, e.Detail, e.Remote)
+		codec.UnixNanos(at), e.Actor, e.Action, e.Target, e.Detail, e.Remote)
 	if err != nil {
 		return fmt.Errorf("sqlite: append audit %q: %w", e.Action, err)
 	}
@@ -46,7 +47,7 @@ func (db *DB) ListAudit(ctx context.Context, limit int) ([]store.AuditEntry, err
 		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.Target, &e.Detail, &e.Remote); err != nil {
 			return nil, fmt.Errorf("sqlite: list audit: %w", err)
 		}
-		e.Time = fromUnixNanos(at)
+		e.Time = codec.FromUnixNanos(at)
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {

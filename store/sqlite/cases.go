@@ -9,6 +9,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/bulwarkhq/bulwark/store"
+	"github.com/bulwarkhq/bulwark/store/internal/codec"
 )
 
 const caseColumns = `id, title, status, severity, score, reasons, assignee, verdict, alert_ids, rule_ids, entities, first_seen, last_seen, acknowledged, closed, created, updated`
@@ -19,12 +20,12 @@ func (db *DB) CreateCase(ctx context.Context, c *store.Case) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: create case: %w", err)
 	}
-	at := now()
+	at := codec.Now()
 	res, err := db.write.ExecContext(ctx,
 		`INSERT INTO cases (title, status, severity, score, reasons, assignee, verdict, alert_ids, rule_ids, entities, first_seen, last_seen, acknowledged, closed, created, updated)
 		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.Title, c.Status, c.Severity, c.Score, reasons, c.Assignee, c.Verdict, alertIDs, ruleIDs, entities,
-		unixNanos(c.FirstSeen), unixNanos(c.LastSeen), unixNanos(c.Acknowledged), unixNanos(c.Closed), unixNanos(at), unixNanos(at))
+		codec.UnixNanos(c.FirstSeen), codec.UnixNanos(c.LastSeen), codec.UnixNanos(c.Acknowledged), codec.UnixNanos(c.Closed), codec.UnixNanos(at), codec.UnixNanos(at))
 	if err != nil {
 		return fmt.Errorf("sqlite: create case: %w", err)
 	}
@@ -93,7 +94,7 @@ func (db *DB) ListCases(ctx context.Context, f store.CaseFilter) ([]store.Case, 
 	return out, nil
 }
 
-func scanCase(row rowScanner) (store.Case, error) {
+func scanCase(row codec.Scanner) (store.Case, error) {
 	var c store.Case
 	var reasons, alertIDs, ruleIDs, entities []byte
 	var first, last, acked, closed, created, updated int64
@@ -107,15 +108,15 @@ func scanCase(row rowScanner) (store.Case, error) {
 	if err := json.Unmarshal(entities, &c.Entities); err != nil {
 		return c, fmt.Errorf("case %d: entities: %w", c.ID, err)
 	}
-	c.FirstSeen, c.LastSeen = fromUnixNanos(first), fromUnixNanos(last)
-	c.Acknowledged, c.Closed = fromUnixNanos(acked), fromUnixNanos(closed)
+	c.FirstSeen, c.LastSeen = codec.FromUnixNanos(first), codec.FromUnixNanos(last)
+	c.Acknowledged, c.Closed = codec.FromUnixNanos(acked), codec.FromUnixNanos(closed)
 	if err := json.Unmarshal(reasons, &c.Reasons); err != nil {
 		return c, fmt.Errorf("case %d: reasons: %w", c.ID, err)
 	}
 	if err := json.Unmarshal(alertIDs, &c.AlertIDs); err != nil {
 		return c, fmt.Errorf("case %d: alert ids: %w", c.ID, err)
 	}
-	c.Created, c.Updated = fromUnixNanos(created), fromUnixNanos(updated)
+	c.Created, c.Updated = codec.FromUnixNanos(created), codec.FromUnixNanos(updated)
 	return c, nil
 }
 
@@ -126,18 +127,18 @@ func (db *DB) UpdateCase(ctx context.Context, c *store.Case) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: update case %d: %w", c.ID, err)
 	}
-	at := now()
+	at := codec.Now()
 	var created int64
 	err = db.write.QueryRowContext(ctx,
 		`UPDATE cases SET title = ?, status = ?, severity = ?, score = ?, reasons = ?, assignee = ?, verdict = ?, alert_ids = ?,
 		 rule_ids = ?, entities = ?, first_seen = ?, last_seen = ?, acknowledged = ?, closed = ?, updated = ?
 		 WHERE id = ? RETURNING created`,
 		c.Title, c.Status, c.Severity, c.Score, reasons, c.Assignee, c.Verdict, alertIDs,
-		ruleIDs, entities, unixNanos(c.FirstSeen), unixNanos(c.LastSeen), unixNanos(c.Acknowledged), unixNanos(c.Closed), unixNanos(at), c.ID).Scan(&created)
+		ruleIDs, entities, codec.UnixNanos(c.FirstSeen), codec.UnixNanos(c.LastSeen), codec.UnixNanos(c.Acknowledged), codec.UnixNanos(c.Closed), codec.UnixNanos(at), c.ID).Scan(&created)
 	if err != nil {
 		return fmt.Errorf("sqlite: update case %d: %w", c.ID, notFound(err))
 	}
-	c.Created, c.Updated = fromUnixNanos(created), at
+	c.Created, c.Updated = codec.FromUnixNanos(created), at
 	return nil
 }
 
@@ -152,10 +153,10 @@ func (db *DB) DeleteCase(ctx context.Context, id int64) error {
 // AddCaseComment stores a comment; the foreign key refuses an unknown case.
 func (db *DB) AddCaseComment(ctx context.Context, c *store.CaseComment) error {
 	if c.Time.IsZero() {
-		c.Time = now()
+		c.Time = codec.Now()
 	}
 	res, err := db.write.ExecContext(ctx, `INSERT INTO case_comments (case_id, author, time, text) VALUES (?, ?, ?, ?)`,
-		c.CaseID, c.Author, unixNanos(c.Time), c.Text)
+		c.CaseID, c.Author, codec.UnixNanos(c.Time), c.Text)
 	if err != nil {
 		if isConstraint(err, sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY) {
 			return fmt.Errorf("sqlite: comment on case %d: %w", c.CaseID, store.ErrNotFound)
@@ -183,7 +184,7 @@ func (db *DB) ListCaseComments(ctx context.Context, caseID int64) ([]store.CaseC
 		if err := rows.Scan(&c.ID, &c.CaseID, &c.Author, &at, &c.Text); err != nil {
 			return nil, fmt.Errorf("sqlite: list comments of case %d: %w", caseID, err)
 		}
-		c.Time = fromUnixNanos(at)
+		c.Time = codec.FromUnixNanos(at)
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark/event"
 	"github.com/bulwarkhq/bulwark/store"
+	"github.com/bulwarkhq/bulwark/store/internal/codec"
 )
 
 // The event log is stored in blocks: one row holds up to blockEvents
@@ -115,7 +116,7 @@ func (db *DB) AppendEvents(ctx context.Context, evs []event.Event) (int64, error
 		for i := start; i < end; i++ {
 			e := &evs[i]
 			buf.enc = event.AppendBinary(buf.enc[:0], e)
-			b.add(firstID+int64(i), unixNanos(e.Time), eventHost(e), buf.enc)
+			b.add(firstID+int64(i), codec.UnixNanos(e.Time), eventHost(e), buf.enc)
 		}
 		if err := insertBlock(ctx, stmt, hostStmt, b); err != nil {
 			return 0, fmt.Errorf("sqlite: append events: %w", err)
@@ -184,16 +185,16 @@ type eventMatch struct {
 func newEventMatch(f store.EventFilter) eventMatch {
 	m := eventMatch{afterID: f.AfterID, host: f.Host, limit: f.Limit, desc: f.Desc}
 	if !f.From.IsZero() {
-		m.from, m.hasFrom = unixNanos(f.From), true
+		m.from, m.hasFrom = codec.UnixNanos(f.From), true
 	}
 	if !f.To.IsZero() {
-		m.to, m.hasTo = unixNanos(f.To), true
+		m.to, m.hasTo = codec.UnixNanos(f.To), true
 	}
 	return m
 }
 
 func (m *eventMatch) match(e *event.Event) bool {
-	t := unixNanos(e.Time)
+	t := codec.UnixNanos(e.Time)
 	if m.hasFrom && t < m.from || m.hasTo && t >= m.to {
 		return false
 	}
@@ -266,11 +267,11 @@ func blockQuery(f store.EventFilter) (string, []any) {
 	}
 	if !f.From.IsZero() {
 		where = append(where, "max_time >= ?")
-		args = append(args, unixNanos(f.From))
+		args = append(args, codec.UnixNanos(f.From))
 	}
 	if !f.To.IsZero() {
 		where = append(where, "min_time < ?")
-		args = append(args, unixNanos(f.To))
+		args = append(args, codec.UnixNanos(f.To))
 	}
 	if f.Host != "" {
 		where = append(where, "first_id IN (SELECT first_id FROM event_block_hosts WHERE host = ?)")
@@ -308,7 +309,7 @@ func (db *DB) DeleteEventsBefore(ctx context.Context, t time.Time) (int64, error
 	if t.IsZero() {
 		return 0, nil
 	}
-	before := unixNanos(t)
+	before := codec.UnixNanos(t)
 	perTx := max(1, db.opts.DeleteBatch/blockEvents)
 	var total int64
 	for {
@@ -413,7 +414,7 @@ func (db *DB) trimBlocks(ctx context.Context, before int64) (int64, error) {
 			if err := event.DecodeBinary(&e, enc); err != nil {
 				return removed, fmt.Errorf("event %d: %w", en.id, err)
 			}
-			t := unixNanos(e.Time)
+			t := codec.UnixNanos(e.Time)
 			if t < before {
 				removed++
 				continue
@@ -458,7 +459,7 @@ func (db *DB) EventsPerHour(ctx context.Context, since time.Time, hours int) ([]
 	if hours <= 0 {
 		return out, nil
 	}
-	from := unixNanos(since)
+	from := codec.UnixNanos(since)
 	rows, err := db.eread.QueryContext(ctx,
 		`SELECT (min_time - ?) / 3600000000000, sum(count) FROM event_blocks WHERE min_time >= ? AND min_time < ? GROUP BY 1`,
 		from, from, from+int64(hours)*int64(time.Hour))

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"github.com/bulwarkhq/bulwark/store/internal/codec"
 )
 
 // eventMigrations are events.db's schema history, applied in order. Step
@@ -243,7 +245,7 @@ func migrateTo(ctx context.Context, db *sql.DB, steps []string) error {
 		if _, err := tx.ExecContext(ctx, steps[i]); err != nil {
 			return fmt.Errorf("migrate: step %d: %w", i+1, err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied) VALUES (?, ?)`, i+1, unixNanos(now())); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied) VALUES (?, ?)`, i+1, codec.UnixNanos(codec.Now())); err != nil {
 			return fmt.Errorf("migrate: step %d: %w", i+1, err)
 		}
 	}

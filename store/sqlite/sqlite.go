@@ -22,7 +22,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -247,40 +246,6 @@ func (db *DB) Close() error {
 		}
 	})
 	return db.closeErr
-}
-
-// The range of times a nanosecond count can hold.
-var (
-	minNanoTime = time.Unix(0, math.MinInt64)
-	maxNanoTime = time.Unix(0, math.MaxInt64)
-)
-
-// unixNanos is how times are stored. The zero time is 0 so that "unset"
-// survives a round trip; times beyond what int64 nanoseconds can hold
-// (before 1678 or after 2262) are clamped, which keeps them in order.
-func unixNanos(t time.Time) int64 {
-	switch {
-	case t.IsZero():
-		return 0
-	case t.Before(minNanoTime):
-		return math.MinInt64
-	case t.After(maxNanoTime):
-		return math.MaxInt64
-	}
-	return t.UnixNano()
-}
-
-// fromUnixNanos reverses unixNanos, returning times in UTC.
-func fromUnixNanos(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
-
-// now is the current time as it will read back from the database.
-func now() time.Time {
-	return fromUnixNanos(time.Now().UnixNano())
 }
 
 // isConstraint reports whether err is a SQLite constraint violation of the

@@ -12,6 +12,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark/event"
 	"github.com/bulwarkhq/bulwark/store"
+	"github.com/bulwarkhq/bulwark/store/internal/codec"
 	"github.com/bulwarkhq/bulwark/store/storetest"
 )
 
@@ -227,14 +228,14 @@ func TestUnixNanos(t *testing.T) {
 		{time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), 1<<63 - 1},
 	}
 	for _, tt := range tests {
-		if got := unixNanos(tt.t); got != tt.want {
-			t.Errorf("unixNanos(%v) = %d, want %d", tt.t, got, tt.want)
+		if got := codec.UnixNanos(tt.t); got != tt.want {
+			t.Errorf("codec.UnixNanos(%v) = %d, want %d", tt.t, got, tt.want)
 		}
 	}
-	if got := fromUnixNanos(0); !got.IsZero() {
-		t.Errorf("fromUnixNanos(0) = %v, want the zero time", got)
+	if got := codec.FromUnixNanos(0); !got.IsZero() {
+		t.Errorf("codec.FromUnixNanos(0) = %v, want the zero time", got)
 	}
-	if got := fromUnixNanos(5); got.Location() != time.UTC {
+	if got := codec.FromUnixNanos(5); got.Location() != time.UTC {
 		t.Errorf("fromUnixNanos returned %v, not UTC", got.Location())
 	}
 }

@@ -10,15 +10,9 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/store"
+	"github.com/bulwarkhq/bulwark/store/internal/codec"
 	"github.com/bulwarkhq/bulwark/supply"
 )
-
-// priorityLevels orders supply priorities for sorting (supply/enrich's
-// PriorityLevel, kept here so the store does not depend on enrichment).
-var priorityLevels = map[string]int{"critical": 4, "high": 3, "medium": 2, "low": 1}
-
-// levelNames reverses priorityLevels.
-var levelNames = map[int]string{4: "critical", 3: "high", 2: "medium", 1: "low"}
 
 // RecordScan applies one scan of a project in one transaction.
 func (db *DB) RecordScan(ctx context.Context, project string, scanned time.Time, findings []supply.Finding) (store.SupplyScan, error) {
@@ -27,10 +21,10 @@ func (db *DB) RecordScan(ctx context.Context, project string, scanned time.Time,
 		return sum, errors.New("sqlite: record scan: empty project name")
 	}
 	if scanned.IsZero() {
-		scanned = now()
+		scanned = codec.Now()
 		sum.Scanned = scanned
 	}
-	at := unixNanos(scanned)
+	at := codec.UnixNanos(scanned)
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return sum, fmt.Errorf("sqlite: record scan: %w", err)
@@ -89,7 +83,7 @@ func applyScan(ctx context.Context, tx *sql.Tx, project string, at int64, findin
 		if err != nil {
 			return err
 		}
-		kev, level, epss := 0, priorityLevels[f.Priority], 0.0
+		kev, level, epss := 0, codec.PriorityLevels[f.Priority], 0.0
 		if f.KEV != nil {
 			kev = 1
 		}
@@ -166,7 +160,7 @@ func (db *DB) ListSupplyFindings(ctx context.Context, f store.SupplyFilter) ([]s
 		if err := json.Unmarshal([]byte(data), &sf.Finding); err != nil {
 			return nil, fmt.Errorf("sqlite: supply finding %d: %w", sf.ID, err)
 		}
-		sf.FirstSeen, sf.LastSeen, sf.Fixed = fromUnixNanos(first), fromUnixNanos(last), fromUnixNanos(fixed)
+		sf.FirstSeen, sf.LastSeen, sf.Fixed = codec.FromUnixNanos(first), codec.FromUnixNanos(last), codec.FromUnixNanos(fixed)
 		out = append(out, sf)
 	}
 	if err := rows.Err(); err != nil {
@@ -190,7 +184,7 @@ func (db *DB) ListSupplyProjects(ctx context.Context) ([]store.SupplyProject, er
 			rows.Close()
 			return nil, fmt.Errorf("sqlite: list supply projects: %w", err)
 		}
-		p.LastScan = fromUnixNanos(last)
+		p.LastScan = codec.FromUnixNanos(last)
 		p.ByPriority = map[string]int{"critical": 0, "high": 0, "medium": 0, "low": 0}
 		idx[p.Name] = len(out)
 		out = append(out, p)
@@ -218,7 +212,7 @@ func (db *DB) ListSupplyProjects(ctx context.Context) ([]store.SupplyProject, er
 		if kev == 1 {
 			out[i].OpenKEV += n
 		}
-		if l, ok := levelNames[level]; ok {
+		if l, ok := codec.LevelNames[level]; ok {
 			out[i].ByPriority[l] += n
 		}
 	}

@@ -6,16 +6,17 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/store"
+	"github.com/bulwarkhq/bulwark/store/internal/codec"
 )
 
 // CreateSuppression stores s.
 func (db *DB) CreateSuppression(ctx context.Context, s *store.Suppression) error {
 	if s.Created.IsZero() {
-		s.Created = now()
+		s.Created = codec.Now()
 	}
 	res, err := db.write.ExecContext(ctx,
 		`INSERT INTO suppressions (rule_id, entity_kind, entity, reason, case_id, author, created, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		s.RuleID, s.EntityKind, s.Entity, s.Reason, s.CaseID, s.Author, unixNanos(s.Created), unixNanos(s.Expires))
+		s.RuleID, s.EntityKind, s.Entity, s.Reason, s.CaseID, s.Author, codec.UnixNanos(s.Created), codec.UnixNanos(s.Expires))
 	if err != nil {
 		return fmt.Errorf("sqlite: create suppression: %w", err)
 	}
@@ -32,7 +33,7 @@ func (db *DB) ListSuppressions(ctx context.Context, at time.Time) ([]store.Suppr
 	var args []any
 	if !at.IsZero() {
 		q += ` WHERE expires > ?`
-		args = append(args, unixNanos(at))
+		args = append(args, codec.UnixNanos(at))
 	}
 	rows, err := db.read.QueryContext(ctx, q+` ORDER BY id DESC`, args...)
 	if err != nil {
@@ -46,7 +47,7 @@ func (db *DB) ListSuppressions(ctx context.Context, at time.Time) ([]store.Suppr
 		if err := rows.Scan(&s.ID, &s.RuleID, &s.EntityKind, &s.Entity, &s.Reason, &s.CaseID, &s.Author, &created, &expires); err != nil {
 			return nil, fmt.Errorf("sqlite: list suppressions: %w", err)
 		}
-		s.Created, s.Expires = fromUnixNanos(created), fromUnixNanos(expires)
+		s.Created, s.Expires = codec.FromUnixNanos(created), codec.FromUnixNanos(expires)
 		out = append(out, s)
 	}
 	if err := rows.Err(); err != nil {

@@ -8,17 +8,18 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/bulwarkhq/bulwark/store"
+	"github.com/bulwarkhq/bulwark/store/internal/codec"
 )
 
 // CreateUser stores u; a zero u.Created is set to now.
 func (db *DB) CreateUser(ctx context.Context, u store.User) error {
 	created := u.Created
 	if created.IsZero() {
-		created = now()
+		created = codec.Now()
 	}
 	_, err := db.write.ExecContext(ctx,
 		`INSERT INTO users (name, role, password_hash, created) VALUES (?, ?, ?, ?)`,
-		u.Name, string(u.Role), u.PasswordHash, unixNanos(created))
+		u.Name, string(u.Role), u.PasswordHash, codec.UnixNanos(created))
 	if isUniqueViolation(err) {
 		err = store.ErrConflict
 	}
@@ -59,14 +60,14 @@ func (db *DB) ListUsers(ctx context.Context) ([]store.User, error) {
 	return out, nil
 }
 
-func scanUser(row rowScanner) (store.User, error) {
+func scanUser(row codec.Scanner) (store.User, error) {
 	var u store.User
 	var role string
 	var created int64
 	if err := row.Scan(&u.Name, &role, &u.PasswordHash, &created); err != nil {
 		return u, err
 	}
-	u.Role, u.Created = store.Role(role), fromUnixNanos(created)
+	u.Role, u.Created = store.Role(role), codec.FromUnixNanos(created)
 	return u, nil
 }
 
@@ -95,11 +96,11 @@ const tokenColumns = `id, name, role, hash, owner, created, expires, last_used`
 // CreateToken stores t and sets t.ID; a zero t.Created is set to now.
 func (db *DB) CreateToken(ctx context.Context, t *store.Token) error {
 	if t.Created.IsZero() {
-		t.Created = now()
+		t.Created = codec.Now()
 	}
 	res, err := db.write.ExecContext(ctx,
 		`INSERT INTO tokens (name, role, hash, owner, created, expires, last_used) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		t.Name, string(t.Role), t.Hash, t.Owner, unixNanos(t.Created), unixNanos(t.Expires), unixNanos(t.LastUsed))
+		t.Name, string(t.Role), t.Hash, t.Owner, codec.UnixNanos(t.Created), codec.UnixNanos(t.Expires), codec.UnixNanos(t.LastUsed))
 	if isUniqueViolation(err) {
 		err = store.ErrConflict
 	}
@@ -145,7 +146,7 @@ func (db *DB) ListTokens(ctx context.Context) ([]store.Token, error) {
 	return out, nil
 }
 
-func scanToken(row rowScanner) (store.Token, error) {
+func scanToken(row codec.Scanner) (store.Token, error) {
 	var t store.Token
 	var role string
 	var created, expires, lastUsed int64
@@ -153,14 +154,14 @@ func scanToken(row rowScanner) (store.Token, error) {
 		return t, err
 	}
 	t.Role = store.Role(role)
-	t.Created, t.Expires, t.LastUsed = fromUnixNanos(created), fromUnixNanos(expires), fromUnixNanos(lastUsed)
+	t.Created, t.Expires, t.LastUsed = codec.FromUnixNanos(created), codec.FromUnixNanos(expires), codec.FromUnixNanos(lastUsed)
 	return t, nil
 }
 
 // TouchToken records that the token was used at the given time, or returns
 // ErrNotFound.
 func (db *DB) TouchToken(ctx context.Context, id int64, at time.Time) error {
-	if err := expectOne(db.write.ExecContext(ctx, `UPDATE tokens SET last_used = ? WHERE id = ?`, unixNanos(at), id)); err != nil {
+	if err := expectOne(db.write.ExecContext(ctx, `UPDATE tokens SET last_used = ? WHERE id = ?`, codec.UnixNanos(at), id)); err != nil {
 		return fmt.Errorf("sqlite: touch token %d: %w", id, err)
 	}
 	return nil
@@ -179,7 +180,7 @@ func (db *DB) DeleteToken(ctx context.Context, id int64) error {
 func (db *DB) CreateSession(ctx context.Context, s store.Session) error {
 	_, err := db.write.ExecContext(ctx,
 		`INSERT INTO sessions (hash, user, csrf, created, expires) VALUES (?, ?, ?, ?, ?)`,
-		s.Hash, s.User, s.CSRF, unixNanos(s.Created), unixNanos(s.Expires))
+		s.Hash, s.User, s.CSRF, codec.UnixNanos(s.Created), codec.UnixNanos(s.Expires))
 	switch {
 	case isUniqueViolation(err):
 		err = store.ErrConflict
@@ -203,7 +204,7 @@ func (db *DB) SessionByHash(ctx context.Context, hash string) (store.Session, er
 	if err != nil {
 		return store.Session{}, fmt.Errorf("sqlite: session by hash: %w", notFound(err))
 	}
-	s.Created, s.Expires = fromUnixNanos(created), fromUnixNanos(expires)
+	s.Created, s.Expires = codec.FromUnixNanos(created), codec.FromUnixNanos(expires)
 	return s, nil
 }
 
@@ -217,7 +218,7 @@ func (db *DB) DeleteSession(ctx context.Context, hash string) error {
 
 // DeleteExpiredSessions deletes sessions whose Expires is at or before now.
 func (db *DB) DeleteExpiredSessions(ctx context.Context, at time.Time) error {
-	if _, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE expires <= ?`, unixNanos(at)); err != nil {
+	if _, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE expires <= ?`, codec.UnixNanos(at)); err != nil {
 		return fmt.Errorf("sqlite: delete expired sessions: %w", err)
 	}
 	return nil
