@@ -23,7 +23,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -38,6 +37,7 @@ import (
 	natsjs "github.com/nats-io/nats.go/jetstream"
 
 	"github.com/bulwarkhq/bulwark/demo"
+	"github.com/bulwarkhq/bulwark/internal/testbin"
 	"github.com/bulwarkhq/bulwark/pipeline/jetstream"
 	"github.com/bulwarkhq/bulwark/store"
 	"github.com/bulwarkhq/bulwark/store/postgres"
@@ -57,32 +57,10 @@ func clusterEnv(t *testing.T) (pg, nc string) {
 	return pg, nc
 }
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
 // binary builds bulwark once per test run.
-func binary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "bulwark-cluster-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "bulwark")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/bulwarkhq/bulwark/cmd/bulwark").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
+func binary(t *testing.T) string { return testbin.Build(t) }
+
+func TestMain(m *testing.M) { testbin.Main(m) }
 
 // node is one running bulwark process.
 type node struct {
