@@ -151,7 +151,18 @@ func TestBrowser(t *testing.T) {
 		chromedp.SetValue(`select[name=verdict]`, "true-positive"),
 		chromedp.Click(`form.work button`),
 		chromedp.WaitVisible(`form.work`))
-	closedText := text(`p.sub`)
+	// The form may still be the old page's while the new one loads, and
+	// reading a node being replaced fails ("No node with given id
+	// found"): read until the page after the post answers.
+	var closedText string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		s, err := chromedp.Run(ctx, chromedp.Text(`p.sub`))
+		if err == nil {
+			if closedText = s; strings.Contains(s, "closed (") {
+				break
+			}
+		}
+	}
 	shot("5-closed")
 
 	if !strings.Contains(caseText, "Why it ranks here") || !strings.Contains(caseText, "Timeline") {
