@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -68,7 +69,7 @@ func (s *Server) newOTMonitor() (*otMonitor, error) {
 	}
 	dcfg := detect.DefaultConfig()
 	dcfg.Source = "ot"
-	dcfg.Learn = cmpDuration(time.Duration(c.Learn), 24*time.Hour)
+	dcfg.Learn = cmp.Or(max(time.Duration(c.Learn), 0), 24*time.Hour)
 	var base *detect.Baseline
 	if f, err := os.Open(m.path); err == nil {
 		base, err = detect.Load(f)
@@ -86,13 +87,6 @@ func (s *Server) newOTMonitor() (*otMonitor, error) {
 		return nil, fmt.Errorf("ot: %w", err)
 	}
 	return m, nil
-}
-
-func cmpDuration(d, def time.Duration) time.Duration {
-	if d <= 0 {
-		return def
-	}
-	return d
 }
 
 // run starts every sensor and the alert submitter, and saves the baseline
@@ -137,12 +131,12 @@ func (m *otMonitor) live(ctx context.Context, name string) {
 // was read is remembered in the store's settings (by path, size and
 // modification time), so a restart does not read a file twice.
 func (m *otMonitor) watchLoop(ctx context.Context) {
-	sizes := map[string]int64{} // size at the last look: a file still growing waits
+	w := &watchState{sizes: map[string]int64{}, read: map[string]string{}}
 	t := time.NewTicker(5 * time.Second)
 	defer t.Stop()
 	for {
 		for _, dir := range m.cfg.Watch {
-			m.scan(ctx, dir, sizes)
+			m.scan(ctx, dir, w)
 		}
 		select {
 		case <-ctx.Done():
@@ -152,7 +146,13 @@ func (m *otMonitor) watchLoop(ctx context.Context) {
 	}
 }
 
-func (m *otMonitor) scan(ctx context.Context, dir string, sizes map[string]int64) {
+// watchState is what the folder watch remembers between looks.
+type watchState struct {
+	sizes map[string]int64  // size at the last look: a file still growing waits
+	read  map[string]string // path -> mark of the version read, so settings are asked once a file
+}
+
+func (m *otMonitor) scan(ctx context.Context, dir string, w *watchState) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		m.s.log.Error("ot: watch folder unreadable", "dir", dir, "err", err)
@@ -170,11 +170,15 @@ func (m *otMonitor) scan(ctx context.Context, dir string, sizes map[string]int64
 		}
 		key := "ot.read." + path
 		mark := strconv.FormatInt(fi.Size(), 10) + "@" + fi.ModTime().UTC().Format(time.RFC3339Nano)
-		if v, ok, _ := m.s.st.GetSetting(ctx, key); ok && v == mark {
+		if w.read[path] == mark {
 			continue
 		}
-		if prev, ok := sizes[path]; !ok || prev != fi.Size() {
-			sizes[path] = fi.Size() // wait one round for the writer to finish
+		if v, ok, _ := m.s.st.GetSetting(ctx, key); ok && v == mark {
+			w.read[path] = mark
+			continue
+		}
+		if prev, ok := w.sizes[path]; !ok || prev != fi.Size() {
+			w.sizes[path] = fi.Size() // wait one round for the writer to finish
 			continue
 		}
 		src, err := capture.OpenFile(path)
@@ -192,7 +196,8 @@ func (m *otMonitor) scan(ctx context.Context, dir string, sizes map[string]int64
 		if err := m.s.st.SetSetting(ctx, key, mark); err != nil {
 			m.s.log.Error("ot: remembering a read file failed", "file", path, "err", err)
 		}
-		delete(sizes, path)
+		w.read[path] = mark
+		delete(w.sizes, path)
 	}
 }
 
