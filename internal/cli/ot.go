@@ -18,7 +18,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bulwarkhq/bulwark/alert"
-	"github.com/bulwarkhq/bulwark/ot"
 	"github.com/bulwarkhq/bulwark/ot/capture"
 	"github.com/bulwarkhq/bulwark/ot/detect"
 	"github.com/bulwarkhq/bulwark/ot/dnp3"
@@ -40,9 +39,9 @@ func (p *otPorts) add(cmd *cobra.Command) {
 	f.UintSliceVar(&p.dnp3, "dnp3-port", []uint{uint(capture.PortDNP3)}, "TCP ports DNP3 outstations listen on")
 }
 
-// ports returns the capture configuration's ports.
-func (p *otPorts) ports() ([]capture.Port, error) {
-	var mb, dn []uint16
+// ports checks the flags and returns the Modbus and DNP3 server ports,
+// and the capture configuration's ports made of them.
+func (p *otPorts) ports() (mb, dn []uint16, ps []capture.Port, err error) {
 	for _, l := range []struct {
 		flag string
 		in   []uint
@@ -50,16 +49,15 @@ func (p *otPorts) ports() ([]capture.Port, error) {
 	}{{"modbus", p.modbus, &mb}, {"dnp3", p.dnp3, &dn}} {
 		for _, n := range l.in {
 			if n == 0 || n > 65535 {
-				return nil, usagef("--%s-port %d: not a TCP port", l.flag, n)
+				return nil, nil, nil, usagef("--%s-port %d: not a TCP port", l.flag, n)
 			}
 			*l.out = append(*l.out, uint16(n))
 		}
 	}
-	ps, err := monitor.Ports(mb, dn)
-	if err != nil {
-		return nil, usagef("%v", err)
+	if ps, err = monitor.Ports(mb, dn); err != nil {
+		return nil, nil, nil, usagef("%v", err)
 	}
-	return ps, nil
+	return mb, dn, ps, nil
 }
 
 type otOptions struct {
@@ -148,7 +146,7 @@ func runOT(ctx context.Context, e *env, o *otOptions, files []string) error {
 	if o.learn < 0 {
 		return usagef("--learn must not be negative")
 	}
-	ports, err := o.ports.ports()
+	mbPorts, dnPorts, _, err := o.ports.ports()
 	if err != nil {
 		return err
 	}
@@ -181,7 +179,7 @@ func runOT(ctx context.Context, e *env, o *otOptions, files []string) error {
 		}
 		alerts = append(alerts, a)
 	}
-	mon, err := monitor.New(monitor.Config{ModbusPorts: portsOf(ports, ot.ProtoModbus), DNP3Ports: portsOf(ports, ot.ProtoDNP3), Detect: cfg, Baseline: base})
+	mon, err := monitor.New(monitor.Config{ModbusPorts: mbPorts, DNP3Ports: dnPorts, Detect: cfg, Baseline: base})
 	if err != nil {
 		return err
 	}
@@ -242,17 +240,6 @@ func runOT(ctx context.Context, e *env, o *otOptions, files []string) error {
 		return findingsError{fmt.Sprintf("alerts at level %s or above (--fail-on %s)", maxLevel, failOn)}
 	}
 	return nil
-}
-
-// portsOf lists the ports of one protocol.
-func portsOf(ports []capture.Port, proto ot.Proto) []uint16 {
-	var out []uint16
-	for _, p := range ports {
-		if p.Proto == proto {
-			out = append(out, p.Port)
-		}
-	}
-	return out
 }
 
 func loadBaseline(path string) (*detect.Baseline, error) {
@@ -345,7 +332,7 @@ tshark's, so the two tools can be compared on the same capture.`,
 			if format != "table" && format != "json" {
 				return usagef("--format must be table or json, not %q", format)
 			}
-			ps, err := ports.ports()
+			_, _, ps, err := ports.ports()
 			if err != nil {
 				return err
 			}
