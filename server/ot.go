@@ -16,6 +16,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark/alert"
 	"github.com/bulwarkhq/bulwark/event"
+	"github.com/bulwarkhq/bulwark/internal/atomicfile"
 	"github.com/bulwarkhq/bulwark/ot/capture"
 	"github.com/bulwarkhq/bulwark/ot/detect"
 	"github.com/bulwarkhq/bulwark/ot/monitor"
@@ -301,7 +302,7 @@ func (m *otMonitor) saveLoop(ctx context.Context) {
 	}
 }
 
-// save writes the baseline through a temporary file.
+// save writes the baseline whole or not at all.
 func (m *otMonitor) save() error {
 	// Sensors may be learning into the baseline: save a copy taken under
 	// the lock.
@@ -310,23 +311,7 @@ func (m *otMonitor) save() error {
 	if len(b.Pairs) == 0 && len(b.Flows) == 0 {
 		return nil
 	}
-	tmp := m.path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	err = b.Save(f)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, m.path)
+	return atomicfile.Write(m.path, 0o644, b.Save)
 }
 
 // listOTAssets answers GET /api/v1/ot/assets: the OT asset inventory.

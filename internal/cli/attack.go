@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bulwarkhq/bulwark/attack"
+	"github.com/bulwarkhq/bulwark/internal/atomicfile"
 	"github.com/bulwarkhq/bulwark/logs"
 	"github.com/bulwarkhq/bulwark/rules"
 )
@@ -97,20 +98,8 @@ func copyPlain(src, dst string) error {
 		return err
 	}
 	defer f.Close()
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+	return atomicfile.Write(dst, 0o600, func(w io.Writer) error {
+		_, err := io.Copy(w, f)
 		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".import-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := io.Copy(tmp, f); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), dst)
+	})
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/bulwarkhq/bulwark/intel/taxii"
 	"github.com/bulwarkhq/bulwark/intel/taxii/sqlitestore"
 	"github.com/bulwarkhq/bulwark/intel/taxii/taxiiconf"
+	"github.com/bulwarkhq/bulwark/internal/atomicfile"
 	"github.com/bulwarkhq/bulwark/rules"
 )
 
@@ -229,18 +230,11 @@ func loadState(path string) (map[string]time.Time, error) {
 }
 
 func saveState(path string, state map[string]time.Time) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
 	b, err := json.MarshalIndent(state, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.WriteBytes(path, 0o600, append(b, '\n'))
 }
 
 func newIntelPushCmd(e *env) *cobra.Command {

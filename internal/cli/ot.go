@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/bulwarkhq/bulwark/alert"
+	"github.com/bulwarkhq/bulwark/internal/atomicfile"
 	"github.com/bulwarkhq/bulwark/ot/capture"
 	"github.com/bulwarkhq/bulwark/ot/detect"
 	"github.com/bulwarkhq/bulwark/ot/dnp3"
@@ -255,29 +256,10 @@ func loadBaseline(path string) (*detect.Baseline, error) {
 	return b, nil
 }
 
-// saveBaseline writes b to path through a temporary file, so that a crash
-// never leaves half a baseline.
+// saveBaseline writes b to path whole or not at all: a crash never leaves
+// half a baseline.
 func saveBaseline(path string, b *detect.Baseline) error {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	if err := b.Save(f); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.Write(path, 0o644, b.Save)
 }
 
 func writeOTAlerts(w io.Writer, alerts []*alert.Alert) error {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bulwarkhq/bulwark/internal/atomicfile"
 	"github.com/bulwarkhq/bulwark/supply"
 	"github.com/bulwarkhq/bulwark/supply/osv"
 )
@@ -146,7 +148,7 @@ func TestIndexRoundTrip(t *testing.T) {
 		"b": {{ID: "X-2", Ecosystem: "npm", Name: "b"}},
 	}
 	path := filepath.Join(t.TempDir(), "npm.idx")
-	if err := writeAtomicWith(path, func(f *os.File) error { return writeIndex(f, recs) }); err != nil {
+	if err := atomicfile.Write(path, 0o644, func(f io.Writer) error { return writeIndex(f, recs) }); err != nil {
 		t.Fatal(err)
 	}
 	ix, f, err := openIndex(path)
@@ -168,7 +170,7 @@ func TestIndexRoundTrip(t *testing.T) {
 func FuzzIndexReader(f *testing.F) {
 	var buf bytes.Buffer
 	tmp := filepath.Join(f.TempDir(), "seed.idx")
-	writeAtomicWith(tmp, func(fh *os.File) error {
+	atomicfile.Write(tmp, 0o644, func(fh io.Writer) error {
 		return writeIndex(fh, map[string][]*osv.Record{"a": {{ID: "X-1", Versions: []string{"1"}, Ranges: []osv.Range{{Type: "SEMVER", Events: []osv.Event{{Kind: "introduced", Version: "0"}}}}}}})
 	})
 	seed, _ := os.ReadFile(tmp)

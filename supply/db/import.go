@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bulwarkhq/bulwark/internal/atomicfile"
 	"github.com/bulwarkhq/bulwark/supply/osv"
 	"github.com/bulwarkhq/bulwark/supply/version"
 )
@@ -187,7 +188,7 @@ func writeEcosystem(dir, eco string, ei *ecosystemImport) error {
 	for _, recs := range ei.packages {
 		sort.Slice(recs, func(i, j int) bool { return recs[i].ID < recs[j].ID })
 	}
-	if err := writeAtomicWith(indexPath(dir, eco), func(f *os.File) error {
+	if err := atomicfile.Write(indexPath(dir, eco), 0o644, func(f io.Writer) error {
 		return writeIndex(f, ei.packages)
 	}); err != nil {
 		return err
@@ -200,7 +201,7 @@ func writeEcosystem(dir, eco string, ei *ecosystemImport) error {
 	if err != nil {
 		return err
 	}
-	if err := writeAtomic(rejectsPath(dir, eco), append(data, '\n')); err != nil {
+	if err := atomicfile.WriteBytes(rejectsPath(dir, eco), 0o644, append(data, '\n')); err != nil {
 		return err
 	}
 	return RecordSource(dir, ei.source)

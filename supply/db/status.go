@@ -4,12 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/bulwarkhq/bulwark/internal/atomicfile"
 )
 
 // Source describes one imported data set: an OSV ecosystem, or a feed that
@@ -67,7 +68,7 @@ func RecordSource(dir string, s Source) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(sourceFile(dir, s.Name), append(data, '\n'))
+	return atomicfile.WriteBytes(sourceFile(dir, s.Name), 0o644, append(data, '\n'))
 }
 
 // Status lists every recorded source, sorted by name, with its age at now.
@@ -99,36 +100,4 @@ func statusAt(dir string, now time.Time) ([]SourceStatus, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
-}
-
-// writeAtomic writes data to path through a temporary file and a rename,
-// so that a reader sees the old file or the new one, never half of one.
-func writeAtomic(path string, data []byte) error {
-	return writeAtomicWith(path, func(f *os.File) error {
-		_, err := f.Write(data)
-		return err
-	})
-}
-
-func writeAtomicWith(path string, write func(*os.File) error) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // after a successful rename this finds nothing
-	if err := write(f); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp, 0o644); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	return os.Rename(tmp, path)
 }

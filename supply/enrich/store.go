@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bulwarkhq/bulwark/internal/atomicfile"
 	"github.com/bulwarkhq/bulwark/supply"
 )
 
@@ -88,7 +89,7 @@ func ImportKEV(dir string, r io.Reader, now time.Time) (Source, error) {
 	if err != nil {
 		return src, fmt.Errorf("kev: encode: %w", err)
 	}
-	return src, writeAtomic(dir, kevFile, func(w io.Writer) error {
+	return src, atomicfile.Write(filepath.Join(dir, kevFile), 0o644, func(w io.Writer) error {
 		_, err := w.Write(payload)
 		return err
 	})
@@ -107,7 +108,7 @@ func ImportEPSS(dir string, r io.Reader, now time.Time) (Source, error) {
 		return src, fmt.Errorf("epss: encode: %w", err)
 	}
 	// A gzip'd TSV: a third of the size of JSON and quick to load.
-	return src, writeAtomic(dir, epssFile, func(w io.Writer) error {
+	return src, atomicfile.Write(filepath.Join(dir, epssFile), 0o644, func(w io.Writer) error {
 		gz := gzip.NewWriter(w)
 		bw := bufio.NewWriter(gz)
 		bw.WriteString(epssHeaderPrefix)
@@ -153,30 +154,6 @@ func ImportFile(dir, source, path string, now time.Time) (Source, error) {
 type kevDocument struct {
 	Source  Source            `json:"source"`
 	Entries []supply.KEVEntry `json:"entries"`
-}
-
-// writeAtomic writes name under dir through a temporary file and a rename,
-// so a failed or interrupted import leaves the previous data in place.
-func writeAtomic(dir, name string, write func(io.Writer) error) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("data directory: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, name+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, name)); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	return nil
 }
 
 // Store answers KEV and EPSS lookups by CVE id from a data directory.
