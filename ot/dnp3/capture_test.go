@@ -1,9 +1,7 @@
 package dnp3
 
 import (
-	"bufio"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,9 +11,7 @@ import (
 	"github.com/bulwarkhq/bulwark/ot"
 )
 
-// counts are the per-file DNP3 figures tshark_reference.tsv holds.
-type counts map[string]int
-
+// testdata returns the shared data folder or skips the test.
 func testdata(t *testing.T) string {
 	t.Helper()
 	dir := os.Getenv("BULWARK_TESTDATA")
@@ -25,76 +21,20 @@ func testdata(t *testing.T) string {
 	return dir
 }
 
-// referenceCounts reads the dnp3 rows of tshark_reference.tsv per file.
-func referenceCounts(t *testing.T, path string) map[string]counts {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	ref := map[string]counts{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		cols := strings.Split(sc.Text(), "\t")
-		if len(cols) != 5 || cols[1] != "dnp3" {
-			continue
-		}
-		if ref[cols[0]] == nil {
-			ref[cols[0]] = counts{}
-		}
-		var n int
-		fmt.Sscan(cols[4], &n)
-		key := cols[2]
-		if cols[3] != "" {
-			key += " " + cols[3]
-		}
-		ref[cols[0]][key] = n
-	}
-	return ref
-}
-
 // Ports tshark decodes as DNP3: the registered 20000 and, by -d, 20001.
 var dnp3Ports = map[uint16]bool{20000: true, 20001: true}
 
-// decodeCounts counts a capture as tshark_reference.tsv does: frames with
-// DNP3, frames without a reassembled application fragment, application
-// function codes and link functions.
-func decodeCounts(path string) (counts, []ot.Message, error) {
-	c := counts{}
+// decodeMessages decodes a capture's DNP3 streams (ports 20000 and 20001,
+// as the reference's tshark was told) into copies of every message. The
+// counts against tshark's are checked end to end in ot/stats.
+func decodeMessages(path string) ([]ot.Message, error) {
 	var msgs []ot.Message
-	type frameInfo struct{ app bool }
-	frames := map[int64]*frameInfo{}
 	err := walkPCAP(path, dnp3Ports, NewParser, func(m *ot.Message) {
 		cp := *m
 		cp.Objects = slices.Clone(m.Objects)
 		msgs = append(msgs, cp)
-		if !HeaderValid(m) {
-			return // not DNP3 to tshark either
-		}
-		fi := frames[m.Frame]
-		if fi == nil {
-			fi = &frameInfo{}
-			frames[m.Frame] = fi
-		}
-		if m.LinkPrimary {
-			c[fmt.Sprintf("link.func pri %d", m.LinkFunc)]++
-		} else {
-			c[fmt.Sprintf("link.func sec %d", m.LinkFunc)]++
-		}
-		if m.HasApp {
-			fi.app = true
-			c[fmt.Sprintf("al.func %d %s", m.Func, FuncName(m.Func))]++
-		}
 	})
-	c["frames"] = len(frames)
-	c["frames_without_app_layer"] = 0
-	for _, fi := range frames {
-		if !fi.app {
-			c["frames_without_app_layer"]++
-		}
-	}
-	return c, msgs, err
+	return msgs, err
 }
 
 func captureFiles(t *testing.T, data string) []string {
@@ -110,79 +50,6 @@ func captureFiles(t *testing.T, data string) []string {
 	return files
 }
 
-// TestTsharkAgreement decodes every DNP3 capture and compares the counts
-// with tshark's. Known, explained differences are listed in
-// knownDifferences (by what differs, not by file); any other difference
-// fails.
-func TestTsharkAgreement(t *testing.T) {
-	data := testdata(t)
-	ref := referenceCounts(t, filepath.Join(data, "pcap/tshark_reference.tsv"))
-	agree, total := 0, 0
-	for _, path := range captureFiles(t, data) {
-		rel, _ := filepath.Rel(filepath.Join(data, "pcap"), path)
-		want, ok := ref[rel]
-		if !ok {
-			t.Logf("%s: no tshark reference", rel)
-			continue
-		}
-		total++
-		got, _, err := decodeCounts(path)
-		if err != nil {
-			t.Errorf("%s: %v", rel, err)
-			continue
-		}
-		var diffs []string
-		for _, k := range slices.Sorted(maps.Keys(mergeKeys(got, want))) {
-			if got[k] != want[k] {
-				diffs = append(diffs, fmt.Sprintf("%s: got %d, tshark %d", k, got[k], want[k]))
-			}
-		}
-		if len(diffs) == 0 {
-			agree++
-			continue
-		}
-		if known, ok := knownDifferences[rel]; ok && slices.Equal(known.diffs, diffs) {
-			t.Logf("%s differs as expected (%s):\n\t%s", rel, known.why, strings.Join(diffs, "\n\t"))
-			continue
-		}
-		t.Errorf("%s:\n\t%s", rel, strings.Join(diffs, "\n\t"))
-	}
-	t.Logf("%d of %d captures agree with tshark", agree, total)
-}
-
-// knownDifferences are the differences from tshark that were checked
-// frame by frame, with why the decoder is right. It records findings; the
-// decoder has no per-file behaviour.
-var knownDifferences = map[string]struct {
-	diffs []string
-	why   string
-}{
-	"dnp3/icsnpp-dnp3/dnp3_example.pcap": {
-		diffs: []string{
-			"al.func 0 CONFIRM: got 0, tshark 1",
-			"al.func 129 RESPONSE: got 364, tshark 360",
-			"al.func 130 UNSOLICITED_RESPONSE: got 4, tshark 3",
-			"frames_without_app_layer: got 102, tshark 106",
-		},
-		why: "the transport sequence wraps from 63 to 0 inside multi-segment fragments " +
-			"(frames 17-18, 113-114, 209-210: a response; 808-810: an unsolicited response); " +
-			"tshark 4.0.17 does not reassemble across the wrap, IEEE 1815 counts modulo 64. " +
-			"Frame 311 (FIR FIN seq 0 after 63, bytes c8 81 ...) is a response; tshark shows a stale " +
-			"49-byte all-zero reassembly and calls it CONFIRM",
-	},
-}
-
-func mergeKeys(a, b counts) map[string]bool {
-	k := map[string]bool{}
-	for x := range a {
-		k[x] = true
-	}
-	for x := range b {
-		k[x] = true
-	}
-	return k
-}
-
 // TestDumpFrames prints one line per message of the capture named by
 // DNP3_DUMP, to compare with tshark by hand.
 func TestDumpFrames(t *testing.T) {
@@ -190,7 +57,7 @@ func TestDumpFrames(t *testing.T) {
 	if path == "" {
 		t.Skip("DNP3_DUMP not set")
 	}
-	_, msgs, err := decodeCounts(path)
+	msgs, err := decodeMessages(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ func TestCapturesGolden(t *testing.T) {
 	var b strings.Builder
 	for _, path := range captureFiles(t, data) {
 		rel, _ := filepath.Rel(filepath.Join(data, "pcap"), path)
-		_, msgs, err := decodeCounts(path)
+		msgs, err := decodeMessages(path)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -71,7 +71,7 @@ func TestNamedCaptures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			_, msgs, err := decodeCounts(filepath.Join(data, "pcap/dnp3/iti", tt.file))
+			msgs, err := decodeMessages(filepath.Join(data, "pcap/dnp3/iti", tt.file))
 			if err != nil {
 				t.Fatal(err)
 			}
