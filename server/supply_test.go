@@ -337,3 +337,28 @@ func TestSupplyUI(t *testing.T) {
 }
 
 func newTestLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+func TestValidProject(t *testing.T) {
+	long := strings.Repeat("é", 128)
+	for _, tc := range []struct {
+		name string
+		ok   bool
+	}{
+		{"nodejs-goof", true},
+		{"github.com/acme/shop@main", true},
+		{"app v2.1+build:7", true},
+		{"Überwachung_２", true},
+		{long, true},
+		{long + "x", false},
+		{"", false},
+		{" leading-space", false},
+		{"semi;colon", false},
+		{"new\nline", false},
+		{"<script>", false},
+		{"bad\xffutf8", false},
+	} {
+		if got := validProject(tc.name); got != tc.ok {
+			t.Errorf("validProject(%q) = %v, want %v", tc.name, got, tc.ok)
+		}
+	}
+}

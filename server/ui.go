@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bulwarkhq/bulwark/measure"
@@ -59,14 +60,16 @@ var pageFuncs = template.FuncMap{
 	},
 }
 
-// pages are the parsed templates, each with the layout.
-var pages = func() map[string]*template.Template {
+// pages are the parsed templates, each with the layout. They are parsed on
+// first use, not at start-up: every bulwark command links this package, and
+// a scan or a detect run should not pay 5 MB of heap for pages it never shows.
+var pages = sync.OnceValue(func() map[string]*template.Template {
 	m := map[string]*template.Template{}
 	for _, name := range []string{"login", "dashboard", "case", "alerts", "search", "event", "error", "coverage", "rules", "admin", "assets", "entity", "investigate", "alert", "supply"} {
 		m[name] = template.Must(template.New("").Funcs(pageFuncs).ParseFS(webFS, "web/layout.tmpl", "web/"+name+".tmpl"))
 	}
 	return m
-}()
+})
 
 // view is what every page gets.
 type view struct {
@@ -78,7 +81,7 @@ type view struct {
 // clean 500 rather than half a page.
 func (s *Server) render(w http.ResponseWriter, status int, name string, v view) {
 	var b bytes.Buffer
-	if err := pages[name].ExecuteTemplate(&b, "layout", v); err != nil {
+	if err := pages()[name].ExecuteTemplate(&b, "layout", v); err != nil {
 		s.log.Error("ui: render", "page", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return

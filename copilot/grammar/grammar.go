@@ -47,7 +47,7 @@ func Translate(question string, now time.Time) (Translation, bool) {
 	}
 	rest, when, hasTime := takeTime(q, now)
 	rest, host, hasHost := takeHost(rest)
-	for _, p := range patterns {
+	for _, p := range patterns() {
 		m := p.re.FindStringSubmatch(rest)
 		if m == nil {
 			continue
