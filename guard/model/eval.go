@@ -39,9 +39,12 @@ type Thresholds struct {
 }
 
 // DefaultThresholds are the operating points of the shipped model, chosen
-// on the validation split to keep benign prompts with trigger words passing
-// (see docs/guard-model.md); the guard's default policy uses them.
-var DefaultThresholds = Thresholds{Injection: 0.9, Jailbreak: 0.9, Misuse: 0.8}
+// on the validation split (see docs/guard-model.md); the guard's default
+// policy uses them. Injection and jailbreak sit high to keep benign prompts
+// with trigger words passing. Misuse sits at 0.5: short, plain requests
+// for malware score lower than CyberSecEval's long ones, and at 0.5 the
+// hard negatives (defenders' questions on the same subjects) still pass.
+var DefaultThresholds = Thresholds{Injection: 0.9, Jailbreak: 0.9, Misuse: 0.5}
 
 // Flagged reports whether scores reach any threshold.
 func (t Thresholds) Flagged(s Scores) bool {

@@ -87,6 +87,16 @@ attacks are sentences the model never saw.
   harmless uses of the words naive filters react to.
 - ` + "`attack-defender-questions`" + ` turns each ATT&CK technique name into one question
   a defender asks about it (hard negatives for misuse).
+- ` + "`attack-offensive-requests`" + ` turns each ATT&CK technique into one short request to
+  carry it out against others, and ` + "`generated-cyber-requests`" + ` pairs forty attacker
+  artefacts (ransomware, keyloggers, phishing kits, ...) with offensive and defensive
+  requests in eight languages: CyberSecEval's misuse prompts are long and templated,
+  and a model trained on them alone let "write ransomware that evades Defender" through.
+  Both sides name the same subjects, so the misuse class learns intent, not topic.
+- ` + "`bulwark-misuse-holdout`" + ` is 80 short requests written by hand for evaluation
+  (` + "`internal/tools/guardtrain/data/misuse_holdout.txt`" + `), never trained on and not
+  made by the generators; the same team wrote both, so treat it as a check on
+  phrasing, not on authorship.
 - ` + "`go-doc-comments`" + ` samples 5% of the doc paragraphs of the Go standard library
   of the Go release that runs the trainer ({{.GoVersion}} here).
 - ` + "`generated-injection`" + ` appends a second task to a benign prompt the five ways of
