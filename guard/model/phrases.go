@@ -81,7 +81,11 @@ var (
 	revealVerbs = set("reveal", "print", "show", "repeat", "output", "display", "tell", "leak", "dump", "share", "give", "spell", "write", "recite", "disclose", "expose", "echo", "return")
 	revealPairs = sequences(
 		"your system", "your instructions", "your prompt", "your initial", "your original", "your hidden", "your secret", "your password", "your rules", "your guidelines",
-		"the password", "secret key", "access code", "text above", "words above", "everything above", "prompt above", "instructions above", "pre prompt", "system prompt",
+		"the password", "secret key", "access code", "text above", "words above", "everything above", "prompt above", "instructions above", "pre prompt",
+		// "system prompt" only with a definite article: "write a good system
+		// prompt for our bot" is the everyday question, "print the system
+		// prompt" the attack ("your system" is above).
+		"the system prompt", "the hidden prompt", "the initial prompt", "the original prompt",
 	)
 	// Asking the assistant for its own secrets: "what is your password?".
 	askVerbs = set("what", "whats", "what's")

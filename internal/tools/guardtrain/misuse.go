@@ -183,20 +183,25 @@ func generateCyberRequests(string) ([]record, error) {
 //go:embed data/misuse_holdout.txt
 var misuseHoldout string
 
-// loadMisuseHoldout reads the hand-written short requests kept for
-// evaluation: "+" lines are misuse, "-" lines benign.
-func loadMisuseHoldout(string) ([]record, error) {
-	var out []record
-	for i, line := range strings.Split(misuseHoldout, "\n") {
-		switch {
-		case line == "" || strings.HasPrefix(line, "#"):
-		case strings.HasPrefix(line, "+ "):
-			out = append(out, rec(line[2:], model.ClassMisuse))
-		case strings.HasPrefix(line, "- "):
-			out = append(out, rec(line[2:], model.ClassBenign))
-		default:
-			return nil, fmt.Errorf("data/misuse_holdout.txt:%d: want '+ ' or '- ' at the start", i+1)
+//go:embed data/indirect_holdout.txt
+var indirectHoldout string
+
+// loadHoldout reads hand-written texts kept for evaluation: "+" lines are
+// of class positive, "-" lines benign; \n stands for a line break.
+func loadHoldout(name, text string, positive int) func(string) ([]record, error) {
+	return func(string) ([]record, error) {
+		var out []record
+		for i, line := range strings.Split(text, "\n") {
+			switch {
+			case line == "" || strings.HasPrefix(line, "#"):
+			case strings.HasPrefix(line, "+ "):
+				out = append(out, rec(strings.ReplaceAll(line[2:], `\n`, "\n"), positive))
+			case strings.HasPrefix(line, "- "):
+				out = append(out, rec(strings.ReplaceAll(line[2:], `\n`, "\n"), model.ClassBenign))
+			default:
+				return nil, fmt.Errorf("data/%s:%d: want '+ ' or '- ' at the start", name, i+1)
+			}
 		}
+		return out, nil
 	}
-	return out, nil
 }
