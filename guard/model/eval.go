@@ -72,8 +72,9 @@ type Report struct {
 }
 
 // HardSources are benign sources of security questions: the hard negatives
-// for misuse.
-var HardSources = map[string]bool{"cyberseceval-frr": true, "cybermetric": true}
+// for misuse (bulwark-misuse-holdout's benign half is a defender's short
+// questions on the subjects its misuse half attacks with).
+var HardSources = map[string]bool{"cyberseceval-frr": true, "cybermetric": true, "bulwark-misuse-holdout": true}
 
 var triggerWords = regexp.MustCompile(`(?i)\bignor(e|ed|es|ing)\b|\binstructions?\b|\bsystem prompt|\bDAN\b`)
 

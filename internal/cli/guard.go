@@ -228,8 +228,9 @@ jailbreak, misuse or benign, checks every text as a user turn and prints:
   - balanced accuracy (the mean of the true-positive and true-negative
     rates, the PINT benchmark's measure) at the policy's thresholds, and
     recall at a 1% false-positive rate, for injection + jailbreak against
-    benign, and for misuse against hard benign (sources cyberseceval-frr and
-    cybermetric, or all benign texts when the file has neither);
+    benign, and for misuse against hard benign (sources cyberseceval-frr,
+    cybermetric and bulwark-misuse-holdout, or all benign texts when the
+    file has none of them);
   - over-defense: the share of benign texts with trigger words ("ignore",
     "instructions", "system prompt", "DAN") that pass;
   - per source and label, the share handled correctly.
