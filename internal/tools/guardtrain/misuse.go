@@ -3,7 +3,6 @@ package main
 import (
 	_ "embed"
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/bulwarkhq/bulwark/attack"
@@ -38,16 +37,10 @@ var offensiveTechnique = []string{
 // loadOffensiveRequests asks, for each ATT&CK technique, one offensive
 // request, the template chosen by a hash of the technique id.
 func loadOffensiveRequests(dir string) ([]record, error) {
-	kb, err := attack.LoadFile(filepath.Join(dir, "..", "stix", "enterprise-attack-18.1.stix21.json.gz"))
-	if err != nil {
-		return nil, err
-	}
-	var out []record
-	for _, t := range kb.List() {
+	return perTechnique(dir, model.ClassMisuse, func(t attack.Technique) string {
 		tmpl := offensiveTechnique[stableHash("offence:"+t.ID)%uint64(len(offensiveTechnique))]
-		out = append(out, rec(fmt.Sprintf(tmpl, strings.ToLower(t.Name), t.ID), model.ClassMisuse))
-	}
-	return out, nil
+		return fmt.Sprintf(tmpl, strings.ToLower(t.Name), t.ID)
+	})
 }
 
 // artefacts are the things attackers ask models to write and defenders ask
@@ -187,19 +180,18 @@ var misuseHoldout string
 var indirectHoldout string
 
 // loadHoldout reads hand-written texts kept for evaluation: "+" lines are
-// of class positive, "-" lines benign; \n stands for a line break.
+// of class positive, "-" lines benign.
 func loadHoldout(name, text string, positive int) func(string) ([]record, error) {
 	return func(string) ([]record, error) {
 		var out []record
-		for i, line := range strings.Split(text, "\n") {
+		for _, l := range dataLines(text) {
 			switch {
-			case line == "" || strings.HasPrefix(line, "#"):
-			case strings.HasPrefix(line, "+ "):
-				out = append(out, rec(strings.ReplaceAll(line[2:], `\n`, "\n"), positive))
-			case strings.HasPrefix(line, "- "):
-				out = append(out, rec(strings.ReplaceAll(line[2:], `\n`, "\n"), model.ClassBenign))
+			case strings.HasPrefix(l.text, "+ "):
+				out = append(out, rec(l.text[2:], positive))
+			case strings.HasPrefix(l.text, "- "):
+				out = append(out, rec(l.text[2:], model.ClassBenign))
 			default:
-				return nil, fmt.Errorf("data/%s:%d: want '+ ' or '- ' at the start", name, i+1)
+				return nil, fmt.Errorf("data/%s:%d: want '+ ' or '- ' at the start", name, l.no)
 			}
 		}
 		return out, nil

@@ -551,13 +551,30 @@ func nearestSpace(s string, i int) int {
 // requests, and harmless uses of the words naive filters react to.
 func loadBenignPrompts(string) ([]record, error) {
 	var out []record
-	for _, line := range strings.Split(benignPrompts, "\n") {
+	for _, l := range dataLines(benignPrompts) {
+		out = append(out, rec(l.text, model.ClassBenign))
+	}
+	return out, nil
+}
+
+// dataLine is one line of a hand-written data file, with "\n" in it
+// turned into a line break.
+type dataLine struct {
+	no   int // 1-based
+	text string
+}
+
+// dataLines returns the lines of a data file under data/, without blank
+// lines and "#" comments.
+func dataLines(file string) []dataLine {
+	var out []dataLine
+	for i, line := range strings.Split(file, "\n") {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		out = append(out, rec(strings.ReplaceAll(line, `\n`, "\n"), model.ClassBenign))
+		out = append(out, dataLine{i + 1, strings.ReplaceAll(line, `\n`, "\n")})
 	}
-	return out, nil
+	return out
 }
 
 // defenderQuestions are what a security team asks about a technique: the
@@ -578,14 +595,31 @@ var defenderQuestions = []string{
 // loadDefenderQuestions turns each ATT&CK technique into one defender's
 // question, the template chosen by a hash of the technique id.
 func loadDefenderQuestions(dir string) ([]record, error) {
-	kb, err := attack.LoadFile(filepath.Join(dir, "..", "stix", "enterprise-attack-18.1.stix21.json.gz"))
-	if err != nil {
-		return nil, err
-	}
-	var out []record
-	for _, t := range kb.List() {
+	return perTechnique(dir, model.ClassBenign, func(t attack.Technique) string {
 		tmpl := defenderQuestions[stableHash(t.ID)%uint64(len(defenderQuestions))]
-		out = append(out, rec(fmt.Sprintf(tmpl, t.Name, t.ID), model.ClassBenign))
+		return fmt.Sprintf(tmpl, t.Name, t.ID)
+	})
+}
+
+// techniqueLists caches the ATT&CK techniques by data folder: two sources
+// are made from them, and the bundle takes a second to read.
+var techniqueLists = map[string][]attack.Technique{}
+
+// perTechnique makes one record of class from each enterprise ATT&CK
+// technique.
+func perTechnique(dir string, class int, text func(attack.Technique) string) ([]record, error) {
+	ts, ok := techniqueLists[dir]
+	if !ok {
+		kb, err := attack.LoadFile(filepath.Join(dir, "..", "stix", "enterprise-attack-18.1.stix21.json.gz"))
+		if err != nil {
+			return nil, err
+		}
+		ts = kb.List()
+		techniqueLists[dir] = ts
+	}
+	out := make([]record, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, rec(text(t), class))
 	}
 	return out, nil
 }
