@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/bulwarkhq/bulwark/alert"
 	"github.com/bulwarkhq/bulwark/store"
 	"github.com/bulwarkhq/bulwark/store/internal/codec"
 	"github.com/bulwarkhq/bulwark/store/internal/ruledoc"
@@ -25,14 +23,11 @@ func (s *Store) AddAlerts(ctx context.Context, alerts []store.StoredAlert, throu
 	}
 	rows := make([]row, len(alerts))
 	for i := range alerts {
-		a := alerts[i].Alert
-		rows[i].rule = s.rules.Doc(&a.Rule)
-		a.Rule = alert.Rule{}
-		doc, err := json.Marshal(&a)
+		var err error
+		rows[i].rule, rows[i].doc, err = s.rules.Encode(alerts[i].Alert)
 		if err != nil {
 			return fmt.Errorf("postgres: add alerts: encode alert %d: %w", i, err)
 		}
-		rows[i].doc = doc
 	}
 	var added []*ruledoc.Doc
 	var first int64

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bulwarkhq/bulwark/event"
 	"github.com/bulwarkhq/bulwark/search"
 	"github.com/bulwarkhq/bulwark/store"
 	"github.com/bulwarkhq/bulwark/store/storetest"
@@ -13,28 +12,12 @@ import (
 
 const benchBatch = 1000
 
-// benchEvents returns batches of realistic 40-field Windows events, one
-// millisecond apart, as ingest hands them to AppendEvents (the SQLite
-// store's benchmark uses the same).
-func benchEvents(batches int) [][]event.Event {
-	start := time.Date(2025, 11, 27, 0, 0, 0, 0, time.UTC)
-	out := make([][]event.Event, batches)
-	for b := range out {
-		out[b] = make([]event.Event, benchBatch)
-		for i := range out[b] {
-			n := b*benchBatch + i
-			out[b][i] = storetest.WindowsEvent(n, start.Add(time.Duration(n)*time.Millisecond))
-		}
-	}
-	return out
-}
-
 // BenchmarkAppendEvents measures the ingest hot path: one committed
 // transaction (COPY) per 1000-event batch.
 func BenchmarkAppendEvents(b *testing.B) {
 	s := openTest(b, b.Name(), Options{})
 	defer s.Close()
-	batches := benchEvents(8)
+	batches := storetest.WindowsEventBatches(8, benchBatch)
 	b.ReportAllocs()
 	n := 0
 	for b.Loop() {
@@ -50,7 +33,7 @@ func BenchmarkAppendEvents(b *testing.B) {
 func BenchmarkScanEvents(b *testing.B) {
 	s := openTest(b, b.Name(), Options{})
 	defer s.Close()
-	for _, batch := range benchEvents(10) {
+	for _, batch := range storetest.WindowsEventBatches(10, benchBatch) {
 		if _, err := s.AppendEvents(b.Context(), batch); err != nil {
 			b.Fatal(err)
 		}
@@ -75,7 +58,7 @@ func BenchmarkScanEvents(b *testing.B) {
 func BenchmarkSearchEvents(b *testing.B) {
 	s := openTest(b, b.Name(), Options{})
 	defer s.Close()
-	for _, batch := range benchEvents(100) {
+	for _, batch := range storetest.WindowsEventBatches(100, benchBatch) {
 		if _, err := s.AppendEvents(b.Context(), batch); err != nil {
 			b.Fatal(err)
 		}

@@ -12,7 +12,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -21,7 +20,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/bulwarkhq/bulwark/alert"
 	"github.com/bulwarkhq/bulwark/pipeline/jetstream/applied"
 	"github.com/bulwarkhq/bulwark/store"
 	"github.com/bulwarkhq/bulwark/store/internal/codec"
@@ -165,10 +163,7 @@ func (s *Store) insertAlertsTx(ctx context.Context, tx pgx.Tx, alerts []store.St
 	detected := codec.UnixNanos(codec.Now())
 	var batch pgx.Batch
 	for i := range alerts {
-		a := alerts[i].Alert
-		r := s.rules.Doc(&a.Rule)
-		a.Rule = alert.Rule{}
-		doc, err := json.Marshal(&a)
+		r, doc, err := s.rules.Encode(alerts[i].Alert)
 		if err != nil {
 			return added, fmt.Errorf("encode alert %d: %w", i, err)
 		}

@@ -3,13 +3,11 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
-	"github.com/bulwarkhq/bulwark/alert"
 	"github.com/bulwarkhq/bulwark/store"
 	"github.com/bulwarkhq/bulwark/store/internal/codec"
 	"github.com/bulwarkhq/bulwark/store/internal/ruledoc"
@@ -24,14 +22,11 @@ func (db *DB) AddAlerts(ctx context.Context, alerts []store.StoredAlert, through
 	}
 	rows := make([]row, len(alerts))
 	for i := range alerts {
-		a := alerts[i].Alert
-		rows[i].rule = db.rules.Doc(&a.Rule)
-		a.Rule = alert.Rule{}
-		doc, err := json.Marshal(&a)
+		var err error
+		rows[i].rule, rows[i].doc, err = db.rules.Encode(alerts[i].Alert)
 		if err != nil {
 			return fmt.Errorf("sqlite: add alerts: encode alert %d: %w", i, err)
 		}
-		rows[i].doc = doc
 	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {

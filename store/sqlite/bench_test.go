@@ -4,27 +4,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bulwarkhq/bulwark/event"
 	"github.com/bulwarkhq/bulwark/store"
 	"github.com/bulwarkhq/bulwark/store/storetest"
 )
 
 const benchBatch = 1000
-
-// benchEvents returns batches of realistic 40-field Windows events, one
-// second apart, as ingest hands them to AppendEvents.
-func benchEvents(batches int) [][]event.Event {
-	start := time.Date(2025, 11, 27, 0, 0, 0, 0, time.UTC)
-	out := make([][]event.Event, batches)
-	for b := range out {
-		out[b] = make([]event.Event, benchBatch)
-		for i := range out[b] {
-			n := b*benchBatch + i
-			out[b][i] = storetest.WindowsEvent(n, start.Add(time.Duration(n)*time.Millisecond))
-		}
-	}
-	return out
-}
 
 // BenchmarkAppendEvents measures the ingest hot path: one durable
 // transaction per 1000-event batch.
@@ -34,7 +18,7 @@ func BenchmarkAppendEvents(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	batches := benchEvents(8)
+	batches := storetest.WindowsEventBatches(8, benchBatch)
 	b.ReportAllocs()
 	cpu0, _ := processCPUTime()
 	n := 0
@@ -63,7 +47,7 @@ func BenchmarkScanEvents(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer db.Close()
-	for _, batch := range benchEvents(10) {
+	for _, batch := range storetest.WindowsEventBatches(10, benchBatch) {
 		if _, err := db.AppendEvents(b.Context(), batch); err != nil {
 			b.Fatal(err)
 		}

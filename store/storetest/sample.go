@@ -74,3 +74,19 @@ func pad8(i int) string {
 	}
 	return s
 }
+
+// WindowsEventBatches returns batches of size WindowsEvents, one
+// millisecond apart, as ingest hands them to AppendEvents: the stores'
+// benchmarks write and read the same records.
+func WindowsEventBatches(batches, size int) [][]event.Event {
+	start := time.Date(2025, 11, 27, 0, 0, 0, 0, time.UTC)
+	out := make([][]event.Event, batches)
+	for b := range out {
+		out[b] = make([]event.Event, size)
+		for i := range out[b] {
+			n := b*size + i
+			out[b][i] = WindowsEvent(n, start.Add(time.Duration(n)*time.Millisecond))
+		}
+	}
+	return out
+}

@@ -67,3 +67,12 @@ func (c *Cache) Doc(r *alert.Rule) *Doc {
 	c.m[k] = d
 	return d
 }
+
+// Encode splits an alert for storing: its rule's document, and the
+// alert's own JSON without the rule, which the row points at by key.
+func (c *Cache) Encode(a alert.Alert) (*Doc, []byte, error) {
+	d := c.Doc(&a.Rule)
+	a.Rule = alert.Rule{}
+	data, err := json.Marshal(&a)
+	return d, data, err
+}
