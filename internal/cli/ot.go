@@ -320,7 +320,7 @@ tshark's, so the two tools can be compared on the same capture.`,
 			}
 			var all []stats.Stats
 			for _, path := range args {
-				s, err := otStats(cmd.Context(), path, ps)
+				s, err := stats.CountFile(cmd.Context(), path, ps)
 				if err != nil {
 					return err
 				}
@@ -339,25 +339,6 @@ tshark's, so the two tools can be compared on the same capture.`,
 	cmd.Flags().StringVar(&format, "format", "table", "output format: table or json")
 	_ = cmd.RegisterFlagCompletionFunc("format", fixedCompletion("table", "json"))
 	return cmd
-}
-
-func otStats(ctx context.Context, path string, ports []capture.Port) (stats.Stats, error) {
-	c := stats.NewCounter()
-	sensor, err := capture.NewSensor(capture.Config{Ports: ports}, c.Add)
-	if err != nil {
-		return stats.Stats{}, err
-	}
-	src, err := capture.OpenFile(path)
-	if err != nil {
-		return stats.Stats{}, err
-	}
-	defer src.Close()
-	if err := sensor.Run(ctx, src); err != nil {
-		return stats.Stats{}, err
-	}
-	s := c.Stats(sensor.Stats().Frames)
-	s.File = path
-	return s, nil
 }
 
 func writeOTStats(w io.Writer, all []stats.Stats) error {

@@ -113,22 +113,9 @@ func keyed(s stats.Stats, ref reference) reference {
 // count runs a capture through the sensor and the decoders, with DNP3
 // also on 20001 as the reference's tshark was told (-d tcp.port==20001,dnp3).
 func count(path string) (stats.Stats, error) {
-	c := stats.NewCounter()
 	ports := append(capture.DefaultPorts(modbus.NewParser, dnp3.NewParser),
 		capture.Port{Port: 20001, Proto: ot.ProtoDNP3, New: dnp3.NewParser})
-	s, err := capture.NewSensor(capture.Config{Ports: ports}, c.Add)
-	if err != nil {
-		return stats.Stats{}, err
-	}
-	src, err := capture.OpenFile(path)
-	if err != nil {
-		return stats.Stats{}, err
-	}
-	defer src.Close()
-	if err := s.Run(context.Background(), src); err != nil {
-		return stats.Stats{}, err
-	}
-	return c.Stats(s.Stats().Frames), nil
+	return stats.CountFile(context.Background(), path, ports)
 }
 
 // knownDifferences are the captures where our counts differ from tshark

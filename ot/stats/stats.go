@@ -11,9 +11,11 @@
 package stats
 
 import (
+	"context"
 	"strconv"
 
 	"github.com/bulwarkhq/bulwark/ot"
+	"github.com/bulwarkhq/bulwark/ot/capture"
 	"github.com/bulwarkhq/bulwark/ot/dnp3"
 	"github.com/bulwarkhq/bulwark/ot/modbus"
 )
@@ -152,3 +154,24 @@ func (c *Counter) Stats(frames int64) Stats {
 }
 
 func code(b uint8) string { return strconv.Itoa(int(b)) }
+
+// CountFile runs a capture file through a sensor listening on ports and
+// counts what it decodes, as `bulwark ot stats` reports it.
+func CountFile(ctx context.Context, path string, ports []capture.Port) (Stats, error) {
+	c := NewCounter()
+	sensor, err := capture.NewSensor(capture.Config{Ports: ports}, c.Add)
+	if err != nil {
+		return Stats{}, err
+	}
+	src, err := capture.OpenFile(path)
+	if err != nil {
+		return Stats{}, err
+	}
+	defer src.Close()
+	if err := sensor.Run(ctx, src); err != nil {
+		return Stats{}, err
+	}
+	s := c.Stats(sensor.Stats().Frames)
+	s.File = path
+	return s, nil
+}
