@@ -13,14 +13,11 @@ import (
 // decodeReadFileRequest decodes a 20 request: byte count, then 7-byte
 // sub-requests (reference type 6, file number, record number, length).
 func decodeReadFileRequest(m *ot.Message, pdu []byte) {
-	if !minLen(m, pdu, 2) {
+	n, ok := byteCounted(m, pdu)
+	if !ok {
 		return
 	}
-	n := int(pdu[1])
 	switch {
-	case n != len(pdu)-2:
-		m.Malformed = fmt.Sprintf("byte count %d does not match %d data bytes", n, len(pdu)-2)
-		return
 	case n < 7 || n > 0xF5 || n%7 != 0:
 		m.Malformed = fmt.Sprintf("byte count %d is not 1..35 sub-requests of 7 bytes", n)
 		return
@@ -40,12 +37,8 @@ func decodeReadFileRequest(m *ot.Message, pdu []byte) {
 // sub-responses of a length byte, reference type 6 and record data.
 // Count is the number of registers returned in all sub-responses.
 func decodeReadFileResponse(m *ot.Message, pdu []byte) {
-	if !minLen(m, pdu, 2) {
-		return
-	}
-	n := int(pdu[1])
-	if n != len(pdu)-2 {
-		m.Malformed = fmt.Sprintf("byte count %d does not match %d data bytes", n, len(pdu)-2)
+	n, ok := byteCounted(m, pdu)
+	if !ok {
 		return
 	}
 	if n < 4 {
@@ -76,12 +69,8 @@ func decodeReadFileResponse(m *ot.Message, pdu []byte) {
 // count, then sub-requests of reference type 6, file number, record
 // number, record length and record length registers.
 func decodeWriteFile(m *ot.Message, pdu []byte) {
-	if !minLen(m, pdu, 2) {
-		return
-	}
-	n := int(pdu[1])
-	if n != len(pdu)-2 {
-		m.Malformed = fmt.Sprintf("byte count %d does not match %d data bytes", n, len(pdu)-2)
+	n, ok := byteCounted(m, pdu)
+	if !ok {
 		return
 	}
 	if n < 9 {
