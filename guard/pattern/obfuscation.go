@@ -157,7 +157,13 @@ func decodeRun(tok string) (kind, text string) {
 	std := strings.ContainsAny(raw, "+/")
 	url := strings.ContainsAny(raw, "-_")
 	if std && url {
-		return "", ""
+		// A standard-alphabet payload glued to the "--" that closes the
+		// HTML comment hiding it: the dashes are not part of it.
+		raw = strings.TrimRight(strings.TrimRight(raw, "-_"), "=")
+		if strings.ContainsAny(raw, "-_") {
+			return "", ""
+		}
+		url = false
 	}
 	enc := base64.RawStdEncoding
 	if url {

@@ -123,9 +123,26 @@ func dedupe(recs []record) (kept []record, cluster []int, dropped int) {
 			buckets[band] = append(buckets[band], i)
 		}
 		for _, ids := range buckets {
-			for _, j := range ids[1:] {
-				if similarity(sigs[ids[0]], sigs[j]) >= nearJacc {
-					u.union(ids[0], j)
+			// A generated text joins the first real text it is close to,
+			// and never another generated text: texts from one template
+			// are alike by construction, and chaining them would merge
+			// the clusters of unrelated base prompts and move real texts
+			// across the split. Joining a real text still keeps a
+			// generated training text from sitting beside its copy in
+			// validation.
+			anchor := -1
+			for _, j := range ids {
+				if !generated(kept[j].Source) {
+					anchor = j
+					break
+				}
+			}
+			if anchor < 0 {
+				continue
+			}
+			for _, j := range ids {
+				if j != anchor && similarity(sigs[anchor], sigs[j]) >= nearJacc {
+					u.union(anchor, j)
 				}
 			}
 		}

@@ -83,6 +83,7 @@ func prepare(dir string) (*split, error) {
 		}
 	}
 	all = append(all, generateInjections(bases)...)
+	all = append(all, generateExtraction(bases)...)
 	// Indirect injections go into documents: Go doc paragraphs and BIPIA's
 	// clean emails, tables and code.
 	var docs []record
