@@ -41,11 +41,11 @@ var (
 		"esqueça", "esqueca", "esquece", // pt
 		"игнорируй", "игнорируйте", "проигнорируй", "забудь", "забудьте", // ru
 		"abaikan", "lupakan", // id, ms
-		"unut", "yoksay", // tr
+		"unut", "yoksay", "görmezden", // tr
 		"negeer", "vergeet", // nl
 		"zignoruj", "zapomnij", // pl
 		"kalimutan", "balewalain", // tl
-		"quên", // vi
+		"quên", "bỏ", // vi
 	)
 	overrideQualifiers = set(
 		"previous", "prior", "above", "earlier", "preceding", "all", "any", "initial", "original", "old", "your", "system", "given", "existing", "former", "foregoing", "every", "these", "those", "current",
@@ -71,12 +71,15 @@ var (
 		"instruções", "instrucoes", "regras", // pt
 		"инструкции", "инструкций", "правила", "указания", // ru
 		"instruksi", "petunjuk", "aturan", // id
-		"talimatları", "talimatlar", "kuralları", // tr
+		"talimatları", "talimatlar", "talimatlarını", "kuralları", // tr
 		"instructies", "regels", // nl
 		"instrukcje", "polecenia", // pl
 		"tagubilin", "instruksyon", // tl
 		"dẫn", // vi: hướng dẫn, chỉ dẫn
 	)
+	// Qualifiers that follow their object: "the instructions above", and
+	// the word order of Indonesian, Malay and Vietnamese.
+	trailingQualifiers = set("above", "earlier", "sebelumnya", "terdahulu", "trước")
 	// Asking for the hidden prompt or secret: a verb and a possessive object.
 	revealVerbs = set("reveal", "print", "show", "repeat", "output", "display", "tell", "leak", "dump", "share", "give", "spell", "write", "recite", "disclose", "expose", "echo", "return")
 	revealPairs = sequences(
@@ -123,13 +126,13 @@ var hashAbove = wordHash("above")
 
 // Scripts without spaces: a verb and an object within a few runes.
 var runeRules = []struct{ verbs, objects []string }{
-	{[]string{"忽略", "无视", "忘记", "忘掉", "忽视"}, []string{"指令", "指示", "说明", "规则", "提示"}},       // zh
-	{[]string{"無視", "忘れ"}, []string{"指示", "命令", "ルール", "プロンプト"}},                           // ja
-	{[]string{"무시", "잊어"}, []string{"지시", "명령", "규칙", "지침"}},                               // ko
-	{[]string{"अनदेखा", "भूल", "नज़रअंदाज", "नजरअंदाज"}, []string{"निर्देश", "नियम"}},      // hi
-	{[]string{"উপেক্ষা", "ভুলে", "ভুলে"}, []string{"নির্দেশ", "নিয়ম"}},                    // bn
-	{[]string{"تجاهل", "انس", "إنس", "أهمل"}, []string{"التعليمات", "تعليمات", "القواعد"}}, // ar
-	{[]string{"ละเว้น", "ลืม", "เพิกเฉย"}, []string{"คำสั่ง", "คำแนะนำ", "กฎ"}},            // th
+	{[]string{"忽略", "无视", "忘记", "忘掉", "忽视"}, []string{"指令", "指示", "说明", "规则", "提示"}},                        // zh
+	{[]string{"無視", "忘れ"}, []string{"指示", "命令", "ルール", "プロンプト"}},                                            // ja
+	{[]string{"무시", "잊어"}, []string{"지시", "명령", "규칙", "지침"}},                                                // ko
+	{[]string{"अनदेखा", "भूल", "नज़रअंदाज", "नजरअंदाज"}, []string{"निर्देश", "नियम"}},                       // hi
+	{[]string{"উপেক্ষা", "ভুলে", "ভুলে"}, []string{"নির্দেশ", "নিয়ম"}},                                     // bn
+	{[]string{"تجاهل", "انس", "إنس", "أهمل", "تغاضى", "تغاض"}, []string{"التعليمات", "تعليمات", "القواعد"}}, // ar
+	{[]string{"ละเว้น", "ลืม", "เพิกเฉย"}, []string{"คำสั่ง", "คำแนะนำ", "กฎ"}},                             // th
 }
 
 // runeRuleSpan is how many bytes may separate a verb and its object in
@@ -144,13 +147,24 @@ func phraseMatch(text string, words []uint64) int {
 		if overrideVerbs[w] {
 			qualified := false
 			for j := i + 1; j < len(words) && j <= i+phraseSpan; j++ {
-				if overrideQualifiers[words[j]] {
+				switch {
+				case overrideQualifiers[words[j]]:
 					qualified = true
-				} else if qualified && overrideObjects[words[j]] {
+				case overrideObjects[words[j]] && qualified:
 					return ClassInjection
+				case overrideObjects[words[j]] && j+1 < len(words) && trailingQualifiers[words[j+1]]:
+					return ClassInjection // "ignore the instructions above", "lupakan instruksi sebelumnya"
 				}
 				if qualified && words[j] == hashAbove {
 					return ClassInjection // "ignore the above"
+				}
+			}
+		}
+		// Verb-final languages put the verb last: "önceki talimatları unut".
+		if overrideObjects[w] && i > 0 && overrideQualifiers[words[i-1]] {
+			for j := i + 1; j < len(words) && j <= i+2; j++ {
+				if overrideVerbs[words[j]] {
+					return ClassInjection
 				}
 			}
 		}
@@ -183,8 +197,8 @@ func phraseMatch(text string, words []uint64) int {
 	return ClassBenign
 }
 
-// nearBoth reports whether some verb is followed by some object within
-// runeRuleSpan bytes. It only runs when the text has runes of those
+// nearBoth reports whether some verb has some object within runeRuleSpan
+// bytes of it, on either side. It only runs when the text has runes of those
 // scripts at all.
 func nearBoth(text string, verbs, objects []string) bool {
 	for _, v := range verbs {
@@ -193,10 +207,13 @@ func nearBoth(text string, verbs, objects []string) bool {
 			if i < 0 {
 				break
 			}
-			end := at + i + len(v)
-			window := text[end:min(len(text), end+runeRuleSpan+len(v))]
+			begin, end := at+i, at+i+len(v)
+			// The object may follow the verb (Chinese) or come before it
+			// (Japanese, Korean, Hindi, Bengali: "前の指示を無視して").
+			after := text[end:min(len(text), end+runeRuleSpan+len(v))]
+			before := text[max(0, begin-runeRuleSpan-len(v)):begin]
 			for _, o := range objects {
-				if strings.Contains(window, o) {
+				if strings.Contains(after, o) || strings.Contains(before, o) {
 					return true
 				}
 			}
