@@ -81,7 +81,9 @@ var (
 	// the word order of Indonesian, Malay and Vietnamese.
 	trailingQualifiers = set("above", "earlier", "sebelumnya", "terdahulu", "trước")
 	// Asking for the hidden prompt or secret: a verb and a possessive object.
-	revealVerbs = set("reveal", "print", "show", "repeat", "output", "display", "tell", "leak", "dump", "share", "give", "spell", "write", "recite", "disclose", "expose", "echo", "return")
+	revealVerbs = set("reveal", "print", "show", "repeat", "output", "display", "tell", "leak", "dump", "share", "give", "spell", "write", "recite", "disclose", "expose", "echo", "return",
+		// Disguised extraction: the prompt asked for in another shape.
+		"summarize", "summarise", "rephrase", "paraphrase", "translate", "convert", "format", "list", "explain", "encode", "rewrite")
 	revealPairs = sequences(
 		"your system", "your instructions", "your prompt", "your initial", "your original", "your hidden", "your secret", "your password", "your rules", "your guidelines",
 		"the password", "secret key", "access code", "text above", "words above", "everything above", "prompt above", "instructions above", "pre prompt",
