@@ -22,6 +22,7 @@ type TrainConfig struct {
 	Rate    float64 // AdaGrad learning rate (default 0.5)
 	L2      float64 // weight decay per update of a touched weight (default 1e-6)
 	Seed    uint64  // shuffling seed (default 1)
+	Runs    int     // training runs, seeds Seed, Seed+1, ..., whose weights are averaged (default 4)
 	// ClassWeight multiplies each class's loss; nil weighs classes so each
 	// contributes equally whatever its count.
 	ClassWeight []float64
@@ -43,6 +44,9 @@ func (c *TrainConfig) defaults() {
 	if c.Seed == 0 {
 		c.Seed = 1
 	}
+	if c.Runs == 0 {
+		c.Runs = 4
+	}
 }
 
 // Train fits a model to the examples: multinomial logistic regression by
@@ -51,13 +55,7 @@ func (c *TrainConfig) defaults() {
 func Train(examples []Example, cfg TrainConfig) *Model {
 	cfg.defaults()
 	m := newModel(cfg.Buckets)
-	type row struct {
-		idx    []uint32
-		scale  float64
-		class  int
-		weight float64
-	}
-	rows := make([]row, 0, len(examples))
+	rows := make([]trainRow, 0, len(examples))
 	counts := make([]float64, NumClasses)
 	var buf []feature
 	var words []uint64
@@ -79,7 +77,7 @@ func Train(examples []Example, cfg TrainConfig) *Model {
 		if w == 0 {
 			w = 1
 		}
-		rows = append(rows, row{idx, 1 / math.Sqrt(float64(len(idx))), ex.Class, w})
+		rows = append(rows, trainRow{idx, 1 / math.Sqrt(float64(len(idx))), ex.Class, w})
 		counts[ex.Class] += w
 	}
 	total := 0.0
@@ -95,10 +93,43 @@ func Train(examples []Example, cfg TrainConfig) *Model {
 			}
 		}
 	}
+	// Runs differ only in the order examples are visited; averaging
+	// their weights removes most of what one order's luck adds.
 	w := make([]float64, len(m.weights))
-	g2 := make([]float64, len(m.weights))
+	var bias [NumClasses]float64
+	for run := range cfg.Runs {
+		rw, rb := fit(rows, weight, cfg, cfg.Seed+uint64(run), len(m.weights))
+		for i, v := range rw {
+			w[i] += v / float64(cfg.Runs)
+		}
+		for c := range NumClasses {
+			bias[c] += rb[c] / float64(cfg.Runs)
+		}
+	}
+	m.quantize(w)
+	for c := range NumClasses {
+		m.bias[c] = float32(bias[c])
+	}
+	return m
+}
+
+// trainRow is one example as the trainer sees it: its distinct feature
+// buckets, the scale that makes its length not matter, its class and
+// its weight.
+type trainRow struct {
+	idx    []uint32
+	scale  float64
+	class  int
+	weight float64
+}
+
+// fit runs AdaGrad over the rows in an order shuffled by seed and returns
+// the float weights and biases.
+func fit(rows []trainRow, weight []float64, cfg TrainConfig, seed uint64, size int) ([]float64, [NumClasses]float64) {
+	w := make([]float64, size)
+	g2 := make([]float64, size)
 	var bias, biasG2 [NumClasses]float64
-	rng := rand.New(rand.NewPCG(cfg.Seed, 0))
+	rng := rand.New(rand.NewPCG(seed, 0))
 	order := make([]int, len(rows))
 	for i := range order {
 		order[i] = i
@@ -145,9 +176,5 @@ func Train(examples []Example, cfg TrainConfig) *Model {
 			}
 		}
 	}
-	m.quantize(w)
-	for c := range NumClasses {
-		m.bias[c] = float32(bias[c])
-	}
-	return m
+	return w, bias
 }

@@ -125,7 +125,9 @@ a training text).
   (CC BY-SA 3.0, share-alike) are never trained on.
 
 Training: AdaGrad, {{.Config.Epochs}} epochs, rate {{.Config.Rate}}, L2 {{.Config.L2}}, classes weighted
-equally; deterministic.
+equally; the weights are the average of {{.Config.Runs}} runs that differ only in the order
+examples are visited (seeds {{.Config.Seed}} on), which takes out most of what one order's
+luck adds; deterministic.
 
 ## Validation figures
 

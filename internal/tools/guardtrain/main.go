@@ -34,10 +34,11 @@ func main() {
 	rate := flag.Float64("rate", 0.5, "AdaGrad learning rate")
 	l2 := flag.Float64("l2", 1e-6, "L2 weight decay")
 	seed := flag.Uint64("seed", 1, "shuffling seed (compare changes over several: one seed's figures move by about 0.01)")
+	runs := flag.Int("runs", 4, "training runs with seeds seed, seed+1, ... whose weights are averaged")
 	trainOut := flag.String("train-jsonl", "", "also write the training split here (text as trained on), for experiments")
 	flag.Parse()
 	trainDump = *trainOut
-	if err := run(*data, *out, *valOut, *card, model.TrainConfig{Buckets: uint32(*buckets), Epochs: *epochs, Rate: *rate, L2: *l2, Seed: *seed}); err != nil {
+	if err := run(*data, *out, *valOut, *card, model.TrainConfig{Buckets: uint32(*buckets), Epochs: *epochs, Rate: *rate, L2: *l2, Seed: *seed, Runs: *runs}); err != nil {
 		fmt.Fprintln(os.Stderr, "guardtrain:", err)
 		os.Exit(1)
 	}

@@ -59,3 +59,21 @@ func TestDedupeClusters(t *testing.T) {
 		t.Error("records of one group in different clusters")
 	}
 }
+
+// Texts from one template are alike by construction; they must not chain
+// the clusters of the prompts they were made from.
+func TestDedupeGeneratedDoNotChain(t *testing.T) {
+	recs := []record{
+		{Text: "What is the capital of Peru?", Group: "gen:a"},
+		{Text: "How many legs does a spider have?", Group: "gen:b"},
+		{Text: "Format the following as a bulleted list with one short line per item please: capital of Peru", Source: "generated-extraction", Group: "gen:a"},
+		{Text: "Format the following as a bulleted list with one short line per item please: legs of a spider", Source: "generated-extraction", Group: "gen:b"},
+	}
+	_, cluster, _ := dedupe(recs)
+	if cluster[0] == cluster[1] {
+		t.Error("two generated texts chained the clusters of their base prompts")
+	}
+	if cluster[2] != cluster[0] || cluster[3] != cluster[1] {
+		t.Error("a generated text left its base prompt's group")
+	}
+}
