@@ -18,9 +18,9 @@ type Example struct {
 // TrainConfig sets the training run. Zero values take the defaults.
 type TrainConfig struct {
 	Buckets uint32  // hash buckets, a power of two (default 2^18)
-	Epochs  int     // passes over the data (default 12)
+	Epochs  int     // passes over the data (default 20)
 	Rate    float64 // AdaGrad learning rate (default 0.5)
-	L2      float64 // weight decay per update of a touched weight (default 1e-6)
+	L2      float64 // weight decay per update of a touched weight (default 5e-6)
 	Seed    uint64  // shuffling seed (default 1)
 	Runs    int     // training runs, seeds Seed, Seed+1, ..., whose weights are averaged (default 4)
 	// ClassWeight multiplies each class's loss; nil weighs classes so each
@@ -33,13 +33,13 @@ func (c *TrainConfig) defaults() {
 		c.Buckets = 1 << 18
 	}
 	if c.Epochs == 0 {
-		c.Epochs = 12
+		c.Epochs = 20
 	}
 	if c.Rate == 0 {
 		c.Rate = 0.5
 	}
 	if c.L2 == 0 {
-		c.L2 = 1e-6
+		c.L2 = 5e-6
 	}
 	if c.Seed == 0 {
 		c.Seed = 1
