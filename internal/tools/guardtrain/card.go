@@ -88,8 +88,11 @@ a training text).
 {{range .Sources}}| {{.Name}} | {{.Licence}} | {{.Train}} | {{.Val}} | {{.DroppedDup}} |
 {{end}}
 - ` + "`bulwark-benign`" + ` is written for this project
-  (` + "`internal/tools/guardtrain/data/benign_prompts.txt`" + `): everyday requests, and
-  harmless uses of the words naive filters react to.
+  (` + "`internal/tools/guardtrain/data/benign_prompts.txt`" + `): everyday requests,
+  harmless uses of the words naive filters react to, short chat messages ("hello, who
+  are you?", "tell me the benefits of kefir") and system prompts as app developers
+  write them. ` + "`bulwark-chat-holdout`" + ` is 40 more short chat messages, written
+  separately and kept for evaluation only.
 - ` + "`attack-defender-questions`" + ` turns each ATT&CK technique name into one question
   a defender asks about it (hard negatives for misuse).
 - ` + "`attack-offensive-requests`" + ` turns each ATT&CK technique into one short request to

@@ -179,6 +179,9 @@ var misuseHoldout string
 //go:embed data/indirect_holdout.txt
 var indirectHoldout string
 
+//go:embed data/chat_holdout.txt
+var chatHoldout string
+
 // loadHoldout reads hand-written texts kept for evaluation: "+" lines are
 // of class positive, "-" lines benign.
 func loadHoldout(name, text string, positive int) func(string) ([]record, error) {

@@ -68,6 +68,7 @@ var sources = []source{
 	{"generated-cyber-requests", "Apache-2.0 (this repository)", true, generateCyberRequests},
 	{"bulwark-misuse-holdout", "Apache-2.0 (this repository; evaluation only)", false, loadHoldout("misuse_holdout.txt", misuseHoldout, model.ClassMisuse)},
 	{"bulwark-indirect-holdout", "Apache-2.0 (this repository; evaluation only)", false, loadHoldout("indirect_holdout.txt", indirectHoldout, model.ClassInjection)},
+	{"bulwark-chat-holdout", "Apache-2.0 (this repository; evaluation only)", false, loadHoldout("chat_holdout.txt", chatHoldout, model.ClassInjection)},
 	{"tensor-trust", "none (evaluation only)", false, loadTensorTrust},
 	{"promptshield-validation", "none (evaluation only)", false, loadPromptShieldValidation},
 	{"promptshield-usenix-benign", "none (evaluation only)", false, loadPromptShieldBenign("promptshield/usenix_benign.json", "")},
