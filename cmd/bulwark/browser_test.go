@@ -132,7 +132,7 @@ func TestBrowser(t *testing.T) {
 	do(chromedp.Navigate(srv.Base+"/"), chromedp.WaitVisible(`input[name=user]`))
 	shot("1-login")
 	do(chromedp.SendKeys(`input[name=user]`, "admin"),
-		chromedp.SendKeys(`input[name=password]`, srv.Password),
+		chromedp.SendKeys(`input[name=password]`, srv.Password()),
 		chromedp.Click(`.login button`),
 		chromedp.WaitVisible(`a.case`))
 	shot("2-cases")

@@ -4,23 +4,21 @@ package main
 // talks to it over HTTP as a user would.
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/bulwarkhq/bulwark/internal/testbin"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/bulwarkhq/bulwark/internal/testbin"
 )
 
 // binary builds bulwark once per test run.
@@ -28,19 +26,9 @@ func binary(t testing.TB) string { return testbin.Build(t) }
 
 // proc is a running server.
 type proc struct {
-	t        testing.TB
-	cmd      *exec.Cmd
-	Base     string // http://127.0.0.1:port
-	Password string // the admin password, on first start
-	mu       sync.Mutex
-	log      bytes.Buffer
-	exited   chan struct{}
+	*testbin.Server
+	t testing.TB
 }
-
-var (
-	listenRe   = regexp.MustCompile(`listening on (https?://\S+) `)
-	passwordRe = regexp.MustCompile(`^    (\S{20,})$`)
-)
 
 // startServer runs `bulwark serve --data dir` on a free loopback port with
 // extra args, and waits until it listens.
@@ -63,43 +51,8 @@ func startServer(t testing.TB, dir string, args ...string) *proc {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 	// Keep the tests off the downloaded rules of whoever runs them.
 	cmd.Env = append(os.Environ(), "BULWARK_DATA_DIR="+filepath.Join(dir, "userdata"))
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
 	cmd.Stdout = io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &proc{t: t, cmd: cmd, exited: make(chan struct{})}
-	ready := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			p.mu.Lock()
-			p.log.WriteString(line + "\n")
-			if m := passwordRe.FindStringSubmatch(line); m != nil {
-				p.Password = m[1]
-			}
-			p.mu.Unlock()
-			if m := listenRe.FindStringSubmatch(line); m != nil {
-				ready <- m[1]
-			}
-		}
-		// Wait only after reading to the end: it closes the pipe.
-		cmd.Wait()
-		close(p.exited)
-	}()
-	select {
-	case p.Base = <-ready:
-	case <-p.exited:
-		t.Fatalf("server exited before listening:\n%s", p.Log())
-	case <-time.After(60 * time.Second):
-		p.Kill()
-		t.Fatalf("server did not listen within a minute:\n%s", p.Log())
-	}
+	p := &proc{testbin.Start(t, "server", cmd), t}
 	t.Cleanup(func() {
 		p.Stop()
 		if t.Failed() {
@@ -109,38 +62,9 @@ func startServer(t testing.TB, dir string, args ...string) *proc {
 	return p
 }
 
-// Log returns what the server wrote to stderr.
-func (p *proc) Log() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.log.String()
-}
-
-// Stop asks the server to shut down (SIGINT, which a wrapping
-// /usr/bin/time ignores so as to report after it) and waits.
-func (p *proc) Stop() {
-	select {
-	case <-p.exited:
-		return
-	default:
-	}
-	syscall.Kill(-p.cmd.Process.Pid, syscall.SIGINT)
-	select {
-	case <-p.exited:
-	case <-time.After(60 * time.Second):
-		p.Kill()
-	}
-}
-
-// Kill ends the server with SIGKILL, as a crash or the OOM killer would.
-func (p *proc) Kill() {
-	syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-	<-p.exited
-}
-
 // PeakRSS returns the process's peak resident set (VmHWM) in KiB.
 func (p *proc) PeakRSS() int64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.Cmd.Process.Pid))
 	if err != nil {
 		return -1
 	}
@@ -182,10 +106,10 @@ func (p *proc) login(user, password string) *client {
 // admin logs in as the first-start admin.
 func (p *proc) admin() *client {
 	p.t.Helper()
-	if p.Password == "" {
+	if p.Password() == "" {
 		p.t.Fatal("no admin password captured (not a first start?)")
 	}
-	return p.login("admin", p.Password)
+	return p.login("admin", p.Password())
 }
 
 // newToken creates an API token with role and returns a client using it.

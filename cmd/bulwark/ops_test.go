@@ -74,7 +74,7 @@ func TestTailAndReload(t *testing.T) {
 
 	// A second rule, then SIGHUP: new events meet both rules.
 	os.WriteFile(filepath.Join(rules, "r2.yml"), []byte(fmt.Sprintf(opsRule, 2, 2, 2)), 0o644)
-	srv.cmd.Process.Signal(syscall.SIGHUP)
+	srv.Cmd.Process.Signal(syscall.SIGHUP)
 	waitRules(2)
 	appendLines(line(3, "testtool2.exe"))
 	admin.waitIngested(3, time.Minute)
@@ -84,7 +84,7 @@ func TestTailAndReload(t *testing.T) {
 
 	// A broken set (the directory gone) leaves the running rules.
 	os.RemoveAll(rules)
-	srv.cmd.Process.Signal(syscall.SIGHUP)
+	srv.Cmd.Process.Signal(syscall.SIGHUP)
 	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(srv.Log(), "rules not reloaded") {
 		if time.Now().After(deadline) {

@@ -37,7 +37,7 @@ func TestNetworkNeedsTLS(t *testing.T) {
 		t.Errorf("healthz over TLS: %s", resp.Status)
 	}
 	// The session cookie is Secure when the server speaks TLS.
-	login := strings.NewReader(`{"user":"admin","password":"` + srv.Password + `"}`)
+	login := strings.NewReader(`{"user":"admin","password":"` + srv.Password() + `"}`)
 	resp, err = client.Post(srv.Base+"/api/v1/login", "application/json", login)
 	if err != nil {
 		t.Fatal(err)

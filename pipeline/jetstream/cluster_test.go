@@ -10,7 +10,6 @@ package jetstream_test
 // may wipe the Bulwark stream of); .ci/run starts both.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -23,12 +22,9 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -64,96 +60,24 @@ func TestMain(m *testing.M) { testbin.Main(m) }
 
 // node is one running bulwark process.
 type node struct {
-	t        *testing.T
-	name     string
-	cmd      *exec.Cmd
-	base     string
-	password string
-	mu       sync.Mutex
-	log      bytes.Buffer
-	exited   chan struct{}
+	*testbin.Server
+	t    *testing.T
+	name string
 }
-
-var (
-	listeningRe = regexp.MustCompile(`listening on (http://\S+) `)
-	passwordRe  = regexp.MustCompile(`^    (\S{20,})$`)
-)
 
 // start runs bulwark serve with args and waits until it listens.
 func start(t *testing.T, name string, args ...string) *node {
 	t.Helper()
-	n := &node{t: t, name: name, exited: make(chan struct{})}
-	n.cmd = exec.Command(binary(t), append([]string{"serve", "--listen", "127.0.0.1:0", "--log-level", logLevel()}, args...)...)
-	n.cmd.Env = os.Environ()
-	stderr, err := n.cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	ready := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			line := sc.Text()
-			n.mu.Lock()
-			n.log.WriteString(line + "\n")
-			if m := passwordRe.FindStringSubmatch(line); m != nil {
-				n.password = m[1]
-			}
-			n.mu.Unlock()
-			if m := listeningRe.FindStringSubmatch(line); m != nil {
-				ready <- m[1]
-			}
-		}
-		_ = n.cmd.Wait()
-		close(n.exited)
-	}()
-	t.Cleanup(n.stop)
-	select {
-	case n.base = <-ready:
-	case <-n.exited:
-		t.Fatalf("%s exited before listening:\n%s", name, n.logText())
-	case <-time.After(60 * time.Second):
-		t.Fatalf("%s did not listen within a minute:\n%s", name, n.logText())
-	}
+	cmd := exec.Command(binary(t), append([]string{"serve", "--listen", "127.0.0.1:0", "--log-level", logLevel()}, args...)...)
+	n := &node{testbin.Start(t, name, cmd), t, name}
+	t.Cleanup(n.Stop)
 	return n
-}
-
-func (n *node) logText() string {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.log.String()
-}
-
-// stop asks the process to stop and waits.
-func (n *node) stop() {
-	select {
-	case <-n.exited:
-		return
-	default:
-	}
-	_ = n.cmd.Process.Signal(os.Interrupt)
-	select {
-	case <-n.exited:
-	case <-time.After(30 * time.Second):
-		_ = n.cmd.Process.Kill()
-		<-n.exited
-	}
-}
-
-// kill ends the process with SIGKILL: no shutdown, no acknowledgement.
-func (n *node) kill() {
-	_ = n.cmd.Process.Signal(syscall.SIGKILL)
-	<-n.exited
 }
 
 // workerStats is GET /api/v1/worker of a detect node.
 func (n *node) workerStats() jetstream.Stats {
 	var st jetstream.Stats
-	resp, err := http.Get(n.base + "/api/v1/worker")
+	resp, err := http.Get(n.Base + "/api/v1/worker")
 	if err != nil {
 		return st
 	}
@@ -165,11 +89,9 @@ func (n *node) workerStats() jetstream.Stats {
 // ingestToken logs in as the first-start admin and creates an ingest token.
 func (n *node) ingestToken() string {
 	n.t.Helper()
-	n.mu.Lock()
-	password := n.password
-	n.mu.Unlock()
+	password := n.Password()
 	if password == "" {
-		n.t.Fatalf("%s printed no admin password:\n%s", n.name, n.logText())
+		n.t.Fatalf("%s printed no admin password:\n%s", n.name, n.Log())
 	}
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, Timeout: time.Minute}
@@ -187,7 +109,7 @@ func (n *node) ingestToken() string {
 func (n *node) postJSON(c *http.Client, path, csrf string, body, out any) {
 	n.t.Helper()
 	data, _ := json.Marshal(body)
-	req, _ := http.NewRequest("POST", n.base+path, bytes.NewReader(data))
+	req, _ := http.NewRequest("POST", n.Base+path, bytes.NewReader(data))
 	req.Header.Set("Content-Type", "application/json")
 	if csrf != "" {
 		req.Header.Set("X-CSRF-Token", csrf)
@@ -242,7 +164,7 @@ func send(t *testing.T, n *node, token string, in input, after func(sent int)) {
 	c := &http.Client{Timeout: time.Minute}
 	for i, body := range in.bodies {
 		for attempt := 0; ; attempt++ {
-			req, _ := http.NewRequest("POST", n.base+"/services/collector/raw?sourcetype=_json&source=cluster-test", bytes.NewReader(body))
+			req, _ := http.NewRequest("POST", n.Base+"/services/collector/raw?sourcetype=_json&source=cluster-test", bytes.NewReader(body))
 			req.Header.Set("Authorization", "Splunk "+token)
 			resp, err := c.Do(req)
 			if err != nil {
@@ -352,7 +274,7 @@ func singleNode(t *testing.T, in input) alertSet {
 	ctx := context.Background()
 	waitStable(t, "single node events", 2*time.Minute, 0, func() (int64, error) { return st.CountEvents(ctx) }, int64(in.events))
 	waitStable(t, "single node alerts", 2*time.Minute, 3*time.Second, func() (int64, error) { return st.CountAlerts(ctx) }, -1)
-	n.stop()
+	n.Stop()
 	defer st.Close()
 	return alertsOf(t, st)
 }
@@ -498,7 +420,7 @@ func cluster(t *testing.T, pgURL, natsURL string, in input, kill bool, correlato
 			for i, w := range workers {
 				if ws := w.workerStats(); ws.Correlating && ws.CorrelatedThrough > 0 {
 					t.Logf("%s before the kill: %+v", w.name, ws)
-					w.kill()
+					w.Kill()
 					t.Logf("killed %s (the correlator) after %d of %d requests", w.name, sent, len(in.bodies))
 					workers = slices.Delete(workers, i, i+1)
 					killed = true

@@ -67,7 +67,7 @@ func TestMeasureThroughput(t *testing.T) {
 		el, cpu := time.Since(start), one.cpuSeconds()-cpu0
 		t.Logf("single node (role all, SQLite; HEC raw NDJSON, %d events a request, one sender): %d events stored and detected in %v = %.0f events/s; %.1f CPU seconds = %.0f events per CPU second",
 			perMsg, in.events, el.Round(time.Millisecond), float64(in.events)/el.Seconds(), cpu, float64(in.events)/cpu)
-		one.stop()
+		one.Stop()
 	}
 
 	// An ingest node over HTTP (HEC, 500 events a request): its CPU per
@@ -82,7 +82,7 @@ func TestMeasureThroughput(t *testing.T) {
 		el, cpu, natsUsed := time.Since(start), ing.cpuSeconds()-cpu0, natsCPU()-nats0
 		t.Logf("ingest node (HEC raw NDJSON, %d events a request, one sender): %d events in %v = %.0f events/s; %.1f CPU seconds = %.0f events per ingest CPU second; nats-server %.1f CPU seconds = %.0f events per second of it",
 			perMsg, in.events, el.Round(time.Millisecond), float64(in.events)/el.Seconds(), cpu, float64(in.events)/cpu, natsUsed, float64(in.events)/natsUsed)
-		ing.stop()
+		ing.Stop()
 	}
 
 	for _, workers := range measureWorkers() {
@@ -122,9 +122,9 @@ func TestMeasureThroughput(t *testing.T) {
 			ws, cpu := n.workerStats(), n.cpuSeconds()
 			t.Logf("  %s: %+v; %.1f CPU seconds = %.0f events per CPU second (correlator included when it ran here)", n.name, ws, cpu, float64(ws.Events)/cpu)
 			if testing.Verbose() && logLevel() != "warn" {
-				t.Logf("%s log:\n%s", n.name, n.logText())
+				t.Logf("%s log:\n%s", n.name, n.Log())
 			}
-			n.stop()
+			n.Stop()
 		}
 	}
 }
@@ -151,7 +151,7 @@ func measureWorkers() []int {
 // cpuSeconds is the CPU time (user and system) the process has used, from
 // /proc (Linux); 0 elsewhere.
 func (n *node) cpuSeconds() float64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", n.cmd.Process.Pid))
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", n.Cmd.Process.Pid))
 	if err != nil {
 		return 0
 	}
