@@ -49,6 +49,14 @@ func (c *TrainConfig) defaults() {
 	}
 }
 
+// DefaultTrainConfig returns the settings the shipped weights are trained
+// with.
+func DefaultTrainConfig() TrainConfig {
+	var c TrainConfig
+	c.defaults()
+	return c
+}
+
 // Train fits a model to the examples: multinomial logistic regression by
 // AdaGrad over the same features Score uses. It is deterministic for a
 // given input order and seed.

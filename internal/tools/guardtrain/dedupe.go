@@ -35,6 +35,10 @@ func stableHash(s string) uint64 {
 	return mix64(h.Sum64())
 }
 
+// pick chooses an element of xs by the hash h: the generators vary their
+// templates with it, deterministically.
+func pick[T any](xs []T, h uint64) T { return xs[h%uint64(len(xs))] }
+
 func mix64(h uint64) uint64 {
 	h ^= h >> 30
 	h *= 0xbf58476d1ce4e5b9

@@ -117,7 +117,6 @@ var (
 // be) and one benign twin; both land in the base's split group.
 func generateExtraction(bases []record) []record {
 	var out []record
-	pick := func(xs []string, h uint64) string { return xs[h%uint64(len(xs))] }
 	for i, base := range bases {
 		h := stableHash("extract:" + base.Text)
 		var attack string

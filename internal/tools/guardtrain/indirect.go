@@ -75,9 +75,9 @@ func generateIndirect(docs []record) []record {
 	for _, d := range docs {
 		text := cutAtWord(d.Text, 360)
 		h := stableHash("indirect:" + d.Text)
-		attack := aiAddressees[h%uint64(len(aiAddressees))] + " " + aiGoals[h>>16%uint64(len(aiGoals))]
-		note := benignNotes[h>>32%uint64(len(benignNotes))]
-		note2 := benignNotes[(h>>40+1)%uint64(len(benignNotes))]
+		attack := pick(aiAddressees, h) + " " + pick(aiGoals, h>>16)
+		note := pick(benignNotes, h>>32)
+		note2 := pick(benignNotes, h>>40+1)
 		pos := int(h >> 48 % 3)
 		group := d.Group
 		if group == "" {

@@ -29,16 +29,18 @@ func main() {
 	out := flag.String("out", "guard/model/weights.bin", "where to write the weights")
 	valOut := flag.String("validation", "guard-validation.jsonl", "where to write the validation split (JSON lines for `bulwark guard eval`)")
 	card := flag.String("card", "docs/guard-model.md", "where to write the model card (empty: do not)")
-	buckets := flag.Uint("buckets", 1<<18, "hash buckets (a power of two)")
-	epochs := flag.Int("epochs", 20, "training epochs")
-	rate := flag.Float64("rate", 0.5, "AdaGrad learning rate")
-	l2 := flag.Float64("l2", 5e-6, "L2 weight decay")
-	seed := flag.Uint64("seed", 1, "shuffling seed (compare changes over several: one seed's figures move by about 0.01)")
-	runs := flag.Int("runs", 4, "training runs with seeds seed, seed+1, ... whose weights are averaged")
+	cfg := model.DefaultTrainConfig()
+	buckets := flag.Uint("buckets", uint(cfg.Buckets), "hash buckets (a power of two)")
+	flag.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "training epochs")
+	flag.Float64Var(&cfg.Rate, "rate", cfg.Rate, "AdaGrad learning rate")
+	flag.Float64Var(&cfg.L2, "l2", cfg.L2, "L2 weight decay")
+	flag.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "shuffling seed (compare changes over several: one seed's figures move by about 0.01)")
+	flag.IntVar(&cfg.Runs, "runs", cfg.Runs, "training runs with seeds seed, seed+1, ... whose weights are averaged")
 	trainOut := flag.String("train-jsonl", "", "also write the training split here (text as trained on), for experiments")
 	flag.Parse()
 	trainDump = *trainOut
-	if err := run(*data, *out, *valOut, *card, model.TrainConfig{Buckets: uint32(*buckets), Epochs: *epochs, Rate: *rate, L2: *l2, Seed: *seed, Runs: *runs}); err != nil {
+	cfg.Buckets = uint32(*buckets)
+	if err := run(*data, *out, *valOut, *card, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "guardtrain:", err)
 		os.Exit(1)
 	}

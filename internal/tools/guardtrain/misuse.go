@@ -38,7 +38,7 @@ var offensiveTechnique = []string{
 // request, the template chosen by a hash of the technique id.
 func loadOffensiveRequests(dir string) ([]record, error) {
 	return perTechnique(dir, model.ClassMisuse, func(t attack.Technique) string {
-		tmpl := offensiveTechnique[stableHash("offence:"+t.ID)%uint64(len(offensiveTechnique))]
+		tmpl := pick(offensiveTechnique, stableHash("offence:"+t.ID))
 		return fmt.Sprintf(tmpl, strings.ToLower(t.Name), t.ID)
 	})
 }
@@ -163,10 +163,10 @@ func generateCyberRequests(string) ([]record, error) {
 	for _, a := range artefacts {
 		for k := range 10 {
 			h := stableHash(fmt.Sprint("cyber:", a, k))
-			form := offensiveForms[h%uint64(len(offensiveForms))]
-			tail := offensiveTails[h>>16%uint64(len(offensiveTails))]
+			form := pick(offensiveForms, h)
+			tail := pick(offensiveTails, h>>16)
 			out = append(out, rec(fmt.Sprintf(form, a)+tail, model.ClassMisuse))
-			def := defensiveForms[h>>32%uint64(len(defensiveForms))]
+			def := pick(defensiveForms, h>>32)
 			out = append(out, rec(fmt.Sprintf(def, a), model.ClassBenign))
 		}
 	}

@@ -498,7 +498,7 @@ func loadBIPIA(dir string) ([]record, error) {
 			if len(as) == 0 {
 				as = attacks[kind]
 			}
-			attack := as[int(stableHash(group)%uint64(len(as)))]
+			attack := pick(as, stableHash(group))
 			at := [3]int{0, nearestSpace(ctx, len(ctx)/2), len(ctx)}[n%3]
 			attacked := ctx[:at] + " " + attack + " " + ctx[at:]
 			clean, dirty := rec(ctx, model.ClassBenign), rec(attacked, model.ClassInjection)
@@ -597,7 +597,7 @@ var defenderQuestions = []string{
 // question, the template chosen by a hash of the technique id.
 func loadDefenderQuestions(dir string) ([]record, error) {
 	return perTechnique(dir, model.ClassBenign, func(t attack.Technique) string {
-		tmpl := defenderQuestions[stableHash(t.ID)%uint64(len(defenderQuestions))]
+		tmpl := pick(defenderQuestions, stableHash(t.ID))
 		return fmt.Sprintf(tmpl, t.Name, t.ID)
 	})
 }
@@ -675,9 +675,9 @@ func generateInjections(bases []record) []record {
 		if lowerFirst != "" && lowerFirst[0] >= 'A' && lowerFirst[0] <= 'Z' {
 			lowerFirst = string(lowerFirst[0]+32) + lowerFirst[1:]
 		}
-		esc := escapes[h>>8%uint64(len(escapes))]
-		ign := fmt.Sprintf(ignorers[h>>16%uint64(len(ignorers))], lowerFirst)
-		fake := completions[h>>24%uint64(len(completions))]
+		esc := pick(escapes, h>>8)
+		ign := fmt.Sprintf(pick(ignorers, h>>16), lowerFirst)
+		fake := pick(completions, h>>24)
 		var text string
 		switch h >> 32 % 4 {
 		case 0: // escape characters and context ignoring
