@@ -13,19 +13,26 @@ import (
 	"github.com/bulwarkhq/bulwark/sigma"
 )
 
+// builtinCorrelations loads the built-in rules and an engine over them, or
+// skips when they have no correlation.
+func builtinCorrelations(t *testing.T) (*sigma.RuleSet, *detect.Engine) {
+	t.Helper()
+	rs, _, err := rules.Selection{}.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs.Correlations) == 0 {
+		t.Skip("the built-in rules have no correlation")
+	}
+	return rs, detect.New(rs, detect.Options{})
+}
+
 // TestCorrelationPartitions checks that every standalone correlation runs
 // in every partition (each keeping its share of the groups) and every
 // chained one in exactly one, whatever their number, with the rules it
 // consumes.
 func TestCorrelationPartitions(t *testing.T) {
-	rs, _, err := rules.Selection{}.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := detect.New(rs, detect.Options{})
-	if len(rs.Correlations) == 0 {
-		t.Skip("the built-in rules have no correlation")
-	}
+	rs, e := builtinCorrelations(t)
 	for parts := 1; parts <= 4; parts++ {
 		seen := map[*sigma.CompiledCorrelation]int{}
 		for part := range parts {
@@ -67,14 +74,7 @@ func TestCorrelationPartitions(t *testing.T) {
 // partitions, and expects the same correlation alerts: every window lives
 // whole in one partition.
 func TestCorrelationGroupsSplit(t *testing.T) {
-	rs, _, err := rules.Selection{}.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := detect.New(rs, detect.Options{})
-	if len(rs.Correlations) == 0 {
-		t.Skip("the built-in rules have no correlation")
-	}
+	_, e := builtinCorrelations(t)
 	start := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
 	var evs []event.Event
 	for r := range 6 {

@@ -92,11 +92,7 @@ func TestMeasureThroughput(t *testing.T) {
 			t.Fatal(err)
 		}
 		start := time.Now()
-		for i := 0; i < len(evs); i += perMsg {
-			if _, err := pub.AppendEvents(ctx, evs[i:min(i+perMsg, len(evs))]); err != nil {
-				t.Fatal(err)
-			}
-		}
+		appendAll(ctx, t, pub, evs, perMsg)
 		el := time.Since(start)
 		t.Logf("publish (one ingest client, %d events per batch, acknowledged): %d events in %v = %.0f events/s", perMsg, len(evs), el.Round(time.Millisecond), float64(len(evs))/el.Seconds())
 

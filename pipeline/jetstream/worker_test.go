@@ -52,6 +52,32 @@ func demoEvents(rounds int) []event.Event {
 	return evs
 }
 
+// appendAll publishes evs, perMsg events a message, each acknowledged.
+func appendAll(ctx context.Context, t *testing.T, pub *jetstream.Publisher, evs []event.Event, perMsg int) {
+	t.Helper()
+	for i := 0; i < len(evs); i += perMsg {
+		if _, err := pub.AppendEvents(ctx, evs[i:min(i+perMsg, len(evs))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// runWorker runs w in the background; the stop it returns cancels the run
+// and waits for it to return.
+func runWorker(ctx context.Context, t *testing.T, w *jetstream.Worker) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := w.Run(ctx); err != nil {
+			t.Error(err)
+		}
+	})
+	return func() {
+		cancel()
+		wg.Wait()
+	}
+}
+
 // TestWorkerRedeliveryStoresOnce runs a worker in-process whose commits
 // succeed but are reported as failed, so that every message it applies
 // comes back: events and alerts must still be stored exactly once.
@@ -66,11 +92,7 @@ func TestWorkerRedeliveryStoresOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	evs := demoEvents(3)
-	for i := 0; i < len(evs); i += 100 {
-		if _, err := pub.AppendEvents(ctx, evs[i:min(i+100, len(evs))]); err != nil {
-			t.Fatal(err)
-		}
-	}
+	appendAll(ctx, t, pub, evs, 100)
 	flaky := &lostAcks{Store: st}
 	flaky.fails.Store(3)
 	w, err := jetstream.NewWorker(ctx, cfg, flaky, builtinEngine(t), jetstream.WorkerOptions{Concurrency: 1, Fetch: 2, NoCorrelator: true})
@@ -78,16 +100,9 @@ func TestWorkerRedeliveryStoresOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	runCtx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		if err := w.Run(runCtx); err != nil {
-			t.Error(err)
-		}
-	})
+	stop := runWorker(ctx, t, w)
 	waitStable(t, "events", time.Minute, 500*time.Millisecond, func() (int64, error) { return st.CountEvents(ctx) }, int64(len(evs)))
 	stop()
-	wg.Wait()
 	s := w.Stats()
 	if s.Duplicates == 0 {
 		t.Errorf("no message was found applied already: %+v", s)
@@ -118,11 +133,7 @@ func TestWorkerCorrelates(t *testing.T) {
 	}
 	const rounds = 3
 	evs := demoEvents(rounds)
-	for i := 0; i < len(evs); i += 50 {
-		if _, err := pub.AppendEvents(ctx, evs[i:min(i+50, len(evs))]); err != nil {
-			t.Fatal(err)
-		}
-	}
+	appendAll(ctx, t, pub, evs, 50)
 	last, err := streamLastSeq(natsURL)
 	if err != nil {
 		t.Fatal(err)
@@ -132,13 +143,7 @@ func TestWorkerCorrelates(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	runCtx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		if err := w.Run(runCtx); err != nil {
-			t.Error(err)
-		}
-	})
+	stop := runWorker(ctx, t, w)
 	waitStable(t, "events", time.Minute, 0, func() (int64, error) { return st.CountEvents(ctx) }, int64(len(evs)))
 	waitStable(t, "correlator position", time.Minute, 0, func() (int64, error) {
 		s := w.Stats()
@@ -149,7 +154,6 @@ func TestWorkerCorrelates(t *testing.T) {
 	}, int64(last))
 	waitStable(t, "alerts", time.Minute, 2*time.Second, func() (int64, error) { return st.CountAlerts(ctx) }, -1)
 	stop()
-	wg.Wait()
 	set := alertsOf(t, st)
 	corr := 0
 	for k, n := range set {
