@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/alert"
+	"github.com/bulwarkhq/bulwark/internal/testdata"
 	"github.com/bulwarkhq/bulwark/store"
 )
 
@@ -16,10 +17,7 @@ import (
 // watched folder and expects its alert stored, with the evidence event,
 // the asset inventory served, and the baseline saved at shutdown.
 func TestOTWatchFolder(t *testing.T) {
-	data := os.Getenv("BULWARK_TESTDATA")
-	if data == "" {
-		t.Skip("BULWARK_TESTDATA not set: no DNP3 capture to watch")
-	}
+	data := testdata.Dir(t)
 	pcap, err := os.ReadFile(filepath.Join(data, "pcap/dnp3/iti/dnp3__cold_restart_and_response.pcap"))
 	if err != nil {
 		t.Fatal(err)

@@ -6,14 +6,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bulwarkhq/bulwark/internal/testdata"
 )
 
 func otData(t *testing.T) string {
-	d := os.Getenv("BULWARK_TESTDATA")
-	if d == "" {
-		t.Skip("BULWARK_TESTDATA not set: no shared captures")
-	}
-	return filepath.Join(d, "pcap")
+	return filepath.Join(testdata.Dir(t), "pcap")
 }
 
 // TestOTAlertsAndInventory runs bulwark ot as its help says on a DNP3

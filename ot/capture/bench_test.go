@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/bulwarkhq/bulwark/internal/testdata"
 	"github.com/bulwarkhq/bulwark/ot"
 )
 
@@ -42,7 +43,7 @@ func loadFrames(b *testing.B, path string) (frames [][]byte, infos []CaptureInfo
 // memory, with parsers that do nothing: the cost this package adds per
 // frame.
 func BenchmarkSensor(b *testing.B) {
-	frames, infos, _ := loadFrames(b, filepath.Join(testData(b), benchFile))
+	frames, infos, _ := loadFrames(b, filepath.Join(testdata.Dir(b), benchFile))
 	newNop := func(bool) ot.StreamParser { return &nopParser{} }
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -66,7 +67,7 @@ func BenchmarkSensor(b *testing.B) {
 // BenchmarkFileSensor adds reading the pcap format (from memory) to
 // BenchmarkSensor: the path `bulwark ot` takes over a file.
 func BenchmarkFileSensor(b *testing.B) {
-	_, _, file := loadFrames(b, filepath.Join(testData(b), benchFile))
+	_, _, file := loadFrames(b, filepath.Join(testdata.Dir(b), benchFile))
 	newNop := func(bool) ot.StreamParser { return &nopParser{} }
 	b.ReportAllocs()
 	b.SetBytes(int64(len(file)))

@@ -7,6 +7,8 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/reassembly"
+
+	"github.com/bulwarkhq/bulwark/internal/testdata"
 )
 
 // The benchmark below measures gopacket's own path (DecodingLayerParser
@@ -40,7 +42,7 @@ func (c *gpContext) GetCaptureInfo() gopacket.CaptureInfo { return c.ci }
 // BenchmarkGopacketReassembly is BenchmarkSensor done with gopacket's
 // decoding and reassembly.
 func BenchmarkGopacketReassembly(b *testing.B) {
-	frames, infos, _ := loadFrames(b, filepath.Join(testData(b), benchFile))
+	frames, infos, _ := loadFrames(b, filepath.Join(testdata.Dir(b), benchFile))
 	var (
 		eth     layers.Ethernet
 		dot1q   layers.Dot1Q

@@ -9,17 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bulwarkhq/bulwark/internal/testdata"
 	"github.com/bulwarkhq/bulwark/ot"
 )
-
-// testData returns the shared data folder, or skips.
-func testData(t testing.TB) string {
-	dir := os.Getenv("BULWARK_TESTDATA")
-	if dir == "" {
-		t.Skip("BULWARK_TESTDATA not set: the shared captures are not available")
-	}
-	return dir
-}
 
 // referenceFrames reads the "all frames" rows of tshark_reference.tsv:
 // capinfos' frame count of each file, by path under pcap/.
@@ -60,7 +52,7 @@ func nopPorts() []Port {
 // TestSharedCaptures reads every Modbus and DNP3 capture of the shared data
 // and checks the frame count against capinfos'.
 func TestSharedCaptures(t *testing.T) {
-	data := testData(t)
+	data := testdata.Dir(t)
 	want := referenceFrames(t, data)
 	var files []string
 	for _, proto := range []string{"modbus", "dnp3"} {
@@ -85,12 +77,7 @@ func TestSharedCaptures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			src, err := OpenFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer src.Close()
-			if err := s.Run(t.Context(), src); err != nil {
+			if err := s.RunFile(t.Context(), path); err != nil {
 				t.Fatal(err)
 			}
 			st := s.Stats()
@@ -140,7 +127,7 @@ func (m *mbapChecker) Gap() { m.gaps++; m.buf = m.buf[:0] }
 // TestModbusStreamsAreWholeADUs checks that the reassembled bytes of real
 // Modbus captures are consecutive MBAP frames.
 func TestModbusStreamsAreWholeADUs(t *testing.T) {
-	data := testData(t)
+	data := testdata.Dir(t)
 	for _, name := range []string{"iti/ModbusTCP__mb2.pcap", "iti/bro__modbus__modbusBig.pcap", "lemay_cset16/moving_two_files_modbus_6RTU.pcap"} {
 		t.Run(name, func(t *testing.T) {
 			var checkers []*mbapChecker
@@ -153,12 +140,7 @@ func TestModbusStreamsAreWholeADUs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			src, err := OpenFile(filepath.Join(data, "pcap", "modbus", name))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer src.Close()
-			if err := s.Run(t.Context(), src); err != nil {
+			if err := s.RunFile(t.Context(), filepath.Join(data, "pcap", "modbus", name)); err != nil {
 				t.Fatal(err)
 			}
 			var adus, partial, gaps int

@@ -249,6 +249,17 @@ func (s *Sensor) Flush() {
 	}
 }
 
+// RunFile runs the Sensor over the capture file at path (pcap or pcapng)
+// and closes it.
+func (s *Sensor) RunFile(ctx context.Context, path string) error {
+	src, err := OpenFile(path)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	return s.Run(ctx, src)
+}
+
 // Run feeds every frame of src to the Sensor until src ends (then it
 // flushes and returns nil), ctx is cancelled (it closes src and returns
 // ctx's error) or src fails (it returns the error, naming the frame; the

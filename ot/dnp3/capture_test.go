@@ -8,18 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bulwarkhq/bulwark/internal/testdata"
 	"github.com/bulwarkhq/bulwark/ot"
 )
-
-// testdata returns the shared data folder or skips the test.
-func testdata(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("BULWARK_TESTDATA")
-	if dir == "" {
-		t.Skip("BULWARK_TESTDATA not set: the real DNP3 captures live in the shared data folder")
-	}
-	return dir
-}
 
 // Ports tshark decodes as DNP3: the registered 20000 and, by -d, 20001.
 var dnp3Ports = map[uint16]bool{20000: true, 20001: true}
@@ -91,7 +82,7 @@ func (r partialReporter) Gap() { r.p.Gap() }
 // captures have every object header read; the object size table should
 // leave none partial.
 func TestObjectCoverage(t *testing.T) {
-	data := testdata(t)
+	data := testdata.Dir(t)
 	var fragments, partial int
 	for _, path := range captureFiles(t, data) {
 		report := func(m *ot.Message, stopped bool) {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bulwarkhq/bulwark/internal/testdata"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/captures.golden")
@@ -17,7 +19,7 @@ var update = flag.Bool("update", false, "rewrite testdata/captures.golden")
 // so a change in what the decoder reports shows in review. Run with
 // -update to rewrite it.
 func TestCapturesGolden(t *testing.T) {
-	data := testdata(t)
+	data := testdata.Dir(t)
 	var b strings.Builder
 	for _, path := range captureFiles(t, data) {
 		rel, _ := filepath.Rel(filepath.Join(data, "pcap"), path)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bulwarkhq/bulwark/internal/testdata"
 	"github.com/bulwarkhq/bulwark/ot"
 )
 
@@ -34,7 +35,7 @@ func summary(msgs []ot.Message) string {
 
 // TestNamedCaptures checks that captures decode to what their names say.
 func TestNamedCaptures(t *testing.T) {
-	data := testdata(t)
+	data := testdata.Dir(t)
 	tests := []struct{ file, want string }{
 		{"dnp3__cold_restart_and_response.pcap", "request COLD_RESTART\nresponse RESPONSE [function code not supported]\n"},
 		{"dnp3__warm_restart_and_response.pcap", "request WARM_RESTART\nresponse RESPONSE [function code not supported]\n"},

@@ -19,10 +19,5 @@ func walkPCAP(path string, ports map[uint16]bool, newParser ot.NewParser, emit f
 	if err != nil {
 		return err
 	}
-	src, err := capture.OpenFile(path)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	return s.Run(context.Background(), src)
+	return s.RunFile(context.Background(), path)
 }

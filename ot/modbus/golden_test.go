@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bulwarkhq/bulwark/internal/testdata"
 	"github.com/bulwarkhq/bulwark/ot"
 )
 
@@ -50,7 +51,7 @@ func formatMessage(m *ot.Message) string {
 // cover every public function code (icsnpp-modbus's example) and a test
 // set of malformed and exception traffic (ITI's modbus_test_data_part1).
 func TestGolden(t *testing.T) {
-	pcapDir := filepath.Join(testData(t), "pcap")
+	pcapDir := filepath.Join(testdata.Dir(t), "pcap")
 	for _, c := range []struct{ pcap, golden string }{
 		{"modbus/icsnpp-modbus/modbus_example.pcap", "modbus_example.golden"},
 		{"modbus/iti/ModbusTCP__modbus_test_data_part1.pcap", "modbus_test_data_part1.golden"},

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bulwarkhq/bulwark/internal/testdata"
 	"github.com/bulwarkhq/bulwark/ot"
 )
 
@@ -48,7 +49,7 @@ func zeekLog(t *testing.T, path string) []map[string]string {
 // from the requests of icsnpp-modbus's example capture against what the
 // CISA icsnpp-modbus Zeek plugin logged for it (its baseline logs).
 func TestICSNPPFields(t *testing.T) {
-	dir := filepath.Join(testData(t), "pcap", "modbus", "icsnpp-modbus")
+	dir := filepath.Join(testdata.Dir(t), "pcap", "modbus", "icsnpp-modbus")
 	type key struct {
 		tid, unit uint16
 		dir       ot.Dir

@@ -2,21 +2,10 @@ package modbus
 
 import (
 	"context"
-	"os"
-	"testing"
 
 	"github.com/bulwarkhq/bulwark/ot"
 	"github.com/bulwarkhq/bulwark/ot/capture"
 )
-
-// testData returns the shared data folder or skips the test.
-func testData(t testing.TB) string {
-	dir := os.Getenv("BULWARK_TESTDATA")
-	if dir == "" {
-		t.Skip("BULWARK_TESTDATA not set: the real captures are in the shared data folder")
-	}
-	return dir
-}
 
 // feedCapture reads a capture through ot/capture (the product's reading
 // and reassembly) into this package's parsers and calls emit for every
@@ -31,12 +20,7 @@ func feedCapture(path string, emit func(p *Parser, m *ot.Message)) error {
 	if err != nil {
 		return err
 	}
-	src, err := capture.OpenFile(path)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	return s.Run(context.Background(), src)
+	return s.RunFile(context.Background(), path)
 }
 
 // tapParser hands each message its parser emits to a test, with the

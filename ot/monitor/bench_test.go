@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/bulwarkhq/bulwark/alert"
+	"github.com/bulwarkhq/bulwark/internal/testdata"
 	"github.com/bulwarkhq/bulwark/ot/capture"
 	"github.com/bulwarkhq/bulwark/ot/detect"
 )
@@ -36,7 +37,7 @@ func (s *memSource) Next() ([]byte, capture.CaptureInfo, error) {
 func (s *memSource) Close() error { return nil }
 
 func loadFrames(b *testing.B) (*memSource, []byte) {
-	file, err := os.ReadFile(filepath.Join(testData(b), benchFile))
+	file, err := os.ReadFile(filepath.Join(testdata.Dir(b), benchFile))
 	if err != nil {
 		b.Fatal(err)
 	}

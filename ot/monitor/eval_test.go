@@ -13,17 +13,10 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/alert"
+	"github.com/bulwarkhq/bulwark/internal/testdata"
 	"github.com/bulwarkhq/bulwark/ot/capture"
 	"github.com/bulwarkhq/bulwark/ot/detect"
 )
-
-func testData(t testing.TB) string {
-	d := os.Getenv("BULWARK_TESTDATA")
-	if d == "" {
-		t.Skip("BULWARK_TESTDATA not set: no shared captures")
-	}
-	return d
-}
 
 // run reads captures, in order, through one monitor and returns the
 // alerts.
@@ -146,7 +139,7 @@ func scoreLemay(alerts []*alert.Alert, runs [][2]int64, master string) score {
 // on 4444, reverse shells) between RTUs; the rule that catches them is
 // ot.net.unexpected-flow, traffic of OT assets the baseline does not hold.
 func TestLemay(t *testing.T) {
-	dir := filepath.Join(testData(t), "pcap/modbus/lemay_cset16")
+	dir := filepath.Join(testdata.Dir(t), "pcap/modbus/lemay_cset16")
 	const master = "192.168.1.100"
 	learnCfg := Config{Detect: detect.DefaultConfig()}
 	learnCfg.Detect.Learn = 10 * time.Second
@@ -184,7 +177,7 @@ func TestLemay(t *testing.T) {
 // TestITIDNP3 checks that each ITI DNP3 capture of a dangerous operation
 // raises the alert for it.
 func TestITIDNP3(t *testing.T) {
-	dir := filepath.Join(testData(t), "pcap/dnp3/iti")
+	dir := filepath.Join(testdata.Dir(t), "pcap/dnp3/iti")
 	for _, tc := range []struct {
 		file, rule string
 	}{
@@ -216,7 +209,7 @@ func TestITIDNP3(t *testing.T) {
 // requests in 4 ms, none answered) raises a flood.
 func TestSuricataFlood(t *testing.T) {
 	alerts, _ := run(t, Config{Detect: detect.DefaultConfig()},
-		filepath.Join(testData(t), "pcap/suricata-verify/tests/dnp3/dnp3-flood/input.pcap"))
+		filepath.Join(testdata.Dir(t), "pcap/suricata-verify/tests/dnp3/dnp3-flood/input.pcap"))
 	for _, a := range alerts {
 		if a.Rule.ID == "ot.dnp3.flood" {
 			return

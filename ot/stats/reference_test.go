@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bulwarkhq/bulwark/internal/testdata"
 	"github.com/bulwarkhq/bulwark/ot"
 	"github.com/bulwarkhq/bulwark/ot/capture"
 	"github.com/bulwarkhq/bulwark/ot/dnp3"
@@ -138,10 +139,7 @@ var knownDifferences = map[string]string{
 // differences. Known differences are explained in known below; any other
 // fails the test.
 func TestTsharkReference(t *testing.T) {
-	data := os.Getenv("BULWARK_TESTDATA")
-	if data == "" {
-		t.Skip("BULWARK_TESTDATA not set: no shared captures to compare with tshark")
-	}
+	data := testdata.Dir(t)
 	dir := filepath.Join(data, "pcap")
 	refs := readReference(t, filepath.Join(dir, "tshark_reference.tsv"))
 	var files []string

@@ -163,12 +163,7 @@ func CountFile(ctx context.Context, path string, ports []capture.Port) (Stats, e
 	if err != nil {
 		return Stats{}, err
 	}
-	src, err := capture.OpenFile(path)
-	if err != nil {
-		return Stats{}, err
-	}
-	defer src.Close()
-	if err := sensor.Run(ctx, src); err != nil {
+	if err := sensor.RunFile(ctx, path); err != nil {
 		return Stats{}, err
 	}
 	s := c.Stats(sensor.Stats().Frames)
