@@ -1,17 +1,14 @@
 package dnp3
 
 import (
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/bulwarkhq/bulwark/internal/logtest"
 	"github.com/bulwarkhq/bulwark/internal/testdata"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/captures.golden")
 
 // TestCapturesGolden decodes every shared DNP3 capture and compares one
 // line per message (frame, direction, link function, application
@@ -55,27 +52,5 @@ func TestCapturesGolden(t *testing.T) {
 			b.WriteString("\n")
 		}
 	}
-	golden := filepath.Join("testdata", "captures.golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := b.String(); got != string(want) {
-		gotLines, wantLines := strings.Split(got, "\n"), strings.Split(string(want), "\n")
-		for i := range min(len(gotLines), len(wantLines)) {
-			if gotLines[i] != wantLines[i] {
-				t.Fatalf("line %d differs from %s (run with -update after checking):\ngot  %s\nwant %s", i+1, golden, gotLines[i], wantLines[i])
-			}
-		}
-		t.Fatalf("%s: %d lines, want %d (run with -update after checking)", golden, len(gotLines), len(wantLines))
-	}
+	logtest.Golden(t, "captures.golden", b.String())
 }

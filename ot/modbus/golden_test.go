@@ -2,18 +2,15 @@ package modbus
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/bulwarkhq/bulwark/internal/logtest"
 	"github.com/bulwarkhq/bulwark/internal/testdata"
 	"github.com/bulwarkhq/bulwark/ot"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // formatMessage is one line of a golden file: every field the parser
 // fills.
@@ -64,32 +61,7 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			path := filepath.Join("testdata", c.golden)
-			if *update {
-				if err := os.WriteFile(path, got.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (go test -update writes it)", err)
-			}
-			if !bytes.Equal(got.Bytes(), want) {
-				gotLines, wantLines := strings.Split(got.String(), "\n"), strings.Split(string(want), "\n")
-				for i := range max(len(gotLines), len(wantLines)) {
-					var g, w string
-					if i < len(gotLines) {
-						g = gotLines[i]
-					}
-					if i < len(wantLines) {
-						w = wantLines[i]
-					}
-					if g != w {
-						t.Fatalf("%s line %d:\n got %s\nwant %s", path, i+1, g, w)
-					}
-				}
-			}
+			logtest.Golden(t, c.golden, got.String())
 		})
 	}
 }
