@@ -20,6 +20,10 @@ const phraseScore = 0.95
 // phraseSpan is how many words may separate the parts of a rule.
 const phraseSpan = 6
 
+// passiveSpan is how many words may follow the object of a passive
+// override before its verb: "instructions should be abandoned".
+const passiveSpan = 4
+
 // Words are matched by the hash featurize gives them, so matching reuses
 // the featurizer's pass over the text and allocates nothing.
 func set(words ...string) map[uint64]bool {
@@ -77,6 +81,13 @@ var (
 		"tagubilin", "instruksyon", // tl
 		"dẫn", // vi: hướng dẫn, chỉ dẫn
 	)
+	// Overriding in the passive voice: "all previous instructions should be
+	// abandoned", "your prior directives are null and void". Objects and
+	// words are fewer than for the active rule, because "all previous
+	// orders are cancelled" and "the old rules no longer apply" are
+	// everyday business.
+	passiveObjects = set("instructions", "instruction", "directives", "directions", "rules", "prompt", "prompts", "guidelines", "programming")
+	cancelWords    = set("ignored", "disregarded", "forgotten", "abandoned", "discarded", "overridden", "overruled", "void", "null", "nullified", "revoked")
 	// Qualifiers that follow their object: "the instructions above", and
 	// the word order of Indonesian, Malay and Vietnamese.
 	trailingQualifiers = set("above", "earlier", "sebelumnya", "terdahulu", "trước")
@@ -166,6 +177,13 @@ func phraseMatch(text string, words []uint64) int {
 		if overrideObjects[w] && i > 0 && overrideQualifiers[words[i-1]] {
 			for j := i + 1; j < len(words) && j <= i+2; j++ {
 				if overrideVerbs[words[j]] {
+					return ClassInjection
+				}
+			}
+		}
+		if passiveObjects[w] && i > 0 && overrideQualifiers[words[i-1]] {
+			for j := i + 1; j < len(words) && j <= i+passiveSpan; j++ {
+				if cancelWords[words[j]] {
 					return ClassInjection
 				}
 			}
