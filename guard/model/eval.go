@@ -41,10 +41,12 @@ type Thresholds struct {
 // DefaultThresholds are the operating points of the shipped model, chosen
 // on the validation split (see docs/guard-model.md); the guard's default
 // policy uses them. Injection and jailbreak sit high to keep benign prompts
-// with trigger words passing. Misuse sits at 0.5: short, plain requests
-// for malware score lower than CyberSecEval's long ones, and at 0.5 the
-// hard negatives (defenders' questions on the same subjects) still pass.
-var DefaultThresholds = Thresholds{Injection: 0.9, Jailbreak: 0.9, Misuse: 0.5}
+// with trigger words passing. Misuse sits at 0.6: short, plain requests
+// for malware score lower than CyberSecEval's long ones, and at 0.6 the
+// hard negatives (defenders' questions on the same subjects) and everyday
+// requests are flagged no more often than by the model before the action
+// generator at 0.5.
+var DefaultThresholds = Thresholds{Injection: 0.9, Jailbreak: 0.9, Misuse: 0.6}
 
 // Flagged reports whether scores reach any threshold.
 func (t Thresholds) Flagged(s Scores) bool {
@@ -74,7 +76,7 @@ type Report struct {
 // HardSources are benign sources of security questions: the hard negatives
 // for misuse (bulwark-misuse-holdout's benign half is a defender's short
 // questions on the subjects its misuse half attacks with).
-var HardSources = map[string]bool{"cyberseceval-frr": true, "cybermetric": true, "bulwark-misuse-holdout": true}
+var HardSources = map[string]bool{"cyberseceval-frr": true, "cybermetric": true, "bulwark-misuse-holdout": true, "bulwark-misuse-holdout-2": true}
 
 var triggerWords = regexp.MustCompile(`(?i)\bignor(e|ed|es|ing)\b|\binstructions?\b|\bsystem prompt|\bDAN\b`)
 

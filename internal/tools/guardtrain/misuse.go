@@ -176,6 +176,9 @@ func generateCyberRequests(string) ([]record, error) {
 //go:embed data/misuse_holdout.txt
 var misuseHoldout string
 
+//go:embed data/misuse_holdout2.txt
+var misuseHoldout2 string
+
 //go:embed data/indirect_holdout.txt
 var indirectHoldout string
 
