@@ -76,7 +76,7 @@ type Report struct {
 // HardSources are benign sources of security questions: the hard negatives
 // for misuse (bulwark-misuse-holdout's benign half is a defender's short
 // questions on the subjects its misuse half attacks with).
-var HardSources = map[string]bool{"cyberseceval-frr": true, "cybermetric": true, "bulwark-misuse-holdout": true, "bulwark-misuse-holdout-2": true}
+var HardSources = map[string]bool{"cyberseceval-frr": true, "cybermetric": true, "bulwark-misuse-holdout": true, "bulwark-misuse-holdout-2": true, "bulwark-misuse-holdout-3": true}
 
 var triggerWords = regexp.MustCompile(`(?i)\bignor(e|ed|es|ing)\b|\binstructions?\b|\bsystem prompt|\bDAN\b`)
 

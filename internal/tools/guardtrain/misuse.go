@@ -179,6 +179,9 @@ var misuseHoldout string
 //go:embed data/misuse_holdout2.txt
 var misuseHoldout2 string
 
+//go:embed data/misuse_holdout3.txt
+var misuseHoldout3 string
+
 //go:embed data/indirect_holdout.txt
 var indirectHoldout string
 

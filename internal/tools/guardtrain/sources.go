@@ -69,6 +69,7 @@ var sources = []source{
 	{"generated-cyber-actions", "Apache-2.0 (this repository)", true, generateCyberActions},
 	{"bulwark-misuse-holdout", "Apache-2.0 (this repository; evaluation only)", false, loadHoldout("misuse_holdout.txt", misuseHoldout, model.ClassMisuse)},
 	{"bulwark-misuse-holdout-2", "Apache-2.0 (this repository; evaluation only)", false, loadHoldout("misuse_holdout2.txt", misuseHoldout2, model.ClassMisuse)},
+	{"bulwark-misuse-holdout-3", "Apache-2.0 (this repository; evaluation only)", false, loadHoldout("misuse_holdout3.txt", misuseHoldout3, model.ClassMisuse)},
 	{"bulwark-indirect-holdout", "Apache-2.0 (this repository; evaluation only)", false, loadHoldout("indirect_holdout.txt", indirectHoldout, model.ClassInjection)},
 	{"bulwark-chat-holdout", "Apache-2.0 (this repository; evaluation only)", false, loadHoldout("chat_holdout.txt", chatHoldout, model.ClassInjection)},
 	{"tensor-trust", "none (evaluation only)", false, loadTensorTrust},
