@@ -84,7 +84,7 @@ func DefaultPolicy() *Policy {
 		// The classifier's operating points (model.DefaultThresholds).
 		Injection:    {Action: Block, Threshold: 0.9, Roles: inbound},
 		Jailbreak:    {Action: Block, Threshold: 0.9, Roles: inbound},
-		Misuse:       {Action: Block, Threshold: 0.6, Roles: []Role{RoleUser}},
+		Misuse:       {Action: Block, Threshold: 0.65, Roles: []Role{RoleUser}},
 		Secret:       {Action: Redact, Threshold: 0.5},
 		PII:          {Action: Redact, Threshold: 0.5},
 		HiddenText:   {Action: Redact, Threshold: 0.5},

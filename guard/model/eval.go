@@ -41,12 +41,12 @@ type Thresholds struct {
 // DefaultThresholds are the operating points of the shipped model, chosen
 // on the validation split (see docs/guard-model.md); the guard's default
 // policy uses them. Injection and jailbreak sit high to keep benign prompts
-// with trigger words passing. Misuse sits at 0.6: short, plain requests
-// for malware score lower than CyberSecEval's long ones, and at 0.6 the
-// hard negatives (defenders' questions on the same subjects) and everyday
-// requests are flagged no more often than by the model before the action
-// generator at 0.5.
-var DefaultThresholds = Thresholds{Injection: 0.9, Jailbreak: 0.9, Misuse: 0.6}
+// with trigger words passing. Misuse sits at 0.65, the first step of 0.05
+// at which benign texts, hard negatives (defenders' questions on the same
+// subjects) included, are flagged no more often than by the model before
+// the action generators at its 0.5: trained on short offensive requests,
+// the model scores misuse higher overall.
+var DefaultThresholds = Thresholds{Injection: 0.9, Jailbreak: 0.9, Misuse: 0.65}
 
 // Flagged reports whether scores reach any threshold.
 func (t Thresholds) Flagged(s Scores) bool {

@@ -133,6 +133,7 @@ func generateCyberActions(string) ([]record, error) {
 			}
 		}
 	}
+	out = append(out, generateForeignActions()...)
 	for _, f := range actionForeign {
 		out = append(out, rec(f.offensive, model.ClassMisuse), rec(f.defensive, model.ClassBenign))
 	}
