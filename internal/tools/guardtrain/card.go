@@ -108,7 +108,7 @@ a training text).
   system ("how do I stop anyone who tries to get into our staff's Gmail accounts?"),
   plus everyday chores in the same forms. In ten more languages, six such actions
   are each asked three ways and guarded against two ways on the same words
-  (` + "`actions_foreign.go`" + `), beside a few whole sentences in others.
+  (` + "`actions_foreign.go`" + `), beside sixteen hand-written pairs of whole sentences.
 - ` + "`bulwark-misuse-holdout`" + ` is 80 short requests written by hand for evaluation
   (` + "`internal/tools/guardtrain/data/misuse_holdout.txt`" + `), never trained on and not
   made by the generators; the same team wrote both, so treat it as a check on
