@@ -3,6 +3,7 @@ package model
 import (
 	"regexp"
 	"sort"
+	"strings"
 )
 
 // Labelled is one evaluation text.
@@ -60,7 +61,7 @@ type Report struct {
 	// InjectionJailbreak scores max(injection, jailbreak) of injection and
 	// jailbreak texts against every benign text.
 	InjectionJailbreak Metric `json:"injection_jailbreak"`
-	// Misuse scores misuse texts against benign texts from HardSources
+	// Misuse scores misuse texts against benign texts of a HardSource
 	// (security questions a defender asks), or every benign text when the
 	// file has none of those.
 	Misuse Metric `json:"misuse"`
@@ -73,10 +74,14 @@ type Report struct {
 	Sources []SourceFigures `json:"sources"`
 }
 
-// HardSources are benign sources of security questions: the hard negatives
-// for misuse (bulwark-misuse-holdout's benign half is a defender's short
-// questions on the subjects its misuse half attacks with).
-var HardSources = map[string]bool{"cyberseceval-frr": true, "cybermetric": true, "bulwark-misuse-holdout": true, "bulwark-misuse-holdout-2": true, "bulwark-misuse-holdout-3": true}
+// HardSource reports whether source is one of the benign sources of
+// security questions, the hard negatives for misuse: CyberSecEval's
+// borderline requests, CyberMetric, and the benign halves of the misuse
+// holdouts (bulwark-misuse-holdout, -2, ...), a defender's short questions
+// on the subjects their misuse halves attack with.
+func HardSource(source string) bool {
+	return source == "cyberseceval-frr" || source == "cybermetric" || strings.HasPrefix(source, "bulwark-misuse-holdout")
+}
 
 var triggerWords = regexp.MustCompile(`(?i)\bignor(e|ed|es|ing)\b|\binstructions?\b|\bsystem prompt|\bDAN\b`)
 
@@ -123,7 +128,7 @@ func Evaluate(m Scorer, xs []Labelled, th Thresholds) Report {
 			ijFlags = append(ijFlags, flagged{false, ijFlag})
 			misAll = append(misAll, Scored{s.Misuse, false})
 			misAllFlags = append(misAllFlags, flagged{false, misFlag})
-			if HardSources[x.Source] {
+			if HardSource(x.Source) {
 				hard = true
 				mis = append(mis, Scored{s.Misuse, false})
 				misFlags = append(misFlags, flagged{false, misFlag})
