@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/bulwarkhq/bulwark/guard"
 )
 
 // Labelled is one evaluation text.
@@ -11,6 +13,10 @@ type Labelled struct {
 	Text   string `json:"text"`
 	Label  string `json:"label"` // injection, jailbreak, misuse or benign
 	Source string `json:"source,omitempty"`
+	// Role, when set, is where the text reaches the app: "tool" or
+	// "document" for tool results and retrieved documents. Empty is a
+	// user turn.
+	Role guard.Role `json:"role,omitempty"`
 }
 
 // Metric is a detector's figures for one positive set against one
@@ -95,6 +101,12 @@ type Scorer interface {
 	Score(text string) Scores
 }
 
+// RoleScorer is a Scorer that can score a text as a segment of a role;
+// Evaluate uses it for texts that name one.
+type RoleScorer interface {
+	ScoreRole(text string, role guard.Role) Scores
+}
+
 // Evaluate scores every text and computes the figures at the thresholds.
 // Balanced accuracy counts a text flagged as the guard would (any class at
 // its threshold, injection or jailbreak for the first figure); recall at 1%
@@ -106,8 +118,14 @@ func Evaluate(m Scorer, xs []Labelled, th Thresholds) Report {
 	hard := false
 	type key struct{ source, label string }
 	tally := map[key][2]int{}
+	rs, byRole := m.(RoleScorer)
 	for _, x := range xs {
-		s := m.Score(x.Text)
+		var s Scores
+		if byRole && x.Role != "" {
+			s = rs.ScoreRole(x.Text, x.Role)
+		} else {
+			s = m.Score(x.Text)
+		}
 		ijScore := max(s.Injection, s.Jailbreak)
 		ijFlag := s.Injection >= th.Injection || s.Jailbreak >= th.Jailbreak
 		misFlag := s.Misuse >= th.Misuse

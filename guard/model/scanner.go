@@ -8,19 +8,20 @@ import (
 
 // Scanner is the classifier as a guard.Scanner. It reports one finding per
 // harmful class with that class's probability; the policy's thresholds
-// decide which count. Assistant output and the team's own system prompt are
-// not classified: injection comes in, it is not written by the model.
-type Scanner struct{ m *Model }
+// decide which count. Tool results and documents are scored as such (see
+// Classifier.ScoreRole). Assistant output and the team's own system prompt
+// are not classified: injection comes in, it is not written by the model.
+type Scanner struct{ c *Classifier }
 
-// NewScanner returns a scanner using m (nil: the embedded model).
-func NewScanner(m *Model) (*Scanner, error) {
-	if m == nil {
+// NewScanner returns a scanner using c (nil: the embedded classifier).
+func NewScanner(c *Classifier) (*Scanner, error) {
+	if c == nil {
 		var err error
-		if m, err = Default(); err != nil {
+		if c, err = DefaultClassifier(); err != nil {
 			return nil, err
 		}
 	}
-	return &Scanner{m: m}, nil
+	return &Scanner{c: c}, nil
 }
 
 // Name implements guard.Scanner.
@@ -32,7 +33,7 @@ func (s *Scanner) Scan(seg guard.Segment) []guard.Finding {
 	case guard.RoleSystem, guard.RoleAssistant, guard.RoleOutput:
 		return nil
 	}
-	sc := s.m.Score(seg.Text)
+	sc := s.c.ScoreRole(seg.Text, seg.Role)
 	fs := make([]guard.Finding, 0, 3)
 	for _, c := range []int{ClassInjection, ClassJailbreak, ClassMisuse} {
 		p := sc.Of(c)

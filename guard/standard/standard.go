@@ -45,7 +45,11 @@ type Scorer struct {
 }
 
 // Score implements model.Scorer.
-func (s Scorer) Score(text string) model.Scores {
-	v := s.Guard.CheckText(s.App, text)
+func (s Scorer) Score(text string) model.Scores { return s.ScoreRole(text, guard.RoleUser) }
+
+// ScoreRole implements model.RoleScorer: the text is checked as a segment
+// of that role (a tool result, a retrieved document).
+func (s Scorer) ScoreRole(text string, role guard.Role) model.Scores {
+	v := s.Guard.Check(s.App, []guard.Segment{{Role: role, Text: text}})
 	return model.Scores{Injection: v.Scores[guard.Injection], Jailbreak: v.Scores[guard.Jailbreak], Misuse: v.Scores[guard.Misuse]}
 }

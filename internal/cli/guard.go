@@ -223,7 +223,9 @@ func newGuardEvalCmd(e *env) *cobra.Command {
 		Use:   "eval [flags] FILE.jsonl",
 		Short: "Measure the guard on labelled prompts",
 		Long: `Eval reads JSON lines {"text", "label", "source"} where label is injection,
-jailbreak, misuse or benign, checks every text as a user turn and prints:
+jailbreak, misuse or benign, checks every text as a user turn (or, when the
+line has "role": "tool" or "document", as a tool result or retrieved
+document, which the document model also scores) and prints:
 
   - balanced accuracy (the mean of the true-positive and true-negative
     rates, the PINT benchmark's measure) at the policy's thresholds, and
@@ -253,7 +255,7 @@ The training tool writes its validation split in this format
 			th := model.Thresholds{Injection: rules[guard.Injection].Threshold, Jailbreak: rules[guard.Jailbreak].Threshold, Misuse: rules[guard.Misuse].Threshold}
 			var scorer model.Scorer = standard.Scorer{Guard: g}
 			if o.modelOnly {
-				if scorer, err = model.Default(); err != nil {
+				if scorer, err = model.DefaultClassifier(); err != nil {
 					return err
 				}
 			}
@@ -295,6 +297,11 @@ func readLabelled(path string) ([]model.Labelled, error) {
 		case "injection", "jailbreak", "misuse", "benign":
 		default:
 			return nil, fmt.Errorf("%s:%d: label %q: want injection, jailbreak, misuse or benign", path, line, x.Label)
+		}
+		switch x.Role {
+		case "", guard.RoleUser, guard.RoleTool, guard.RoleDocument:
+		default:
+			return nil, fmt.Errorf("%s:%d: role %q: want user, tool or document (inbound text is what the guard classifies)", path, line, x.Role)
 		}
 		xs = append(xs, x)
 	}

@@ -12,8 +12,15 @@ import (
 	"github.com/bulwarkhq/bulwark/guard/model"
 )
 
-// goDocShare is the share of the standard library's doc paragraphs used.
-const goDocShare = 0.05
+// goDocShare is the share of the standard library's doc paragraphs both
+// models train on, goDocDocumentShare the further share only the document
+// model does: it must learn that ordinary technical prose, examples and
+// imperatives included ("Call Close when done"), is not an instruction to
+// it, and the general model has enough of it.
+const (
+	goDocShare         = 0.05
+	goDocDocumentShare = 0.15
+)
 
 // loadGoDocComments samples paragraphs of the Go standard library's doc
 // comments: plain technical English, written to instruct a reader ("Callers
@@ -57,10 +64,20 @@ func loadGoDocComments(string) ([]record, error) {
 				if len(para) < 60 || len(para) > 800 || strings.Contains(para, "Copyright") || strings.HasPrefix(para, "\t") {
 					continue
 				}
-				if float64(stableHash("godoc:"+para)%10000)/10000 >= goDocShare {
+				share := float64(stableHash("godoc:"+para)%10000) / 10000
+				if share >= goDocShare+goDocDocumentShare {
 					continue
 				}
-				out = append(out, rec(para, model.ClassBenign))
+				r := rec(para, model.ClassBenign)
+				if share >= goDocShare {
+					// Training only: the validation side of the split
+					// keeps the general sample's size.
+					if inValidation(normKey(para)) {
+						continue
+					}
+					r.DocumentOnly = true
+				}
+				out = append(out, r)
 			}
 		}
 	}

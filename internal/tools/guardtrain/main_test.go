@@ -19,20 +19,22 @@ func TestWeightsReproducible(t *testing.T) {
 		t.Skip("trains the model (several seconds)")
 	}
 	tmp := t.TempDir()
-	out := filepath.Join(tmp, "weights.bin")
-	if err := run(dir, out, filepath.Join(tmp, "val.jsonl"), "", model.TrainConfig{}); err != nil {
+	o := outputs{General: filepath.Join(tmp, "weights.bin"), Document: filepath.Join(tmp, "document.bin"), Validation: filepath.Join(tmp, "val.jsonl")}
+	if err := run(dir, o, model.TrainConfig{}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := os.ReadFile("../../../guard/model/weights.bin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("retrained weights differ from guard/model/weights.bin: run go generate ./guard/model")
+	for got, want := range map[string]string{o.General: "weights.bin", o.Document: "document.bin"} {
+		a, err := os.ReadFile(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join("../../../guard/model", want))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("retrained weights differ from guard/model/%s: run go generate ./guard/model", want)
+		}
 	}
 }
 

@@ -37,7 +37,32 @@ type record struct {
 	// cluster decides the split as usual, and on the training side it is
 	// dropped.
 	NoTrain bool `json:"-"`
+	// Document marks a text an app receives as a tool result or retrieved
+	// document rather than as a user turn: the document model trains on
+	// it, and validation scores it in that role.
+	Document bool `json:"-"`
+	// DocumentOnly keeps a document out of the general model's training:
+	// an ordinary question is benign from a user and an attack inside an
+	// email, and a model that cannot see the role must not learn both.
+	DocumentOnly bool `json:"-"`
+	// Inserted is the attack planted in a document, when the record is
+	// one: the document model, which scores sentence by sentence, trains
+	// on it alone.
+	Inserted string `json:"-"`
+	// Attack says which side of the split the attack sentence inserted
+	// into a document was drawn from, when it was: a record whose cluster
+	// lands on the other side is not used, so validation attacks stay
+	// sentences no model trained on.
+	Attack attackSide `json:"-"`
 }
+
+type attackSide int8
+
+const (
+	noSplitAttack attackSide = iota
+	trainingAttack
+	validationAttack
+)
 
 // source loads one data set.
 type source struct {
@@ -493,8 +518,10 @@ func loadBIPIA(dir string) ([]record, error) {
 				ctx = strings.Join(lines, "\n")
 			}
 			group := fmt.Sprintf("bipia:%s:%d", task, n)
+			// The split goes by the key of a cluster's first text, the
+			// clean context here: draw the attack from the same side.
 			side := 0
-			if inValidation(group) {
+			if inValidation(normKey(ctx)) {
 				side = 1
 			}
 			as := pool[kind][side]
@@ -508,8 +535,14 @@ func loadBIPIA(dir string) ([]record, error) {
 			clean.Group, dirty.Group = group, group
 			clean.TrainText = crop(ctx, at, 0)
 			dirty.TrainText = crop(attacked, at, len(attack)+2)
-			dirty.NoTrain = ordinary[attack]
+			dirty.DocumentOnly = ordinary[attack]
+			dirty.Attack = trainingAttack + attackSide(side)
+			dirty.Inserted = attack
+			clean.Document, dirty.Document = true, true
 			out = append(out, clean, dirty)
+			if side == 0 {
+				out = append(out, moreInsertions(ctx, group, as, insertionsPer[task])...)
+			}
 			// The user's side of the task is benign too: a question about
 			// the table or email, or a traceback with the code behind it.
 			ask := strings.TrimSpace(strings.TrimPrefix(r.Question, "Q:"))
@@ -529,6 +562,35 @@ func loadBIPIA(dir string) ([]record, error) {
 		}
 	}
 	return out, nil
+}
+
+// insertionsPer is how many more attacked copies of each context the
+// document model trains on, by task: BIPIA has 900 tables but only 50
+// emails and 50 code answers, and emails are what assistants read most.
+var insertionsPer = map[string]int{"email": 16, "table": 2, "code": 12}
+
+// moreInsertions makes n more attacked copies of a context for the
+// document model, each with another attack of its side of the split at
+// another place, and as many clean windows of it, cut the same way.
+func moreInsertions(ctx, group string, attacks []string, n int) []record {
+	var out []record
+	for i := range n {
+		h := stableHash(fmt.Sprintf("%s:more:%d", group, i))
+		attack := pick(attacks, h)
+		at := nearestSpace(ctx, int(h>>32%uint64(len(ctx)+1)))
+		if i%3 == 0 {
+			at = [2]int{0, len(ctx)}[i/3%2]
+		}
+		attacked := ctx[:at] + " " + attack + " " + ctx[at:]
+		dirty := rec(crop(attacked, at, len(attack)+2), model.ClassInjection)
+		clean := rec(crop(ctx, nearestSpace(ctx, int(h>>16%uint64(len(ctx)+1))), 0), model.ClassBenign)
+		for _, r := range []*record{&dirty, &clean} {
+			r.Source, r.Group, r.Document, r.DocumentOnly = "generated-bipia-insertions", group, true, true
+		}
+		dirty.Attack, dirty.Inserted = trainingAttack, attack
+		out = append(out, dirty, clean)
+	}
+	return out
 }
 
 // crop returns about model.WindowBytes of s around [at, at+n).
