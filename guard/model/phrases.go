@@ -138,14 +138,15 @@ func startsSequence(seqs map[uint64][][]uint64, words []uint64) bool {
 var hashAbove = wordHash("above")
 
 // Scripts without spaces: a verb and an object within a few runes.
+// "The above" is an object too, as in English "ignore the above".
 var runeRules = []struct{ verbs, objects []string }{
-	{[]string{"忽略", "无视", "忘记", "忘掉", "忽视"}, []string{"指令", "指示", "说明", "规则", "提示"}},                        // zh
-	{[]string{"無視", "忘れ"}, []string{"指示", "命令", "ルール", "プロンプト"}},                                            // ja
-	{[]string{"무시", "잊어"}, []string{"지시", "명령", "규칙", "지침"}},                                                // ko
-	{[]string{"अनदेखा", "भूल", "नज़रअंदाज", "नजरअंदाज"}, []string{"निर्देश", "नियम"}},                       // hi
-	{[]string{"উপেক্ষা", "ভুলে", "ভুলে"}, []string{"নির্দেশ", "নিয়ম"}},                                     // bn
-	{[]string{"تجاهل", "انس", "إنس", "أهمل", "تغاضى", "تغاض"}, []string{"التعليمات", "تعليمات", "القواعد"}}, // ar
-	{[]string{"ละเว้น", "ลืม", "เพิกเฉย"}, []string{"คำสั่ง", "คำแนะนำ", "กฎ"}},                             // th
+	{[]string{"忽略", "无视", "忘记", "忘掉", "忽视"}, []string{"指令", "指示", "说明", "规则", "提示", "以上", "上面", "上述"}},                         // zh
+	{[]string{"無視", "忘れ"}, []string{"指示", "命令", "ルール", "プロンプト", "上記"}},                                                         // ja
+	{[]string{"무시", "잊어"}, []string{"지시", "명령", "규칙", "지침", "위의", "위 내용"}},                                                     // ko
+	{[]string{"अनदेखा", "भूल", "नज़रअंदाज", "नजरअंदाज"}, []string{"निर्देश", "नियम", "ऊपर"}},                                   // hi
+	{[]string{"উপেক্ষা", "ভুলে", "ভুলে"}, []string{"নির্দেশ", "নিয়ম", "উপরের"}},                                               // bn
+	{[]string{"تجاهل", "انس", "إنس", "أهمل", "تغاضى", "تغاض"}, []string{"التعليمات", "تعليمات", "القواعد", "أعلاه", "ما سبق"}}, // ar
+	{[]string{"ละเว้น", "ลืม", "เพิกเฉย", "ไม่สนใจ"}, []string{"คำสั่ง", "คำแนะนำ", "กฎ", "ข้างต้น"}},                          // th
 }
 
 // runeRuleSpan is how many bytes may separate a verb and its object in
