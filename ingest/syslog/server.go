@@ -370,10 +370,12 @@ func (s *Server) admit(nc net.Conn, path string) {
 		nc.Close()
 		return
 	}
+	// Counters move before the peer can see the outcome, so a client that
+	// sees its connection closed also sees it counted.
 	if len(s.conns) >= s.opts.MaxConnections {
 		s.mu.Unlock()
-		nc.Close()
 		s.rejected.Add(1)
+		nc.Close()
 		if s.rejectLog.allow() {
 			s.log.Warn("syslog: connection refused: too many connections", "proto", path, "peer", peer, "max", s.opts.MaxConnections)
 		}
@@ -382,8 +384,8 @@ func (s *Server) admit(nc net.Conn, path string) {
 	c := &streamConn{s: s, c: nc, path: path, peer: peer, last: time.Now()}
 	s.conns[c] = struct{}{}
 	s.wg.Add(1)
-	s.mu.Unlock()
 	s.accepted.Add(1)
+	s.mu.Unlock()
 	go s.serveStream(c)
 }
 
