@@ -34,7 +34,8 @@ func (c *Classifier) Score(text string) Scores { return c.General.Score(text) }
 // behalf, and a threat report that describes ransomware is not a request
 // for it.
 func (c *Classifier) ScoreRole(text string, role guard.Role) Scores {
-	s := c.General.Score(text)
+	text = Normalize(text) // once, for both models
+	s := c.General.scoreNormalized(text)
 	if !IsDocumentRole(role) {
 		return s
 	}
@@ -46,15 +47,15 @@ func (c *Classifier) ScoreRole(text string, role guard.Role) Scores {
 }
 
 // scoreDocument is the document model's highest injection score over the
-// units of text (see Units). The text is normalised once and each unit
-// scored from its features as Score would, without the phrase rules: the
-// general model has applied them to the whole text already.
+// units of text, already normalised (see Units). Each unit is scored from
+// its features as Score would, without the phrase rules: the general
+// model has applied them to the whole text already.
 func (c *Classifier) scoreDocument(text string) float64 {
 	m := c.Document
 	sc := m.pool.Get().(*scratch)
 	defer m.pool.Put(sc)
 	var top float64
-	forEachUnit(Normalize(text), func(u string) {
+	forEachUnit(text, func(u string) {
 		sc.fs, sc.words = featurize(sc.fs[:0], sc.words[:0], u, m.buckets)
 		if len(sc.fs) > 0 {
 			top = max(top, m.scoreFeatures(sc, len(u)).Injection)
@@ -72,24 +73,15 @@ func IsDocumentRole(role guard.Role) bool {
 //go:embed document.bin
 var embeddedDocument []byte
 
-var (
-	classifierOnce sync.Once
-	classifier     *Classifier
-	classifierErr  error
-)
-
 // DefaultClassifier returns the classifier embedded in the binary.
-func DefaultClassifier() (*Classifier, error) {
-	classifierOnce.Do(func() {
-		var c Classifier
-		if c.General, classifierErr = Default(); classifierErr != nil {
-			return
-		}
-		if c.Document, classifierErr = Read(embeddedDocument); classifierErr != nil {
-			classifierErr = fmt.Errorf("document model: %w", classifierErr)
-			return
-		}
-		classifier = &c
-	})
-	return classifier, classifierErr
-}
+var DefaultClassifier = sync.OnceValues(func() (*Classifier, error) {
+	general, err := Default()
+	if err != nil {
+		return nil, err
+	}
+	document, err := Read(embeddedDocument)
+	if err != nil {
+		return nil, fmt.Errorf("document model: %w", err)
+	}
+	return &Classifier{General: general, Document: document}, nil
+})

@@ -106,8 +106,10 @@ type scratch struct {
 
 // Score classifies text. For texts longer than a window it returns, per
 // class, the highest probability over the whole text and each window.
-func (m *Model) Score(text string) Scores {
-	text = Normalize(text)
+func (m *Model) Score(text string) Scores { return m.scoreNormalized(Normalize(text)) }
+
+// scoreNormalized is Score of a text Normalize has already been applied to.
+func (m *Model) scoreNormalized(text string) Scores {
 	sc := m.pool.Get().(*scratch)
 	defer m.pool.Put(sc)
 	var s Scores

@@ -303,10 +303,8 @@ func documentExamples(rs []record, weight []float64) []model.Example {
 	var examples []model.Example
 	for i, r := range rs {
 		switch {
-		case r.Class != model.ClassBenign && r.Inserted != "":
-			examples = append(examples, model.Example{Text: r.Inserted, Class: r.Class, Weight: weight[i]})
 		case r.Class != model.ClassBenign:
-			examples = append(examples, trainingExamples(rs[i:i+1], weight[i:i+1])...)
+			examples = append(examples, model.Example{Text: r.Inserted, Class: r.Class, Weight: weight[i]})
 		default:
 			text := r.Text
 			if r.TrainText != "" {

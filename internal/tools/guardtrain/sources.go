@@ -45,9 +45,9 @@ type record struct {
 	// an ordinary question is benign from a user and an attack inside an
 	// email, and a model that cannot see the role must not learn both.
 	DocumentOnly bool `json:"-"`
-	// Inserted is the attack planted in a document, when the record is
-	// one: the document model, which scores sentence by sentence, trains
-	// on it alone.
+	// Inserted is the attack planted in a document; every attacked
+	// document sets it. The document model, which scores sentence by
+	// sentence, trains on it alone.
 	Inserted string `json:"-"`
 	// Attack says which side of the split the attack sentence inserted
 	// into a document was drawn from, when it was: a record whose cluster
