@@ -103,6 +103,12 @@ templates (` + "`generated-*`" + `, ` + "`attack-*`" + `) are trained on and nev
 held-out side is not used ("not used" also counts evaluation-only texts too close to
 a training text).
 
+{{.Split.Relabelled}} evaluation-only texts carry a label of this project's hand audit
+(` + "`internal/tools/guardtrain/data/relabel.tsv`" + `, a reason per text): PromptShield
+counts only injections planted in an application's data, so its LMSYS-Chat "benign"
+set holds users' own DAN prompts and prompt extractions, which this classifier
+flags by design. They are scored as the jailbreaks and injections they are.
+
 | source | licence | train | document model | validation | not used |
 |---|---|---:|---:|---:|---:|
 {{range .Sources}}| {{.Name}} | {{.Licence}} | {{.Train}} | {{.Document}} | {{.Val}} | {{.DroppedDup}} |

@@ -72,6 +72,7 @@ type split struct {
 	documents          []record
 	documentWeight     []float64
 	Loaded, ExactDups  int
+	Relabelled         int               // evaluation-only texts given a new label by the audit (relabel.tsv)
 	DroppedNearTrain   int               // evaluation-only texts too close to training texts
 	ValDups            int               // validation texts of a family already counted
 	perSource          map[string][3]int // general model's training, validation, not used
@@ -93,6 +94,14 @@ func prepare(dir string) (*split, error) {
 			r.Document = r.Document || documentSources[s.name]
 			all = append(all, r)
 		}
+	}
+	audit, err := parseRelabels(relabelTSV)
+	if err != nil {
+		return nil, err
+	}
+	relabelled, err := applyRelabels(all, audit)
+	if err != nil {
+		return nil, err
 	}
 	// Attacks are generated from short benign prompts of trainable
 	// sources; each lands in its base's split group.
@@ -124,7 +133,7 @@ func prepare(dir string) (*split, error) {
 	// decides its side of the split, and they must not move the general
 	// model's texts across it.
 	sort.SliceStable(all, func(i, j int) bool { return !all[i].DocumentOnly && all[j].DocumentOnly })
-	sp := &split{Loaded: len(all), perSource: map[string][3]int{}, documentsPerSource: map[string]int{}}
+	sp := &split{Loaded: len(all), Relabelled: relabelled, perSource: map[string][3]int{}, documentsPerSource: map[string]int{}}
 	kept, cluster, dropped := dedupe(all)
 	sp.ExactDups = dropped
 	trainable := map[int]bool{}
