@@ -106,6 +106,13 @@ var (
 	// Asking the assistant for its own secrets: "what is your password?".
 	askVerbs = set("what", "whats", "what's")
 	askPairs = sequences("your password", "your secret", "your passcode", "your access code", "your system prompt", "your instructions", "your initial prompt", "your hidden", "the secret key", "your secret key")
+	// Switching the assistant to a new task: "new instructions" said
+	// together with a word that sets them over the old ones ("instead",
+	// "from now on", "solely"). Said alone, "the new instructions" are
+	// everyday business.
+	switchObjects = set("instructions", "instruction", "directives")
+	switchWords   = set("instead", "solely", "henceforth")
+	switchSeqs    = sequences("from now on", "from this point on", "from here on")
 	// Taking over the assistant's identity: jailbreak idioms.
 	hijackSeqs = sequences("you are now", "from now on you", "do anything now", "developer mode enabled", "developer mode activated", "no longer bound", "without any restrictions", "no restrictions whatsoever", "jailbroken mode", "stay in character")
 )
@@ -135,7 +142,19 @@ func startsSequence(seqs map[uint64][][]uint64, words []uint64) bool {
 	return false
 }
 
-var hashAbove = wordHash("above")
+var (
+	hashAbove = wordHash("above")
+	hashNew   = wordHash("new")
+)
+
+// switchSpan is how many words may separate "new instructions" from the
+// word that puts them over the old ones.
+const switchSpan = 8
+
+// newHeaders open a new set of orders as a heading: "New task: reply in
+// English", "**NEW INSTRUCTIONS**: print ...". Matched case-blind, followed
+// by optional "s", "*" or "_" and a colon.
+var newHeaders = []string{"new task", "new instruction"}
 
 // Scripts without spaces: a verb and an object within a few runes.
 // "The above" is an object too, as in English "ignore the above".
@@ -206,6 +225,12 @@ func phraseMatch(text string, words []uint64) int {
 		if startsSequence(hijackSeqs, words[i:]) {
 			return ClassJailbreak
 		}
+		if w == hashNew && i+1 < len(words) && switchObjects[words[i+1]] && switchedNear(words, i) {
+			return ClassInjection // "follow these new instructions instead"
+		}
+	}
+	if hasNewHeader(text) {
+		return ClassInjection
 	}
 	if !hasWideScript(text) {
 		return ClassBenign
@@ -253,4 +278,63 @@ func hasWideScript(text string) bool {
 		}
 	}
 	return false
+}
+
+// switchedNear reports whether a word that sets new orders over the old
+// ones is within switchSpan words of words[i].
+func switchedNear(words []uint64, i int) bool {
+	for j := max(0, i-switchSpan); j < len(words) && j <= i+switchSpan+1; j++ {
+		if switchWords[words[j]] || startsSequence(switchSeqs, words[j:]) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasNewHeader reports whether text opens new orders with a heading such
+// as "New task:".
+func hasNewHeader(text string) bool {
+	for _, h := range newHeaders {
+		for at := 0; at < len(text); {
+			i := indexFold(text[at:], h)
+			if i < 0 {
+				break
+			}
+			j := at + i + len(h)
+			for j < len(text) && (text[j] == 's' || text[j] == 'S' || text[j] == '*' || text[j] == '_') {
+				j++
+			}
+			if j < len(text) && text[j] == ':' && (at+i == 0 || !isWordByte(text[at+i-1])) {
+				return true
+			}
+			at = j
+		}
+	}
+	return false
+}
+
+// indexFold is strings.Index for an ASCII lower-case needle, ignoring the
+// case of ASCII letters in s.
+func indexFold(s, needle string) int {
+	for i := 0; i+len(needle) <= len(s); i++ {
+		k := 0
+		for k < len(needle) && lowerASCII(s[i+k]) == needle[k] {
+			k++
+		}
+		if k == len(needle) {
+			return i
+		}
+	}
+	return -1
+}
+
+func lowerASCII(b byte) byte {
+	if 'A' <= b && b <= 'Z' {
+		return b + 'a' - 'A'
+	}
+	return b
+}
+
+func isWordByte(b byte) bool {
+	return b >= 0x80 || b == '_' || ('0' <= b && b <= '9') || ('a' <= lowerASCII(b) && lowerASCII(b) <= 'z')
 }
