@@ -151,10 +151,11 @@ var (
 // word that puts them over the old ones.
 const switchSpan = 8
 
-// newHeaders open a new set of orders as a heading: "New task: reply in
-// English", "**NEW INSTRUCTIONS**: print ...". Matched case-blind, followed
-// by optional "s", "*" or "_" and a colon.
-var newHeaders = []string{"new task", "new instruction"}
+// newHeaders open a new set of orders as a heading: "**NEW
+// INSTRUCTIONS**: print ...". Matched case-blind, followed by optional
+// "s", "*" or "_" and a colon. "New task:" is not one: users change the
+// subject with it ("New task: a haiku about rain").
+var newHeaders = []string{"new instruction"}
 
 // Scripts without spaces: a verb and an object within a few runes.
 // "The above" is an object too, as in English "ignore the above".
@@ -292,7 +293,7 @@ func switchedNear(words []uint64, i int) bool {
 }
 
 // hasNewHeader reports whether text opens new orders with a heading such
-// as "New task:".
+// as "New instructions:".
 func hasNewHeader(text string) bool {
 	for _, h := range newHeaders {
 		for at := 0; at < len(text); {

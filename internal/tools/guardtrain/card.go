@@ -56,10 +56,10 @@ longer than 640 bytes are also scored in 512-byte windows (step 256) and each
 class takes its highest window, so one instruction hidden in a long document
 is not diluted. Phrase rules for the classic override idioms in a dozen
 languages ("ignore the previous instructions", "reveal your system prompt",
-"you are now DAN", "New task:", "follow these new instructions instead") add a
+"you are now DAN", "New instructions:", "follow these new instructions instead") add a
 score of 0.95 to their class; a linear model can be talked out of an idiom by
 enough ordinary words around it, a rule cannot. The task-switch rules ("New
-task:", new instructions said with "instead" or "from now on") were written
+instructions:", new instructions said with "instead" or "from now on") were written
 after reading PromptShield's validation misses, so that source's recall is in
 part a seen figure.
 
