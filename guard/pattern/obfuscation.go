@@ -27,8 +27,8 @@ const (
 	maxDepth   = 2
 )
 
-// Obfuscation finds text hidden by encoding or disguise: base64 and hex
-// runs that decode to readable text, and words that mix scripts (Latin
+// Obfuscation finds text hidden by encoding or disguise: base64, hex,
+// binary and Morse runs that decode to readable text, and words that mix scripts (Latin
 // letters with Cyrillic or Greek look-alikes) or are spelled in look-alike
 // letters. Inner scanners, if any, are run over each decoded payload.
 type Obfuscation struct {
@@ -54,7 +54,7 @@ func (o *Obfuscation) Scan(seg guard.Segment) []guard.Finding {
 
 func (o *Obfuscation) scan(seg guard.Segment, depth int) []guard.Finding {
 	t := seg.Text
-	runs := encodedRuns(t)
+	runs := append(encodedRuns(t), spacedRuns(t)...)
 	fs := mixedScript(t)
 	for _, r := range runs {
 		fs = append(fs, finding(ObfuscationName, guard.Obfuscation, r.kind, 0.6, t, r.start, r.end,
@@ -92,12 +92,12 @@ func redecoded(t string, r encoded, scanner string, f guard.Finding) guard.Findi
 	return f
 }
 
-// Decoded returns the text payloads of the base64 and hex runs in s, and
-// of runs nested inside those, for scanners (the prompt classifier) that
-// want to read what the encoding hides.
+// Decoded returns the text payloads of the base64, hex, binary and Morse
+// runs in s, and of base64 and hex runs nested inside those, for scanners
+// (the prompt classifier) that want to read what the encoding hides.
 func Decoded(s string) []string {
 	var out []string
-	for _, r := range encodedRuns(s) {
+	for _, r := range append(encodedRuns(s), spacedRuns(s)...) {
 		out = append(out, r.decoded)
 		for _, n := range encodedRuns(r.decoded) {
 			out = append(out, n.decoded)
