@@ -106,6 +106,10 @@ var (
 	// Asking the assistant for its own secrets: "what is your password?".
 	askVerbs = set("what", "whats", "what's")
 	askPairs = sequences("your password", "your secret", "your passcode", "your access code", "your system prompt", "your instructions", "your initial prompt", "your hidden", "the secret key", "your secret key")
+	// "DAN" in capitals near a word for the assistant: the Do Anything Now
+	// persona in any language ("un modelo de IA conocido como DAN").
+	// "Dan" the colleague and "DAN, our data archive" stay names.
+	danContext = set("ai", "ia", "ki", "ии", "chatgpt", "gpt", "openai", "llm", "chatbot", "model", "modelo", "modello", "modèle", "modell", "модель")
 	// Switching the assistant to a new task: "new instructions" said
 	// together with a word that sets them over the old ones ("instead",
 	// "from now on", "solely"). Said alone, "the new instructions" are
@@ -145,7 +149,12 @@ func startsSequence(seqs map[uint64][][]uint64, words []uint64) bool {
 var (
 	hashAbove = wordHash("above")
 	hashNew   = wordHash("new")
+	hashDAN   = wordHash("dan")
 )
+
+// danSpan is how many words may separate "DAN" from a word for the
+// assistant.
+const danSpan = 12
 
 // switchSpan is how many words may separate "new instructions" from the
 // word that puts them over the old ones.
@@ -163,7 +172,7 @@ var runeRules = []struct{ verbs, objects []string }{
 	{[]string{"忽略", "无视", "忘记", "忘掉", "忽视"}, []string{"指令", "指示", "说明", "规则", "提示", "以上", "上面", "上述"}},                         // zh
 	{[]string{"無視", "忘れ"}, []string{"指示", "命令", "ルール", "プロンプト", "上記"}},                                                         // ja
 	{[]string{"무시", "잊어"}, []string{"지시", "명령", "규칙", "지침", "위의", "위 내용"}},                                                     // ko
-	{[]string{"अनदेखा", "भूल", "नज़रअंदाज", "नजरअंदाज"}, []string{"निर्देश", "नियम", "ऊपर"}},                                   // hi
+	{[]string{"अनदेखा", "भूल", "नज़रअंदाज", "नजरअंदाज", "इग्नोर"}, []string{"निर्देश", "नियम", "ऊपर", "पूर्व सूचना", "पिछली"}}, // hi
 	{[]string{"উপেক্ষা", "ভুলে", "ভুলে"}, []string{"নির্দেশ", "নিয়ম", "উপরের"}},                                               // bn
 	{[]string{"تجاهل", "انس", "إنس", "أهمل", "تغاضى", "تغاض"}, []string{"التعليمات", "تعليمات", "القواعد", "أعلاه", "ما سبق"}}, // ar
 	{[]string{"ละเว้น", "ลืม", "เพิกเฉย", "ไม่สนใจ"}, []string{"คำสั่ง", "คำแนะนำ", "กฎ", "ข้างต้น"}},                          // th
@@ -226,6 +235,9 @@ func phraseMatch(text string, words []uint64) int {
 		if startsSequence(hijackSeqs, words[i:]) {
 			return ClassJailbreak
 		}
+		if w == hashDAN && danNear(words, i) && hasCapitalDAN(text) {
+			return ClassJailbreak
+		}
 		if w == hashNew && i+1 < len(words) && switchObjects[words[i+1]] && switchedNear(words, i) {
 			return ClassInjection // "follow these new instructions instead"
 		}
@@ -279,6 +291,32 @@ func hasWideScript(text string) bool {
 		}
 	}
 	return false
+}
+
+// danNear reports whether a word for the assistant is within danSpan
+// words of words[i].
+func danNear(words []uint64, i int) bool {
+	for j := max(0, i-danSpan); j < len(words) && j <= i+danSpan; j++ {
+		if danContext[words[j]] {
+			return true
+		}
+	}
+	return false
+}
+
+// hasCapitalDAN reports whether text has the word DAN in capitals.
+func hasCapitalDAN(text string) bool {
+	for at := 0; ; {
+		i := strings.Index(text[at:], "DAN")
+		if i < 0 {
+			return false
+		}
+		i += at
+		if (i == 0 || !isWordByte(text[i-1])) && (i+3 == len(text) || !isWordByte(text[i+3])) {
+			return true
+		}
+		at = i + 3
+	}
 }
 
 // switchedNear reports whether a word that sets new orders over the old
