@@ -158,7 +158,10 @@ document model's (see below).
   assistant will forward the invoice"; also account notices, verification codes and
   office notes with the words extraction attacks use: password, code, secret,
   prompt, model). ` + "`bulwark-indirect-holdout`" + ` is 40 poisoned
-  and clean documents and tool results written by hand for evaluation only.
+  and clean documents and tool results written by hand for evaluation only;
+  ` + "`bulwark-indirect-holdout-2`" + ` is 60 more, written after the first one's misses
+  were read and before anything was changed for them, about half of its attacks
+  naming no AI at all.
 - ` + "`go-doc-comments`" + ` samples 5% of the doc paragraphs of the Go standard library
   of the Go release that runs the trainer ({{.GoVersion}} here); the document model
   trains on 15% more of their training side, so that technical prose with examples

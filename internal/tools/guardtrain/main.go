@@ -60,7 +60,7 @@ type outputs struct {
 }
 
 // documentSources hold only documents and tool results, never user turns.
-var documentSources = map[string]bool{"go-doc-comments": true, "bulwark-indirect-holdout": true}
+var documentSources = map[string]bool{"go-doc-comments": true, "bulwark-indirect-holdout": true, "bulwark-indirect-holdout-2": true}
 
 // split is the outcome of preparing the data.
 type split struct {

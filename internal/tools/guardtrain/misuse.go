@@ -185,6 +185,9 @@ var misuseHoldout3 string
 //go:embed data/indirect_holdout.txt
 var indirectHoldout string
 
+//go:embed data/indirect_holdout2.txt
+var indirectHoldout2 string
+
 //go:embed data/chat_holdout.txt
 var chatHoldout string
 
