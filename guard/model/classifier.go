@@ -19,7 +19,9 @@ import (
 // sentence among many ordinary ones, which outweigh it in any window of
 // the general model; the document model scores a document sentence by
 // sentence (see Units), so the planted one is judged on its own words.
-// Documents take the higher injection score of the two models.
+// Documents take the higher injection score of the two models, and a
+// document that addresses the AI reading it scores as a phrase rule match
+// (see addressedToAI).
 type Classifier struct {
 	General  *Model
 	Document *Model // nil: documents are scored by the general model alone
@@ -42,6 +44,9 @@ func (c *Classifier) ScoreRole(text string, role guard.Role) Scores {
 	s.Misuse = 0
 	if c.Document != nil {
 		s.Injection = max(s.Injection, c.scoreDocument(text))
+	}
+	if addressedToAI(text) {
+		s.Injection = max(s.Injection, phraseScore)
 	}
 	return s
 }

