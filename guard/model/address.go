@@ -3,6 +3,7 @@ package model
 import (
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -47,12 +48,13 @@ const (
 	wThatWith // "that", "with"
 )
 
-// lexicon maps a lower-cased word to its classes.
-var lexicon = func() map[string]uint32 {
-	m := map[string]uint32{}
+// lexicon maps the hash of a word (wordHash, which folds case) to its
+// classes.
+var lexicon = func() map[uint64]uint32 {
+	m := map[uint64]uint32{}
 	add := func(class uint32, words ...string) {
 		for _, w := range words {
-			m[w] |= class
+			m[wordHash(w)] |= class
 		}
 	}
 	add(wAI, "ai", "ais", "assistant", "assistants", "chatbot", "chatbots", "bot", "bots", "model", "models", "llm", "llms",
@@ -112,10 +114,10 @@ type token struct {
 	class      uint32
 }
 
-// doc is a lower-cased document and its tokens.
+// doc is a document and its tokens.
 type doc struct {
-	lower string
-	ts    []token
+	text string
+	ts   []token
 }
 
 var docPool = sync.Pool{New: func() any { return &doc{ts: make([]token, 0, 512)} }}
@@ -123,50 +125,62 @@ var docPool = sync.Pool{New: func() any { return &doc{ts: make([]token, 0, 512)}
 // addressedToAI reports whether a document (already normalised) addresses
 // the AI that reads it.
 func addressedToAI(text string) bool {
-	lower := strings.ToLower(text)
-	for _, p := range addressPhrases {
-		if strings.Contains(lower, p) {
-			return true
-		}
-	}
 	d := docPool.Get().(*doc)
 	defer docPool.Put(d)
-	d.lower, d.ts = lower, d.ts[:0]
-	anchors := false
-	for i := 0; i < len(lower); {
-		c := lower[i]
-		if c < utf8.RuneSelf && !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+	d.text, d.ts = text, d.ts[:0]
+	anchors, wide := false, false
+	for i := 0; i < len(text); {
+		c := text[i]
+		if c < utf8.RuneSelf && !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
 			i++
 			continue
 		}
-		if r, size := utf8.DecodeRuneInString(lower[i:]); !isWordRune(r) {
-			i += size
-			continue
+		if c >= utf8.RuneSelf {
+			wide = true
+			if r, size := utf8.DecodeRuneInString(text[i:]); !isWordRune(r) {
+				i += size
+				continue
+			}
 		}
-		start := i
-		for i < len(lower) {
-			if c := lower[i]; c < utf8.RuneSelf {
-				if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+		// The word's hash as wordHash gives it, folding case on the way.
+		start, h := i, seedWord
+		for i < len(text) {
+			c := text[i]
+			if c < utf8.RuneSelf {
+				if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c >= 'A' && c <= 'Z') {
 					break
 				}
+				if c >= 'A' && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				h = mix(h ^ uint64(c))
 				i++
 				continue
 			}
-			r, size := utf8.DecodeRuneInString(lower[i:])
+			r, size := utf8.DecodeRuneInString(text[i:])
 			if !isWordRune(r) {
 				break
 			}
+			h = mix(h ^ uint64(unicode.ToLower(r)))
 			i += size
 		}
-		class := lexicon[lower[start:i]]
+		class := lexicon[h]
 		anchors = anchors || class&(wAI|wWhen|wSummary) != 0
 		d.ts = append(d.ts, token{int32(start), int32(i), class})
 	}
-	if !anchors {
-		return false
+	if anchors {
+		for i := range d.ts {
+			if d.noteAddress(i) || d.greetingAddress(i) || d.readerAddress(i) || d.ifYouAreAI(i) || d.whenReading(i) || d.vocative(i) {
+				return true
+			}
+		}
 	}
-	for i := range d.ts {
-		if d.noteAddress(i) || d.greetingAddress(i) || d.readerAddress(i) || d.ifYouAreAI(i) || d.whenReading(i) || d.vocative(i) {
+	if !anchors && !wide {
+		return false // the phrases all hold an AI word or a wide rune
+	}
+	lower := strings.ToLower(text)
+	for _, p := range addressPhrases {
+		if strings.Contains(lower, p) {
 			return true
 		}
 	}
@@ -179,7 +193,7 @@ func (d *doc) is(i int, class uint32) bool {
 }
 
 // gap is the text between tokens i and i+1.
-func (d *doc) gap(i int) string { return d.lower[d.ts[i].end:d.ts[i+1].start] }
+func (d *doc) gap(i int) string { return d.text[d.ts[i].end:d.ts[i+1].start] }
 
 // aiAfter reports whether an AI noun follows at token k, after at most
 // one determiner and one other word ("the screening bot", "any AI").
@@ -290,7 +304,7 @@ func (d *doc) vocative(i int) bool {
 	if !d.is(i, wAI) {
 		return false
 	}
-	if start := d.ts[i].start; start > 0 && d.lower[start-1] == '@' {
+	if start := d.ts[i].start; start > 0 && d.text[start-1] == '@' {
 		return true
 	}
 	if i+1 >= len(d.ts) {
@@ -313,7 +327,7 @@ func (d *doc) opensSentence(i int) bool {
 	if i > 0 {
 		start = d.ts[i-1].end
 	}
-	before := strings.TrimRight(d.lower[start:d.ts[i].start], " \t\"'[(#/*<!-")
+	before := strings.TrimRight(d.text[start:d.ts[i].start], " \t\"'[(#/*<!-")
 	if before == "" {
 		return i == 0
 	}

@@ -183,6 +183,11 @@ var (
 	hashNew   = wordHash("new")
 	hashDAN   = wordHash("dan")
 	hashYou   = wordHash("you")
+
+	hashInstruction  = wordHash("instruction")
+	hashInstructions = wordHash("instructions")
+	hashUser         = wordHash("user")
+	hashInput        = wordHash("input")
 )
 
 // danSpan is how many words may separate "DAN" from a word for the
@@ -219,7 +224,14 @@ const runeRuleSpan = 30
 // normalised), whose word hashes featurize returned, or ClassBenign when
 // none matches.
 func phraseMatch(text string, words []uint64) int {
+	// The heading and delimiter rules read the text itself; they run only
+	// when its words hold "new instruction(s)" or "user input".
+	newInstructions, userInput := false, false
 	for i, w := range words {
+		if i+1 < len(words) {
+			newInstructions = newInstructions || w == hashNew && (words[i+1] == hashInstruction || words[i+1] == hashInstructions)
+			userInput = userInput || w == hashUser && words[i+1] == hashInput
+		}
 		if overrideVerbs[w] {
 			qualified := false
 			for j := i + 1; j < len(words) && j <= i+phraseSpan; j++ {
@@ -289,7 +301,7 @@ func phraseMatch(text string, words []uint64) int {
 			return ClassInjection // "follow these new instructions instead"
 		}
 	}
-	if hasNewHeader(text) || spoofsInputEnd(text) {
+	if newInstructions && hasNewHeader(text) || userInput && spoofsInputEnd(text) {
 		return ClassInjection
 	}
 	if !hasWideScript(text) {

@@ -111,3 +111,15 @@ func toBinary(s, sep string) string {
 	}
 	return strings.Join(parts, sep)
 }
+
+// BenchmarkSpacedRunsWorstCase is a long markdown list of dashes and a
+// long run of zero octets: each must cost one pass over the text.
+func BenchmarkSpacedRunsWorstCase(b *testing.B) {
+	dashes := strings.Repeat("- ", 32<<10)
+	zeros := strings.Repeat("00000000 ", 7<<10)
+	b.SetBytes(int64(len(dashes) + len(zeros)))
+	for b.Loop() {
+		spacedRuns(dashes)
+		spacedRuns(zeros)
+	}
+}

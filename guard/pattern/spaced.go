@@ -16,32 +16,31 @@ const minSpacedBytes = 10
 func spacedRuns(s string) []encoded {
 	var runs []encoded
 	total := 0
-	for i := 0; i < len(s) && len(runs) < maxRuns && total < maxDecoded; {
-		if i > 0 && !isSpacedBoundary(s[i-1]) {
-			i++
+	for i := 0; i < len(s) && len(runs) < maxRuns && total < maxDecoded; i++ {
+		c := s[i]
+		if c != '0' && c != '1' && c != '.' && c != '-' || i > 0 && !isSpacedBoundary(s[i-1]) {
 			continue
 		}
 		var end int
 		var kind, text string
-		switch s[i] {
-		case '0', '1':
+		if c == '0' || c == '1' {
 			end, text = binaryRun(s, i)
 			kind = "binary_text"
-		case '.', '-':
+		} else {
 			end, text = morseRun(s, i)
 			kind = "morse_text"
-		default:
-			i++
-			continue
 		}
 		if text == "" {
-			i++
+			// A run that does not decode has no suffix that would (fewer
+			// letters, the same alphabet): skip it whole, so a long line
+			// of dashes costs one pass, not one per dash.
+			i = max(i, end-1)
 			continue
 		}
 		text = truncate(text, maxDecoded-total)
 		total += len(text)
 		runs = append(runs, encoded{start: i, end: end, kind: kind, decoded: text})
-		i = end
+		i = end - 1
 	}
 	return runs
 }
