@@ -167,7 +167,10 @@ document model's (see below).
   and clean documents and tool results written by hand for evaluation only;
   ` + "`bulwark-indirect-holdout-2`" + ` is 60 more, written after the first one's misses
   were read and before anything was changed for them, about half of its attacks
-  naming no AI at all.
+  naming no AI at all. ` + "`bulwark-direct-holdout`" + ` is 40 direct attacks as users type
+  them (extraction, overrides, personas, eight languages) with 40 twins that use
+  their words, written on 2026-11-27 after this session's rules, to check that
+  they and the models generalise; nothing is to be tuned on it.
 - ` + "`go-doc-comments`" + ` samples 5% of the doc paragraphs of the Go standard library
   of the Go release that runs the trainer ({{.GoVersion}} here); the document model
   trains on 15% more of their training side, so that technical prose with examples

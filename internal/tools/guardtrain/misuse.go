@@ -188,6 +188,9 @@ var indirectHoldout string
 //go:embed data/indirect_holdout2.txt
 var indirectHoldout2 string
 
+//go:embed data/direct_holdout.txt
+var directHoldout string
+
 //go:embed data/chat_holdout.txt
 var chatHoldout string
 

@@ -97,6 +97,7 @@ var sources = []source{
 	{"bulwark-misuse-holdout-3", "Apache-2.0 (this repository; evaluation only)", false, loadHoldout("misuse_holdout3.txt", misuseHoldout3, model.ClassMisuse)},
 	{"bulwark-indirect-holdout", "Apache-2.0 (this repository; evaluation only)", false, loadHoldout("indirect_holdout.txt", indirectHoldout, model.ClassInjection)},
 	{"bulwark-indirect-holdout-2", "Apache-2.0 (this repository; evaluation only)", false, loadHoldout("indirect_holdout2.txt", indirectHoldout2, model.ClassInjection)},
+	{"bulwark-direct-holdout", "Apache-2.0 (this repository; evaluation only)", false, loadHoldout("direct_holdout.txt", directHoldout, model.ClassInjection)},
 	{"bulwark-chat-holdout", "Apache-2.0 (this repository; evaluation only)", false, loadHoldout("chat_holdout.txt", chatHoldout, model.ClassInjection)},
 	{"tensor-trust", "none (evaluation only)", false, loadTensorTrust},
 	{"promptshield-validation", "none (evaluation only)", false, loadPromptShieldValidation},
