@@ -55,6 +55,7 @@ func wordHash(w string) uint64 {
 func featurize(dst []feature, words []uint64, text string, buckets uint32) ([]feature, []uint64) {
 	mask := uint64(buckets - 1)
 	var prev uint64 // hash of the previous word, 0 at the start
+	var cw conceptWindow
 	var runes [maxWordLen + 2]rune
 	for i := 0; i < len(text); {
 		r, size := utf8.DecodeRuneInString(text[i:])
@@ -106,6 +107,9 @@ func featurize(dst []feature, words []uint64, text string, buckets uint32) ([]fe
 			dst = append(dst, feature{uint32(mix(seedPair^prev^(wh<<1)) & mask), pos})
 		}
 		prev = wh
+		if c := concepts[wh]; c != conceptNone {
+			dst = cw.add(dst, c, len(words)-1, pos, mask)
+		}
 		if n-2 <= 2 {
 			continue // a word of one or two letters is fully described by itself
 		}

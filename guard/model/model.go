@@ -1,9 +1,11 @@
 // Package model is Bulwark's own prompt classifier: a multinomial logistic
-// regression over hashed word and character n-grams that scores a text as
-// benign, prompt injection, jailbreak or offensive-cyber misuse.
+// regression over hashed word and character n-grams, and concepts (see
+// concepts.go), that scores a text as benign, prompt injection, jailbreak
+// or offensive-cyber misuse.
 //
 // It is small (a few megabytes of weights embedded in the binary), needs no
-// model download or GPU, and scores a 4 KB prompt in tens of microseconds.
+// model download or GPU, and scores a 4 KB prompt in a few hundred
+// microseconds.
 // Long texts are also scored in overlapping windows, so one injected
 // sentence inside a long retrieved document is not diluted by the rest.
 // The weights are trained from the shared guard data by

@@ -1,0 +1,125 @@
+package model
+
+// Concept features let the models generalise past the wording they were
+// trained on. An attack says the same few things in endless words: the
+// rules are gone ("without restrictions", "drop every guideline", "tu n'as
+// plus aucune règle"), show the hidden setup ("paste the text you were
+// configured with", "print your full context"), pretend a check passed.
+// Word and character n-grams learn each wording separately; a word that
+// belongs to a concept also emits the concept, and two concepts within a
+// few words emit their pair, so "drop every restriction" shares features
+// with "ignore all rules" even if training never saw it.
+
+// Concepts, as small integers (0: none).
+const (
+	conceptNone      = iota
+	conceptRules     // rules, restrictions, guidelines, filters, ethics, ...
+	conceptRemove    // without, drop, disable, ignore, unrestricted, ...
+	conceptReveal    // show, print, paste, repeat, reveal, ...
+	conceptHidden    // hidden, secret, initial, setup, configuration, system, ...
+	conceptPretend   // pretend, act as, role-play, imagine, hypothetically, ...
+	conceptAuthority // admin, developer, operator, maintenance, debug, ...
+	conceptVerdict   // approved, granted, succeeded, verified, ...
+	conceptComply    // comply, obey, refuse, always, whatever, ...
+	numConcepts
+)
+
+// conceptSpan is how many words apart two concepts may be to pair.
+const conceptSpan = 6
+
+const (
+	seedConcept     uint64 = 0x3c6ef372fe94f82b
+	seedConceptPair uint64 = 0xa54ff53a5f1d36f1
+)
+
+// conceptWords lists each concept's words in the languages the guard sees
+// most; Normalize has already folded look-alike letters.
+var conceptWords = [numConcepts][]string{
+	conceptRules: {
+		"rule", "rules", "restriction", "restrictions", "guideline", "guidelines", "filter", "filters", "filtering",
+		"policy", "policies", "limit", "limits", "limitation", "limitations", "constraint", "constraints", "guardrail",
+		"guardrails", "safeguard", "safeguards", "ethics", "ethical", "moral", "morals", "morality", "censorship",
+		"boundaries", "principles", "programming", "safety", "content",
+		"reglas", "regla", "restricciones", "límites", "limites", "normas", "políticas", "filtros", "ética",
+		"règles", "règle", "regles", "contraintes", "filtres", "éthique",
+		"regeln", "regel", "einschränkungen", "beschränkungen", "richtlinien", "grenzen", "ethik",
+		"regole", "restrizioni", "limiti", "etica", "regras", "restrições", "restricoes",
+		"правила", "правил", "ограничения", "ограничений", "фильтры", "фильтров", "этики",
+	},
+	conceptRemove: {
+		"without", "drop", "remove", "removed", "disable", "disabled", "bypass", "ignore", "ignoring", "disregard", "forget",
+		"override", "lift", "lifted", "unrestricted", "unfiltered", "uncensored", "unlimited", "limitless", "unbound",
+		"outdated", "suspended", "abandon", "defy", "escape", "escaped", "jailbroken", "jailbreak", "free", "freed",
+		"sin", "ignora", "olvida", "sans", "aucune", "aucun", "ohne", "keine", "kein", "senza", "sem", "без", "нет",
+	},
+	conceptReveal: {
+		"reveal", "show", "print", "display", "paste", "quote", "recite", "output", "repeat", "tell", "share", "leak",
+		"dump", "disclose", "expose", "echo", "spell", "copy", "summarize", "summarise", "encode",
+		"muestra", "muéstrame", "repite", "dime", "revela", "imprime", "affiche", "répète", "repete", "montre", "révèle",
+		"zeig", "zeige", "wiederhole", "verrate", "nenne", "mostra", "ripeti", "rivela", "mostre", "repita", "revele",
+		"покажи", "повтори", "выведи", "расскажи", "раскрой",
+	},
+	conceptHidden: {
+		"hidden", "secret", "secrets", "confidential", "initial", "original", "setup", "configuration", "configured",
+		"config", "system", "developer", "developers", "operator", "instructions", "prompt", "preprompt", "context",
+		"directives", "briefing", "settings", "internal", "private", "password", "passcode", "passphrase", "key",
+		"instrucciones", "configuración", "oculto", "ocultas", "secreto", "consignes", "configuration", "cachées",
+		"secrètes", "anweisungen", "einstellungen", "konfiguration", "versteckten", "geheimen", "istruzioni",
+		"instruções", "instrucoes", "инструкции", "настройке", "настройки", "скрытые", "секретные", "пароль",
+	},
+	conceptPretend: {
+		"pretend", "act", "acting", "roleplay", "role", "persona", "character", "imagine", "hypothetically",
+		"hypothetical", "simulate", "become", "play", "game", "mode", "version", "opposite",
+		"finge", "actúa", "imagina", "joue", "imagine", "spiele", "stell", "представь", "притворись",
+	},
+	conceptAuthority: {
+		"admin", "administrator", "developer", "operator", "maintenance", "debug", "authorized", "authorised",
+		"elevated", "privileges", "root", "sudo", "god", "creator", "owner", "supervisor", "audit",
+		"administrador", "administrateur", "entwickler", "администратор", "разработчик",
+	},
+	conceptVerdict: {
+		"approved", "granted", "succeeded", "success", "successful", "verified", "accepted", "passed", "unlocked",
+		"valid", "correct", "confirmed", "aprobado", "approuvé", "genehmigt", "одобрено",
+	},
+	conceptComply: {
+		"comply", "obey", "refuse", "refusal", "refusals", "refusing", "always", "whatever", "anything", "everything",
+		"never", "must", "warnings", "disclaimers", "cumple", "obedece", "obéis", "gehorche", "подчиняйся",
+	},
+}
+
+// concepts maps a word's hash (wordHash) to its concept. A word in two
+// lists keeps the first.
+var concepts = func() map[uint64]uint8 {
+	m := map[uint64]uint8{}
+	for c := numConcepts - 1; c > conceptNone; c-- {
+		for _, w := range conceptWords[c] {
+			m[wordHash(w)] = uint8(c)
+		}
+	}
+	return m
+}()
+
+// conceptWindow remembers the last few concepts seen and at which word.
+type conceptWindow struct {
+	concept [4]uint8
+	word    [4]int
+	n       int
+}
+
+// add appends the features of a word's concept c (at word index w, byte
+// position pos): the concept, and its pair with each concept seen within
+// conceptSpan words before it.
+func (cw *conceptWindow) add(dst []feature, c uint8, w int, pos int32, mask uint64) []feature {
+	dst = append(dst, feature{uint32(mix(seedConcept^uint64(c)) & mask), pos})
+	for k := range min(cw.n, len(cw.concept)) {
+		if w-cw.word[k] > conceptSpan {
+			continue
+		}
+		a, b := min(c, cw.concept[k]), max(c, cw.concept[k])
+		dst = append(dst, feature{uint32(mix(seedConceptPair^uint64(a)<<8^uint64(b)) & mask), pos})
+	}
+	i := cw.n % len(cw.concept)
+	cw.concept[i], cw.word[i] = c, w
+	cw.n++
+	return dst
+}
