@@ -21,6 +21,10 @@ const (
 	conceptAuthority // admin, developer, operator, maintenance, debug, ...
 	conceptVerdict   // approved, granted, succeeded, verified, ...
 	conceptComply    // comply, obey, refuse, always, whatever, ...
+	conceptOthers    // someone else's: victim, target, coworker's, ex, neighbour's, ...
+	conceptStealth   // unnoticed: undetectable, secretly, quietly, evade, hide, ...
+	conceptTakeover  // steal, hack, hijack, crack, break into, flood, wipe, ...
+	conceptAccess    // what is taken: credentials, passwords, cookies, accounts, ...
 	numConcepts
 )
 
@@ -84,6 +88,31 @@ var conceptWords = [numConcepts][]string{
 	conceptComply: {
 		"comply", "obey", "refuse", "refusal", "refusals", "refusing", "always", "whatever", "anything", "everything",
 		"never", "must", "warnings", "disclaimers", "cumple", "obedece", "obéis", "gehorche", "подчиняйся",
+	},
+	conceptOthers: {
+		"victim", "victims", "target", "targets", "someone", "somebody", "someone's", "others", "other", "coworker",
+		"coworker's", "colleague's", "ex", "ex's", "girlfriend", "boyfriend", "girlfriend's", "boyfriend's", "neighbour",
+		"neighbor", "neighbour's", "neighbor's", "roommate", "roommate's", "competitor", "competitor's", "their", "them",
+		"people", "strangers", "stranger's", "employees", "users", "school", "teacher's", "boss", "boss's",
+		"víctima", "alguien", "victime", "quelqu'un", "opfer", "jemand", "jemandes", "vittima", "alguém", "жертвы", "чужой", "чужую", "чужие",
+	},
+	conceptStealth: {
+		"undetectable", "undetected", "secretly", "quietly", "silently", "unnoticed", "covertly", "stealth", "stealthy",
+		"evade", "evading", "evasion", "hide", "hiding", "hidden", "obfuscate", "obfuscated", "without", "knowing",
+		"traces", "tracks", "anonymously", "indétectable", "discrètement", "unbemerkt", "heimlich", "незаметно", "скрытно",
+	},
+	conceptTakeover: {
+		"steal", "steals", "stealing", "hack", "hacking", "hijack", "hijacking", "crack", "cracking", "breach",
+		"exfiltrate", "exfiltration", "flood", "flooding", "ddos", "jam", "wipe", "wiping", "encrypt", "ransom",
+		"ransomware", "keylogger", "spy", "spyware", "intercept", "sniff", "harvest", "harvesting", "phish", "phishing",
+		"grabber", "stuffing", "takeover", "compromise", "infect", "infected", "exploit", "backdoor", "rootkit",
+		"robar", "hackear", "pirater", "voler", "hacken", "stehlen", "rubare", "взломать", "украсть",
+	},
+	conceptAccess: {
+		"credentials", "credential", "passwords", "cookies", "tokens", "token", "login", "logins", "account", "accounts",
+		"session", "sessions", "inbox", "email", "emails", "messages", "whatsapp", "instagram", "snapchat", "gmail",
+		"contraseña", "contraseñas", "cuenta", "mot", "identifiants", "compte", "passwort", "konto", "zugangsdaten",
+		"пароли", "аккаунт", "почту",
 	},
 }
 
