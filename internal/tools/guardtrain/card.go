@@ -51,8 +51,8 @@ var cardTmpl = template.Must(template.New("card").Funcs(template.FuncMap{
 
 **What it is.** A multinomial logistic regression over hashed features of the
 normalised text (words, word pairs, character 4-grams of words, and concepts:
-a word in one of eight hand-made lists, such as rules, removing them, showing,
-the hidden setup, pretending, emits its list, and two lists within six words
+a word in one of twelve hand-made lists, such as rules, removing them, showing,
+the hidden setup, pretending, someone else's, taking over, emits its list, and two lists within six words
 emit their pair, so "drop every restriction" shares features with "ignore all
 rules" in any of eight languages), with four
 classes: benign, prompt injection, jailbreak, offensive-cyber misuse. Texts
