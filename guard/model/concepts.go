@@ -1,5 +1,7 @@
 package model
 
+import "strings"
+
 // Concept features let the models generalise past the wording they were
 // trained on. An attack says the same few things in endless words: the
 // rules are gone ("without restrictions", "drop every guideline", "tu n'as
@@ -116,6 +118,23 @@ var conceptWords = [numConcepts][]string{
 	},
 }
 
+// wideConcepts are concept words of scripts written without spaces, where
+// a "word" (see featurize) is a run of up to forty characters: they are
+// found inside it.
+var wideConcepts = []struct {
+	word    string
+	concept uint8
+}{
+	{"限制", conceptRules}, {"规则", conceptRules}, {"規則", conceptRules}, {"制限", conceptRules}, {"ルール", conceptRules}, {"제한", conceptRules}, {"규칙", conceptRules},
+	{"没有", conceptRemove}, {"无视", conceptRemove}, {"忽略", conceptRemove}, {"忘记", conceptRemove}, {"無視", conceptRemove}, {"なし", conceptRemove}, {"없", conceptRemove}, {"무시", conceptRemove},
+	{"显示", conceptReveal}, {"输出", conceptReveal}, {"告诉我", conceptReveal}, {"表示", conceptReveal}, {"教えて", conceptReveal}, {"출력", conceptReveal}, {"알려", conceptReveal},
+	{"系统提示", conceptHidden}, {"设定", conceptHidden}, {"设置", conceptHidden}, {"隐藏", conceptHidden}, {"秘密", conceptHidden}, {"密码", conceptHidden},
+	{"設定", conceptHidden}, {"隠し", conceptHidden}, {"パスワード", conceptHidden}, {"설정", conceptHidden}, {"비밀", conceptHidden}, {"비밀번호", conceptHidden},
+	{"假装", conceptPretend}, {"扮演", conceptPretend}, {"ふり", conceptPretend}, {"演じ", conceptPretend}, {"척", conceptPretend},
+	{"管理员", conceptAuthority}, {"开发者", conceptAuthority}, {"管理者", conceptAuthority}, {"開発者", conceptAuthority}, {"관리자", conceptAuthority},
+	{"窃取", conceptTakeover}, {"入侵", conceptTakeover}, {"盗", conceptTakeover}, {"ハッキング", conceptTakeover}, {"해킹", conceptTakeover},
+}
+
 // concepts maps a word's hash (wordHash) to its concept. A word in two
 // lists keeps the first.
 var concepts = func() map[uint64]uint8 {
@@ -127,6 +146,16 @@ var concepts = func() map[uint64]uint8 {
 	}
 	return m
 }()
+
+// addWide adds the concepts found inside a word of a space-less script.
+func (cw *conceptWindow) addWide(dst []feature, word string, w int, pos int32, mask uint64) []feature {
+	for _, wc := range wideConcepts {
+		if strings.Contains(word, wc.word) {
+			dst = cw.add(dst, wc.concept, w, pos, mask)
+		}
+	}
+	return dst
+}
 
 // conceptWindow remembers the last few concepts seen and at which word.
 type conceptWindow struct {

@@ -68,6 +68,7 @@ func featurize(dst []feature, words []uint64, text string, buckets uint32) ([]fe
 		runes[n] = ' '
 		n++
 		var wh uint64 = seedWord
+		wide := false // Hangul, kana or CJK: see wideConcepts
 		for i < len(text) {
 			if c := text[i]; c < utf8.RuneSelf { // ASCII: no decoding, no tables
 				if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c >= 'A' && c <= 'Z') {
@@ -85,6 +86,7 @@ func featurize(dst []feature, words []uint64, text string, buckets uint32) ([]fe
 				}
 				i += size
 				r = unicode.ToLower(r)
+				wide = wide || r >= 0x1100
 			}
 			wh = mix(wh ^ uint64(r))
 			if n <= maxWordLen {
@@ -109,6 +111,8 @@ func featurize(dst []feature, words []uint64, text string, buckets uint32) ([]fe
 		prev = wh
 		if c := concepts[wh]; c != conceptNone {
 			dst = cw.add(dst, c, len(words)-1, pos, mask)
+		} else if wide {
+			dst = cw.addWide(dst, text[start:i], len(words)-1, pos, mask)
 		}
 		if n-2 <= 2 {
 			continue // a word of one or two letters is fully described by itself
