@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"fmt"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/bulwarkhq/bulwark/guard"
 )
@@ -37,14 +38,23 @@ func (c *Classifier) Score(text string) Scores { return c.General.Score(text) }
 // for it.
 func (c *Classifier) ScoreRole(text string, role guard.Role) Scores {
 	text = Normalize(text) // once, for both models
-	s := c.General.scoreNormalized(text)
 	if !IsDocumentRole(role) {
-		return s
+		return c.General.scoreNormalized(text)
+	}
+	var s Scores
+	if c.Document != nil && len(text) <= sliceBytes && c.Document.buckets == c.General.buckets {
+		// One featurization for both models (see scoreDocumentShared).
+		sc := c.General.pool.Get().(*scratch)
+		s = c.General.scoreSlice(sc, text)
+		s.Injection = max(s.Injection, c.scoreDocumentShared(text, sc.fs))
+		c.General.pool.Put(sc)
+	} else {
+		s = c.General.scoreNormalized(text)
+		if c.Document != nil {
+			s.Injection = max(s.Injection, c.scoreDocument(text))
+		}
 	}
 	s.Misuse = 0
-	if c.Document != nil {
-		s.Injection = max(s.Injection, c.scoreDocument(text))
-	}
 	if addressedToAI(text) {
 		s.Injection = max(s.Injection, phraseScore)
 	}
@@ -60,13 +70,68 @@ func (c *Classifier) scoreDocument(text string) float64 {
 	sc := m.pool.Get().(*scratch)
 	defer m.pool.Put(sc)
 	var top float64
-	forEachUnit(text, func(u string) {
+	forEachUnit(text, func(u string, _ int) {
 		sc.fs, sc.words = featurize(sc.fs[:0], sc.words[:0], u, m.buckets)
 		if len(sc.fs) > 0 {
 			top = max(top, m.scoreFeatures(sc, len(u)).Injection)
 		}
 	})
 	return top
+}
+
+// scoreDocumentShared is scoreDocument from the features of the whole
+// text, fs, which the general model has computed already: a unit's
+// features are those positioned in it that depend on no word before it,
+// which is exactly what featurizing the unit alone gives, at half the
+// cost. A unit whose edge cuts a word (a long run of Chinese) is
+// featurized alone.
+func (c *Classifier) scoreDocumentShared(text string, fs []feature) float64 {
+	m := c.Document
+	sc := m.pool.Get().(*scratch)
+	defer m.pool.Put(sc)
+	var top float64
+	lo := 0
+	forEachUnit(text, func(u string, at int) {
+		end := at + len(u)
+		if cutsWord(text, at) || cutsWord(text, end) {
+			sc.fs, sc.words = featurize(sc.fs[:0], sc.words[:0], u, m.buckets)
+		} else {
+			sc.fs, sc.words = sc.fs[:0], sc.words[:0]
+			for lo < len(fs) && int(fs[lo].pos) < at {
+				lo++
+			}
+			last := int32(-1)
+			for _, f := range fs[lo:] {
+				if int(f.pos) >= end {
+					break
+				}
+				if int(f.dep) < at {
+					continue
+				}
+				f.pos -= int32(at)
+				f.dep -= int32(at)
+				sc.fs = append(sc.fs, f)
+				if f.pos != last { // a word's features share its position
+					sc.words = append(sc.words, 0)
+					last = f.pos
+				}
+			}
+		}
+		if len(sc.fs) > 0 {
+			top = max(top, m.scoreFeatures(sc, len(u)).Injection)
+		}
+	})
+	return top
+}
+
+// cutsWord reports whether offset i of text falls inside a word.
+func cutsWord(text string, i int) bool {
+	if i <= 0 || i >= len(text) {
+		return false
+	}
+	before, _ := utf8.DecodeLastRuneInString(text[:i])
+	after, _ := utf8.DecodeRuneInString(text[i:])
+	return isWordRune(before) && isWordRune(after)
 }
 
 // IsDocumentRole reports whether a role carries text the app reads rather

@@ -161,6 +161,7 @@ func (cw *conceptWindow) addWide(dst []feature, word string, w int, pos int32, m
 type conceptWindow struct {
 	concept [4]uint8
 	word    [4]int
+	at      [4]int32 // byte offset of the word
 	n       int
 }
 
@@ -168,16 +169,16 @@ type conceptWindow struct {
 // position pos): the concept, and its pair with each concept seen within
 // conceptSpan words before it.
 func (cw *conceptWindow) add(dst []feature, c uint8, w int, pos int32, mask uint64) []feature {
-	dst = append(dst, feature{uint32(mix(seedConcept^uint64(c)) & mask), pos})
+	dst = append(dst, feature{uint32(mix(seedConcept^uint64(c)) & mask), pos, pos})
 	for k := range min(cw.n, len(cw.concept)) {
 		if w-cw.word[k] > conceptSpan {
 			continue
 		}
 		a, b := min(c, cw.concept[k]), max(c, cw.concept[k])
-		dst = append(dst, feature{uint32(mix(seedConceptPair^uint64(a)<<8^uint64(b)) & mask), pos})
+		dst = append(dst, feature{uint32(mix(seedConceptPair^uint64(a)<<8^uint64(b)) & mask), pos, cw.at[k]})
 	}
 	i := cw.n % len(cw.concept)
-	cw.concept[i], cw.word[i] = c, w
+	cw.concept[i], cw.word[i], cw.at[i] = c, w, pos
 	cw.n++
 	return dst
 }

@@ -16,6 +16,11 @@ import (
 type feature struct {
 	index uint32 // bucket in [0, buckets)
 	pos   int32  // byte offset of the word it came from
+	// dep is the byte offset of the earliest word the feature depends on:
+	// its own word, the word before for a word pair, the earlier word of
+	// a concept pair. A feature with dep at or after a unit's start is one
+	// that featurizing the unit alone would give (see scoreDocument).
+	dep int32
 }
 
 // Feature kinds are mixed into the hash so a word and a character n-gram
@@ -55,6 +60,7 @@ func wordHash(w string) uint64 {
 func featurize(dst []feature, words []uint64, text string, buckets uint32) ([]feature, []uint64) {
 	mask := uint64(buckets - 1)
 	var prev uint64 // hash of the previous word, 0 at the start
+	var prevPos int32
 	var cw conceptWindow
 	var runes [maxWordLen + 2]rune
 	for i := 0; i < len(text); {
@@ -104,11 +110,11 @@ func featurize(dst []feature, words []uint64, text string, buckets uint32) ([]fe
 		n++
 		pos := int32(start)
 		words = append(words, wh)
-		dst = append(dst, feature{uint32(wh & mask), pos})
+		dst = append(dst, feature{uint32(wh & mask), pos, pos})
 		if prev != 0 {
-			dst = append(dst, feature{uint32(mix(seedPair^prev^(wh<<1)) & mask), pos})
+			dst = append(dst, feature{uint32(mix(seedPair^prev^(wh<<1)) & mask), pos, prevPos})
 		}
-		prev = wh
+		prev, prevPos = wh, pos
 		if c := concepts[wh]; c != conceptNone {
 			dst = cw.add(dst, c, len(words)-1, pos, mask)
 		} else if wide {
@@ -121,7 +127,7 @@ func featurize(dst []feature, words []uint64, text string, buckets uint32) ([]fe
 			g := runes[j : j+charGramN]
 			h := seedChar ^ uint64(g[0])<<48 ^ uint64(g[1])<<32 ^ uint64(g[2])<<16 ^ uint64(g[3])
 			h ^= uint64(g[0]) >> 16 << 40 // keep the high bits of wide runes
-			dst = append(dst, feature{uint32(mix(h) & mask), pos})
+			dst = append(dst, feature{uint32(mix(h) & mask), pos, pos})
 		}
 	}
 	return dst, words

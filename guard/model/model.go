@@ -131,6 +131,18 @@ func (m *Model) scoreNormalized(text string) Scores {
 	if len(text) == 0 {
 		s = m.probs([NumClasses]int32{}, 0)
 	}
+	return withPhrase(s, phrase)
+}
+
+// scoreSlice is scoreNormalized of a text of at most sliceBytes, scored
+// with sc, whose features it leaves in sc.fs for the document model.
+func (m *Model) scoreSlice(sc *scratch, text string) Scores {
+	sc.fs, sc.words = featurize(sc.fs[:0], sc.words[:0], text, m.buckets)
+	return withPhrase(m.scoreFeatures(sc, len(text)), phraseMatch(text, sc.words))
+}
+
+// withPhrase raises the score of the class a phrase rule matched.
+func withPhrase(s Scores, phrase int) Scores {
 	switch phrase {
 	case ClassInjection:
 		s.Injection = max(s.Injection, phraseScore)

@@ -1,6 +1,9 @@
 package model
 
-import "strings"
+import (
+	"strings"
+	"unicode"
+)
 
 // Documents are scored by the document model sentence by sentence (a line
 // of a table or of code counts as one): an instruction planted in an email
@@ -22,15 +25,17 @@ const (
 // next, long ones cut. In order, they cover the whole text.
 func Units(text string) []string {
 	var out []string
-	forEachUnit(Normalize(text), func(u string) { out = append(out, u) })
+	forEachUnit(Normalize(text), func(u string, _ int) { out = append(out, u) })
 	return out
 }
 
-func forEachUnit(text string, f func(string)) {
+// forEachUnit calls f with each unit of text and its byte offset in text.
+func forEachUnit(text string, f func(u string, at int)) {
 	start := 0
 	emit := func(end int) {
-		if u := strings.TrimSpace(text[start:end]); u != "" {
-			f(u)
+		raw := text[start:end]
+		if u := strings.TrimSpace(raw); u != "" {
+			f(u, start+len(raw)-len(strings.TrimLeftFunc(raw, unicode.IsSpace)))
 		}
 		start = end
 	}
