@@ -220,6 +220,41 @@ var runeRules = []struct{ verbs, objects []string }{
 // space-less scripts (about ten CJK characters).
 const runeRuleSpan = 30
 
+// Which rules a word can start, as bits of ruleStarts.
+const (
+	startsOverride uint16 = 1 << iota
+	startsObject
+	startsPassive
+	startsReveal
+	startsCreative
+	startsShort
+	startsAsk
+	startsHijack
+	startsDAN
+	startsNew
+	startsUser
+)
+
+// ruleStarts maps a word's hash to the rules it can start.
+var ruleStarts = func() map[uint64]uint16 {
+	m := map[uint64]uint16{}
+	for bit, words := range map[uint16]map[uint64]bool{
+		startsOverride: overrideVerbs, startsObject: overrideObjects, startsPassive: passiveObjects,
+		startsReveal: revealVerbs, startsCreative: creativeForms, startsShort: shortVerbs, startsAsk: askVerbs,
+	} {
+		for w := range words {
+			m[w] |= bit
+		}
+	}
+	for w := range hijackSeqs {
+		m[w] |= startsHijack
+	}
+	m[hashDAN] |= startsDAN
+	m[hashNew] |= startsNew
+	m[hashUser] |= startsUser
+	return m
+}()
+
 // phraseMatch returns the class a phrase rule assigns to text (already
 // normalised), whose word hashes featurize returned, or ClassBenign when
 // none matches.
@@ -228,11 +263,17 @@ func phraseMatch(text string, words []uint64) int {
 	// when its words hold "new instruction(s)" or "user input".
 	newInstructions, userInput := false, false
 	for i, w := range words {
-		if i+1 < len(words) {
-			newInstructions = newInstructions || w == hashNew && (words[i+1] == hashInstruction || words[i+1] == hashInstructions)
-			userInput = userInput || w == hashUser && words[i+1] == hashInput
+		// Most words start no rule: one lookup tells which rules a word
+		// can start, and only those are tried.
+		starts := ruleStarts[w]
+		if starts == 0 {
+			continue
 		}
-		if overrideVerbs[w] {
+		if i+1 < len(words) {
+			newInstructions = newInstructions || starts&startsNew != 0 && (words[i+1] == hashInstruction || words[i+1] == hashInstructions)
+			userInput = userInput || starts&startsUser != 0 && words[i+1] == hashInput
+		}
+		if starts&startsOverride != 0 {
 			qualified := false
 			for j := i + 1; j < len(words) && j <= i+phraseSpan; j++ {
 				switch {
@@ -249,55 +290,55 @@ func phraseMatch(text string, words []uint64) int {
 			}
 		}
 		// Verb-final languages put the verb last: "önceki talimatları unut".
-		if overrideObjects[w] && i > 0 && overrideQualifiers[words[i-1]] {
+		if starts&startsObject != 0 && i > 0 && overrideQualifiers[words[i-1]] {
 			for j := i + 1; j < len(words) && j <= i+2; j++ {
 				if overrideVerbs[words[j]] {
 					return ClassInjection
 				}
 			}
 		}
-		if passiveObjects[w] && i > 0 && overrideQualifiers[words[i-1]] {
+		if starts&startsPassive != 0 && i > 0 && overrideQualifiers[words[i-1]] {
 			for j := i + 1; j < len(words) && j <= i+passiveSpan; j++ {
 				if cancelWords[words[j]] {
 					return ClassInjection
 				}
 			}
 		}
-		if revealVerbs[w] {
+		if starts&startsReveal != 0 {
 			for j := i + 1; j < len(words) && j <= i+phraseSpan; j++ {
 				if startsSequence(revealPairs, words[j:]) {
 					return ClassInjection
 				}
 			}
 		}
-		if creativeForms[w] {
+		if starts&startsCreative != 0 {
 			for j := i + 1; j < len(words) && j <= i+creativeSpan; j++ {
 				if startsSequence(creativeSecrets, words[j:]) {
 					return ClassInjection // "a rap about your instructions"
 				}
 			}
 		}
-		if len(text) <= shortBytes && (revealVerbs[w] || shortVerbs[w]) && !strings.ContainsAny(text, ":\n") {
+		if starts&(startsReveal|startsShort) != 0 && len(text) <= shortBytes && !strings.ContainsAny(text, ":\n") {
 			for j := i + 1; j < len(words) && j <= i+phraseSpan; j++ {
 				if shortReveal(words, j) {
 					return ClassInjection
 				}
 			}
 		}
-		if askVerbs[w] {
+		if starts&startsAsk != 0 {
 			for j := i + 1; j < len(words) && j <= i+3; j++ {
 				if startsSequence(askPairs, words[j:]) {
 					return ClassInjection
 				}
 			}
 		}
-		if startsSequence(hijackSeqs, words[i:]) && !(w == hashYou && i+3 < len(words) && everydayStates[words[i+3]]) {
+		if starts&startsHijack != 0 && startsSequence(hijackSeqs, words[i:]) && !(w == hashYou && i+3 < len(words) && everydayStates[words[i+3]]) {
 			return ClassJailbreak
 		}
-		if w == hashDAN && danNear(words, i) && hasCapitalDAN(text) {
+		if starts&startsDAN != 0 && danNear(words, i) && hasCapitalDAN(text) {
 			return ClassJailbreak
 		}
-		if w == hashNew && i+1 < len(words) && switchObjects[words[i+1]] && switchedNear(words, i) {
+		if starts&startsNew != 0 && i+1 < len(words) && switchObjects[words[i+1]] && switchedNear(words, i) {
 			return ClassInjection // "follow these new instructions instead"
 		}
 	}
