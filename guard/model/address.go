@@ -123,8 +123,24 @@ type doc struct {
 var docPool = sync.Pool{New: func() any { return &doc{ts: make([]token, 0, 512)} }}
 
 // addressedToAI reports whether a document (already normalised) addresses
-// the AI that reads it.
+// the AI that reads it. A long document is read slice by slice, as the
+// models read it, so the token buffer stays small whatever its size.
 func addressedToAI(text string) bool {
+	for start := 0; start < len(text); {
+		end := min(len(text), start+sliceBytes)
+		if end < len(text) {
+			end = nearestBoundary(text, end)
+		}
+		if addressedInSlice(text[start:end]) {
+			return true
+		}
+		start = end
+	}
+	return false
+}
+
+// addressedInSlice is addressedToAI of a text of at most about sliceBytes.
+func addressedInSlice(text string) bool {
 	d := docPool.Get().(*doc)
 	defer docPool.Put(d)
 	d.text, d.ts = text, d.ts[:0]
