@@ -34,8 +34,9 @@ func forEachUnit(text string, f func(u string, at int)) {
 	start := 0
 	emit := func(end int) {
 		raw := text[start:end]
-		if u := strings.TrimSpace(raw); u != "" {
-			f(u, start+len(raw)-len(strings.TrimLeftFunc(raw, unicode.IsSpace)))
+		left := strings.TrimLeftFunc(raw, unicode.IsSpace)
+		if u := strings.TrimRightFunc(left, unicode.IsSpace); u != "" {
+			f(u, start+len(raw)-len(left))
 		}
 		start = end
 	}

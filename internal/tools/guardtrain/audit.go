@@ -67,11 +67,12 @@ func applyRelabels(all []record, audit map[string]relabel) (int, error) {
 		if r.Trainable {
 			continue
 		}
-		a, ok := audit[textKey(r.Text)]
+		key := textKey(r.Text)
+		a, ok := audit[key]
 		if !ok {
 			continue
 		}
-		seen[textKey(r.Text)] = true
+		seen[key] = true
 		if r.Class != a.class {
 			r.Class, r.Label = a.class, model.ClassNames[a.class]
 			n++
