@@ -51,12 +51,18 @@ var conceptWords = [numConcepts][]string{
 		"regeln", "regel", "einschränkungen", "beschränkungen", "richtlinien", "grenzen", "ethik",
 		"regole", "restrizioni", "limiti", "etica", "regras", "restrições", "restricoes",
 		"правила", "правил", "ограничения", "ограничений", "фильтры", "фильтров", "этики",
+		"regels", "beperkingen", "richtlijnen", "zasady", "zasad", "ograniczenia", "ograniczeń", "wytyczne", "regler",
+		"begränsningar", "riktlinjer", "kurallar", "kuralları", "kısıtlama", "kısıtlamalar", "sınırlama", "yönergeler",
+		"обмеження", "обмежень", "фільтрів", "قواعد", "القواعد", "قيود", "القيود", "ضوابط", "إرشادات", "नियम", "नियमों",
+		"प्रतिबंध", "पाबंदी", "दिशानिर्देश", "aturan", "batasan", "pembatasan", "pedoman",
 	},
 	conceptRemove: {
 		"without", "drop", "remove", "removed", "disable", "disabled", "bypass", "ignore", "ignoring", "disregard", "forget",
 		"override", "lift", "lifted", "unrestricted", "unfiltered", "uncensored", "unlimited", "limitless", "unbound",
 		"outdated", "suspended", "abandon", "defy", "escape", "escaped", "jailbroken", "jailbreak", "free", "freed",
 		"sin", "ignora", "olvida", "sans", "aucune", "aucun", "ohne", "keine", "kein", "senza", "sem", "без", "нет",
+		"zonder", "negeer", "negeren", "vergeet", "bez", "zignoruj", "ignoruj", "zapomnij", "utan", "ignorera", "glöm",
+		"unut", "yok", "ігноруй", "забудь", "بلا", "بدون", "تجاهل", "बिना", "अनदेखा", "नज़रअंदाज़", "tanpa", "abaikan", "lupakan",
 	},
 	conceptReveal: {
 		"reveal", "show", "print", "display", "paste", "quote", "recite", "output", "repeat", "tell", "share", "leak",
@@ -64,6 +70,9 @@ var conceptWords = [numConcepts][]string{
 		"muestra", "muéstrame", "repite", "dime", "revela", "imprime", "affiche", "répète", "repete", "montre", "révèle",
 		"zeig", "zeige", "wiederhole", "verrate", "nenne", "mostra", "ripeti", "rivela", "mostre", "repita", "revele",
 		"покажи", "повтори", "выведи", "расскажи", "раскрой",
+		"herhaal", "onthul", "pokaż", "wypisz", "powtórz", "ujawnij", "upprepa", "avslöja", "göster",
+		"tekrarla", "söyle", "виведи", "розкажи", "اعرض", "أظهر", "اكشف", "كرر", "दिखाओ", "बताओ", "दोहराओ",
+		"tampilkan", "tunjukkan", "ulangi", "sebutkan",
 	},
 	conceptHidden: {
 		"hidden", "secret", "secrets", "confidential", "initial", "original", "setup", "configuration", "configured",
@@ -72,16 +81,24 @@ var conceptWords = [numConcepts][]string{
 		"instrucciones", "configuración", "oculto", "ocultas", "secreto", "consignes", "configuration", "cachées",
 		"secrètes", "anweisungen", "einstellungen", "konfiguration", "versteckten", "geheimen", "istruzioni",
 		"instruções", "instrucoes", "инструкции", "настройке", "настройки", "скрытые", "секретные", "пароль",
+		"verborgen", "geheime", "instructies", "wachtwoord", "ukryte", "tajne", "instrukcje", "hasło", "konfigurację",
+		"dolda", "hemliga", "instruktioner", "lösenord", "gizli", "talimatları", "talimatlar", "şifre",
+		"приховані", "секретний", "інструкції", "налаштування", "المخفية", "السرية", "التعليمات", "تعليمات", "छिपा",
+		"गुप्त", "निर्देश", "निर्देशों", "पासवर्ड", "tersembunyi", "rahasia", "instruksi", "sandi",
 	},
 	conceptPretend: {
 		"pretend", "act", "acting", "roleplay", "role", "persona", "character", "imagine", "hypothetically",
 		"hypothetical", "simulate", "become", "play", "game", "mode", "version", "opposite",
 		"finge", "actúa", "imagina", "joue", "imagine", "spiele", "stell", "представь", "притворись",
+		"alsof", "rollenspel", "udawaj", "wyobraź", "låtsas", "föreställ", "rollspel", "davran", "уяви", "вдавай",
+		"تظاهر", "تخيل", "कल्पना", "berpura", "bayangkan", "berperan",
 	},
 	conceptAuthority: {
 		"admin", "administrator", "developer", "operator", "maintenance", "debug", "authorized", "authorised",
 		"elevated", "privileges", "root", "sudo", "god", "creator", "owner", "supervisor", "audit",
 		"administrador", "administrateur", "entwickler", "администратор", "разработчик",
+		"beheerder", "ontwikkelaar", "twórca", "utvecklare", "yönetici", "geliştirici", "адміністратор", "розробник",
+		"المطور", "المسؤول", "डेवलपर", "pengembang",
 	},
 	conceptVerdict: {
 		"approved", "granted", "succeeded", "success", "successful", "verified", "accepted", "passed", "unlocked",
@@ -90,6 +107,8 @@ var conceptWords = [numConcepts][]string{
 	conceptComply: {
 		"comply", "obey", "refuse", "refusal", "refusals", "refusing", "always", "whatever", "anything", "everything",
 		"never", "must", "warnings", "disclaimers", "cumple", "obedece", "obéis", "gehorche", "подчиняйся",
+		"weiger", "nooit", "altijd", "nigdy", "zawsze", "odmawiaj", "aldrig", "alltid", "vägra", "asla", "reddetme",
+		"ніколи", "завжди", "відмовляй", "ترفض", "أبداً", "हमेशा", "menolak", "selalu",
 	},
 	conceptOthers: {
 		"victim", "victims", "target", "targets", "someone", "somebody", "someone's", "others", "other", "coworker",
@@ -132,6 +151,10 @@ var wideConcepts = []struct {
 	{"設定", conceptHidden}, {"隠し", conceptHidden}, {"パスワード", conceptHidden}, {"설정", conceptHidden}, {"비밀", conceptHidden}, {"비밀번호", conceptHidden},
 	{"假装", conceptPretend}, {"扮演", conceptPretend}, {"ふり", conceptPretend}, {"演じ", conceptPretend}, {"척", conceptPretend},
 	{"管理员", conceptAuthority}, {"开发者", conceptAuthority}, {"管理者", conceptAuthority}, {"開発者", conceptAuthority}, {"관리자", conceptAuthority},
+	{"指令", conceptHidden}, {"指示", conceptHidden}, {"提示词", conceptHidden}, {"プロンプト", conceptHidden}, {"지시", conceptHidden}, {"프롬프트", conceptHidden},
+	{"过滤", conceptRules}, {"フィルター", conceptRules}, {"필터", conceptRules}, {"忘掉", conceptRemove}, {"忘れ", conceptRemove}, {"잊", conceptRemove},
+	{"拒绝", conceptComply}, {"断ら", conceptComply}, {"거절", conceptComply},
+	{"คำสั่ง", conceptHidden}, {"รหัสผ่าน", conceptHidden}, {"กฎ", conceptRules}, {"เพิกเฉย", conceptRemove}, {"ละเว้น", conceptRemove}, {"ไม่มี", conceptRemove},
 	{"窃取", conceptTakeover}, {"入侵", conceptTakeover}, {"盗", conceptTakeover}, {"ハッキング", conceptTakeover}, {"해킹", conceptTakeover},
 }
 

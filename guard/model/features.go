@@ -74,7 +74,7 @@ func featurize(dst []feature, words []uint64, text string, buckets uint32) ([]fe
 		runes[n] = ' '
 		n++
 		var wh uint64 = seedWord
-		wide := false // Hangul, kana or CJK: see wideConcepts
+		wide := false // Hangul, kana, CJK or Thai: see wideConcepts
 		for i < len(text) {
 			if c := text[i]; c < utf8.RuneSelf { // ASCII: no decoding, no tables
 				if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c >= 'A' && c <= 'Z') {
@@ -92,7 +92,7 @@ func featurize(dst []feature, words []uint64, text string, buckets uint32) ([]fe
 				}
 				i += size
 				r = unicode.ToLower(r)
-				wide = wide || r >= 0x1100
+				wide = wide || r >= 0x1100 || r >= 0x0e00 && r < 0x0e80 // Thai too
 			}
 			wh = mix(wh ^ uint64(r))
 			if n <= maxWordLen {
@@ -133,7 +133,10 @@ func featurize(dst []feature, words []uint64, text string, buckets uint32) ([]fe
 	return dst, words
 }
 
+// isWordRune reports whether r belongs inside a word: letters, digits and
+// the combining marks that vowel signs of Indic scripts are (Hindi "बिना"
+// is four runes, two of them marks), so such words are not cut apart.
 func isWordRune(r rune) bool {
 	return r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') ||
-		r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r))
+		r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.In(r, unicode.Mn, unicode.Mc))
 }

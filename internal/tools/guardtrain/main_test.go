@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/bulwarkhq/bulwark/guard/model"
@@ -77,5 +78,43 @@ func TestDedupeGeneratedDoNotChain(t *testing.T) {
 	}
 	if cluster[2] != cluster[0] || cluster[3] != cluster[1] {
 		t.Error("a generated text left its base prompt's group")
+	}
+}
+
+// TestLanguageAttackSets checks that every language fills every part of
+// its set and that each form takes exactly one phrase.
+func TestLanguageAttackSets(t *testing.T) {
+	for i, set := range languageAttackSets {
+		parts := [][]string{set.overrides, set.demands, set.tasks, set.jailbreaks, set.personas}
+		for j, part := range parts {
+			if len(part) == 0 {
+				t.Errorf("set %d: part %d is empty", i, j)
+			}
+		}
+		for _, form := range set.overrides {
+			if strings.Count(form, "%s") != 1 {
+				t.Errorf("set %d: form %q wants one %%s", i, form)
+			}
+		}
+	}
+	rs, err := generateMultilingualAttacks("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want [2]int // attacks, benign
+	for _, set := range languageAttackSets {
+		want[0] += len(set.overrides)*len(set.demands) + len(set.jailbreaks)
+		want[1] += len(set.tasks) + len(set.personas)
+	}
+	var got [2]int
+	for _, r := range rs {
+		if r.Class == model.ClassBenign {
+			got[1]++
+		} else {
+			got[0]++
+		}
+	}
+	if got != want {
+		t.Errorf("got %v attacks and benign texts, want %v", got, want)
 	}
 }

@@ -194,6 +194,12 @@ var directHoldout string
 //go:embed data/chat_holdout.txt
 var chatHoldout string
 
+//go:embed data/multilingual_holdout.txt
+var multilingualHoldout string
+
+//go:embed data/it_holdout.txt
+var itHoldout string
+
 // loadHoldout reads hand-written texts kept for evaluation: "+" lines are
 // of class positive, "-" lines benign.
 func loadHoldout(name, text string, positive int) func(string) ([]record, error) {
