@@ -1,6 +1,9 @@
 package model
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // Concept features let the models generalise past the wording they were
 // trained on. An attack says the same few things in endless words: the
@@ -170,10 +173,34 @@ var concepts = func() map[uint64]uint8 {
 	return m
 }()
 
-// addWide adds the concepts found inside a word of a space-less script.
+// wideByFirst indexes wideConcepts by their first rune, so addWide tries
+// at each rune of a word only the concept words that start with it,
+// instead of searching the word for each of them.
+var wideByFirst = func() map[rune][]uint8 {
+	if len(wideConcepts) > 128 {
+		panic("model: more wide concept words than addWide's bit set holds")
+	}
+	m := map[rune][]uint8{}
+	for k, wc := range wideConcepts {
+		r, _ := utf8.DecodeRuneInString(wc.word)
+		m[r] = append(m[r], uint8(k))
+	}
+	return m
+}()
+
+// addWide adds the concepts found inside a word of a space-less script,
+// each concept word once, in the order of wideConcepts.
 func (cw *conceptWindow) addWide(dst []feature, word string, w int, pos int32, mask uint64) []feature {
-	for _, wc := range wideConcepts {
-		if strings.Contains(word, wc.word) {
+	var found [2]uint64 // bit k: wideConcepts[k] occurs in word
+	for i, r := range word {
+		for _, k := range wideByFirst[r] {
+			if strings.HasPrefix(word[i:], wideConcepts[k].word) {
+				found[k>>6] |= 1 << (k & 63)
+			}
+		}
+	}
+	for k, wc := range wideConcepts {
+		if found[k>>6]&(1<<(k&63)) != 0 {
 			dst = cw.add(dst, wc.concept, w, pos, mask)
 		}
 	}

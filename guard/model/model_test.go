@@ -168,3 +168,23 @@ func BenchmarkScore4KB(b *testing.B) {
 		m.Score(prompt4K)
 	}
 }
+
+// wide4K is 4 KB of Chinese and Japanese, scripts without spaces whose
+// words are searched for concept words (addWide).
+var wide4K = func() string {
+	para := "请总结一下附件中的客户邮件，并起草一封礼貌的回复。客户说三月份的发票被重复收费，要求退款到尾号4242的银行卡。請求書が二重に請求されたので、返金をお願いしたいとのことです。"
+	var b strings.Builder
+	for b.Len() < 4096 {
+		b.WriteString(para)
+	}
+	s := b.String()[:4096]
+	return strings.ToValidUTF8(s, "")
+}()
+
+func BenchmarkScore4KBWide(b *testing.B) {
+	m := mustDefault(b)
+	b.SetBytes(int64(len(wide4K)))
+	for b.Loop() {
+		m.Score(wide4K)
+	}
+}
