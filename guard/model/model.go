@@ -59,6 +59,8 @@ type Model struct {
 	scale   [NumClasses]float32
 	bias    [NumClasses]float32
 	pool    sync.Pool // *scratch, reused across calls
+	// cue: the model was trained with the no-cue feature (see cue.go).
+	cue bool
 }
 
 // Scores are the classifier's probabilities for the three harmful classes.
@@ -181,6 +183,15 @@ func (m *Model) scoreFeatures(sc *scratch, textLen int) Scores {
 			m.addRow(&whole, f.index, 1)
 		}
 	}
+	// The no-cue feature belongs to the whole text, so every window has it.
+	noCue := m.cue && !hasCue(sc.words)
+	var noCueIx uint32
+	if noCue {
+		noCueIx = noCueIndex(len(sc.words), m.buckets)
+		if sc.whole.add(noCueIx) == 1 {
+			m.addRow(&whole, noCueIx, 1)
+		}
+	}
 	// A text of one to three words gives the model little to go on, and
 	// field values ("user bob", a host name) are often that short: its
 	// evidence is scaled down in proportion, so the prior (benign) keeps
@@ -199,6 +210,10 @@ func (m *Model) scoreFeatures(sc *scratch, textLen int) Scores {
 	// occurrences in the window so a feature counts once while present.
 	sc.window.reset(4 * windowBytes)
 	var sum [NumClasses]int32
+	if noCue {
+		sc.window.add(noCueIx)
+		m.addRow(&sum, noCueIx, 1)
+	}
 	lo, hi := 0, 0
 	for start := 0; start < textLen; start += windowStep {
 		end := start + windowBytes
@@ -259,16 +274,28 @@ func softmaxFrom(p *[NumClasses]float64, top float64) {
 	}
 }
 
-// The weights file: magic, bucket count, per-class bias and quantisation
-// scale, then int8 weights row by row. Quantising to int8 costs no
-// measurable accuracy and keeps the binary a quarter of the size.
-var magic = []byte("BWGUARD1")
+// The weights file: magic, bucket count, flags (BWGUARD2 only; bit 0: the
+// no-cue feature), per-class bias and quantisation scale, then int8
+// weights row by row. Quantising to int8 costs no measurable accuracy and
+// keeps the binary a quarter of the size. Files without flags (BWGUARD1)
+// still read.
+var (
+	magic   = []byte("BWGUARD2")
+	magicV1 = []byte("BWGUARD1")
+)
+
+const flagCue uint32 = 1
 
 // WriteTo writes the model in its file format.
 func (m *Model) WriteTo(w io.Writer) (int64, error) {
 	var buf bytes.Buffer
 	buf.Write(magic)
 	binary.Write(&buf, binary.LittleEndian, m.buckets)
+	var flags uint32
+	if m.cue {
+		flags |= flagCue
+	}
+	binary.Write(&buf, binary.LittleEndian, flags)
 	binary.Write(&buf, binary.LittleEndian, m.bias)
 	binary.Write(&buf, binary.LittleEndian, m.scale)
 	for _, v := range m.weights {
@@ -296,18 +323,28 @@ func (m *Model) quantize(w []float64) {
 
 // Read reads a model written by WriteTo.
 func Read(data []byte) (*Model, error) {
-	if !bytes.HasPrefix(data, magic) {
+	v1 := bytes.HasPrefix(data, magicV1)
+	if !v1 && !bytes.HasPrefix(data, magic) {
 		return nil, errors.New("guard model: not a weights file")
 	}
 	r := bytes.NewReader(data[len(magic):])
-	var buckets uint32
+	var buckets, flags uint32
 	if err := binary.Read(r, binary.LittleEndian, &buckets); err != nil {
 		return nil, fmt.Errorf("guard model: header: %w", err)
+	}
+	if !v1 {
+		if err := binary.Read(r, binary.LittleEndian, &flags); err != nil {
+			return nil, fmt.Errorf("guard model: header: %w", err)
+		}
+		if flags&^flagCue != 0 {
+			return nil, fmt.Errorf("guard model: unknown flags %#x", flags)
+		}
 	}
 	if buckets == 0 || buckets&(buckets-1) != 0 || buckets > 1<<24 {
 		return nil, fmt.Errorf("guard model: bucket count %d is not a power of two up to 2^24", buckets)
 	}
 	m := newModel(buckets)
+	m.cue = flags&flagCue != 0
 	if err := binary.Read(r, binary.LittleEndian, &m.bias); err != nil {
 		return nil, fmt.Errorf("guard model: header: %w", err)
 	}

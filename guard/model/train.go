@@ -3,6 +3,7 @@ package model
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 )
 
 // Example is one labelled training text.
@@ -26,6 +27,8 @@ type TrainConfig struct {
 	// ClassWeight multiplies each class's loss; nil weighs classes so each
 	// contributes equally whatever its count.
 	ClassWeight []float64
+	// Cue adds the no-cue feature (cue.go), learned for misuse only.
+	Cue bool
 }
 
 func (c *TrainConfig) defaults() {
@@ -81,6 +84,12 @@ func Train(examples []Example, cfg TrainConfig) *Model {
 				idx = append(idx, f.index)
 			}
 		}
+		if cfg.Cue && !hasCue(words) {
+			if i := noCueIndex(len(words), cfg.Buckets); !seen[i] {
+				seen[i] = true
+				idx = append(idx, i)
+			}
+		}
 		w := ex.Weight
 		if w == 0 {
 			w = 1
@@ -115,6 +124,7 @@ func Train(examples []Example, cfg TrainConfig) *Model {
 		}
 	}
 	m.quantize(w)
+	m.cue = cfg.Cue
 	for c := range NumClasses {
 		m.bias[c] = float32(bias[c])
 	}
@@ -137,6 +147,7 @@ func fit(rows []trainRow, weight []float64, cfg TrainConfig, seed uint64, size i
 	w := make([]float64, size)
 	g2 := make([]float64, size)
 	var bias, biasG2 [NumClasses]float64
+	noCueIx := noCueIndices(cfg.Buckets)
 	rng := rand.New(rand.NewPCG(seed, 0))
 	order := make([]int, len(rows))
 	for i := range order {
@@ -176,7 +187,11 @@ func fit(rows []trainRow, weight []float64, cfg TrainConfig, seed uint64, size i
 			}
 			for _, ix := range r.idx {
 				base := int(ix) * NumClasses
+				noCue := cfg.Cue && slices.Contains(noCueIx[:], ix)
 				for c := range NumClasses {
+					if noCue && c != ClassMisuse {
+						continue // the no-cue feature speaks to misuse only
+					}
 					gi := grad[c]*r.scale + cfg.L2*w[base+c]
 					g2[base+c] += gi * gi
 					w[base+c] -= cfg.Rate * gi / (math.Sqrt(g2[base+c]) + 1e-8)

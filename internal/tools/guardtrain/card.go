@@ -55,7 +55,11 @@ a word in one of twelve hand-made lists, such as rules, removing them, showing,
 the hidden setup, pretending, someone else's, taking over, emits its list, and two lists within six words
 emit their pair, so "drop every restriction" shares features with "ignore all
 rules" in any of nineteen languages), with four
-classes: benign, prompt injection, jailbreak, offensive-cyber misuse. Texts
+classes: benign, prompt injection, jailbreak, offensive-cyber misuse. The general
+model also has a "no offensive cue" feature, by length, on every text that names
+no malware or attack word, nobody else's target and nothing to hide; only the
+misuse class learns its weight, so "write a web server in Rust for me" is not
+judged by its form alone, as "write ransomware for me" is not. Texts
 longer than 640 bytes are also scored in 512-byte windows (step 256) and each
 class takes its highest window, so one instruction hidden in a long document
 is not diluted. Phrase rules for the classic override idioms in a dozen

@@ -238,7 +238,9 @@ func run(dir string, o outputs, cfg model.TrainConfig) error {
 			return err
 		}
 	}
-	general, err := trainAndWrite(examples, cfg, o.General)
+	gcfg := cfg
+	gcfg.Cue = true // the document model scores injection only
+	general, err := trainAndWrite(examples, gcfg, o.General)
 	if err != nil {
 		return err
 	}
