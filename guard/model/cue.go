@@ -27,14 +27,13 @@ var cueWords = func() map[uint64]bool {
 			}
 		}
 	}
-	for _, w := range []string{
-		"malware", "ransomware", "keylogger", "trojan", "virus", "viruses", "worm", "botnet", "rootkit", "bootkit", "backdoor",
-		"exploit", "exploits", "payload", "payloads", "shellcode", "phishing", "spyware", "stalkerware", "infostealer", "stealer",
-		"cryptominer", "miner", "ddos", "dos", "c2", "rat", "implant", "dropper", "crypter", "webshell", "shell", "injection",
-		"xss", "sqli", "brute", "bruteforce", "spoof", "spoofing", "mimikatz", "lsass", "kerberoasting", "kerberoast", "bypass",
-		"undetectable", "fud", "antivirus", "av", "edr", "defender", "hack", "hacked", "hacking", "attack", "attacks", "weapon",
-		"weaponize", "weaponise", "persistence", "privilege", "escalation", "lateral", "exfil", "beacon", "cobalt",
-		"ransom", "extort", "doxx", "dox", "swat", "skimmer", "carding", "scam", "fraud",
+	for _, w := range []string{ // beyond the concept words above
+		"malware", "trojan", "virus", "viruses", "worm", "botnet", "bootkit", "exploits", "payload", "payloads",
+		"shellcode", "stalkerware", "infostealer", "stealer", "cryptominer", "miner", "dos", "c2", "rat", "implant",
+		"dropper", "crypter", "webshell", "shell", "injection", "xss", "sqli", "brute", "bruteforce", "spoof", "spoofing",
+		"mimikatz", "lsass", "kerberoasting", "kerberoast", "bypass", "fud", "antivirus", "av", "edr", "defender",
+		"hacked", "attack", "attacks", "weapon", "weaponize", "weaponise", "persistence", "privilege", "escalation",
+		"lateral", "exfil", "beacon", "cobalt", "extort", "doxx", "dox", "swat", "skimmer", "carding", "scam", "fraud",
 	} {
 		m[wordHash(w)] = true
 	}

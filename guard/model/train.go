@@ -190,7 +190,10 @@ func fit(rows []trainRow, weight []float64, cfg TrainConfig, seed uint64, size i
 				noCue := cfg.Cue && slices.Contains(noCueIx[:], ix)
 				for c := range NumClasses {
 					if noCue && c != ClassMisuse {
-						continue // the no-cue feature speaks to misuse only
+						// The no-cue buckets speak to misuse only; a word
+						// feature hashed into one shares the rule, which is
+						// why the bucket is checked, not the row.
+						continue
 					}
 					gi := grad[c]*r.scale + cfg.L2*w[base+c]
 					g2[base+c] += gi * gi
