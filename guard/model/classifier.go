@@ -46,7 +46,7 @@ func (c *Classifier) ScoreRole(text string, role guard.Role) Scores {
 		// One featurization for both models (see scoreDocumentShared).
 		sc := c.General.pool.Get().(*scratch)
 		s = c.General.scoreSlice(sc, text)
-		s.Injection = max(s.Injection, c.scoreDocumentShared(text, sc.fs))
+		s.Injection = max(s.Injection, c.scoreDocumentShared(text, sc.fs, sc.prev))
 		c.General.pool.Put(sc)
 	} else {
 		s = c.General.scoreNormalized(text)
@@ -80,12 +80,12 @@ func (c *Classifier) scoreDocument(text string) float64 {
 }
 
 // scoreDocumentShared is scoreDocument from the features of the whole
-// text, fs, which the general model has computed already: a unit's
-// features are those positioned in it that depend on no word before it,
-// which is exactly what featurizing the unit alone gives, at half the
-// cost. A unit whose edge cuts a word (a long run of Chinese) is
-// featurized alone.
-func (c *Classifier) scoreDocumentShared(text string, fs []feature) float64 {
+// text, fs, which the general model has scored already (prev are their
+// links to previous instances, see scratch): a unit's features are those
+// positioned in it that depend on no word before it, which is exactly
+// what featurizing the unit alone gives, at half the cost. A unit whose
+// edge cuts a word (a long run of Chinese) is featurized alone.
+func (c *Classifier) scoreDocumentShared(text string, fs []feature, prev []int32) float64 {
 	m := c.Document
 	sc := m.pool.Get().(*scratch)
 	defer m.pool.Put(sc)
@@ -93,13 +93,21 @@ func (c *Classifier) scoreDocumentShared(text string, fs []feature) float64 {
 	lo := 0
 	forEachUnit(text, func(u string, at int) {
 		end := at + len(u)
-		if cutsWord(text, at) || cutsWord(text, end) {
+		for lo < len(fs) && int(fs[lo].pos) < at {
+			lo++
+		}
+		switch {
+		case cutsWord(text, at) || cutsWord(text, end):
 			sc.fs, sc.words = featurize(sc.fs[:0], sc.words[:0], u, m.buckets)
-		} else {
-			sc.fs, sc.words = sc.fs[:0], sc.words[:0]
-			for lo < len(fs) && int(fs[lo].pos) < at {
-				lo++
+		case len(u) <= windowBytes+windowStep/2 && !m.cue:
+			// One window, no cue: the unit's distinct features are
+			// known from prev without a table of its own.
+			if s, ok := m.scoreUnit(fs, prev, lo, at, end); ok {
+				top = max(top, s.Injection)
 			}
+			return
+		default:
+			sc.fs, sc.words = sc.fs[:0], sc.words[:0]
 			last := int32(-1)
 			for _, f := range fs[lo:] {
 				if int(f.pos) >= end {
@@ -122,6 +130,46 @@ func (c *Classifier) scoreDocumentShared(text string, fs []feature) float64 {
 		}
 	})
 	return top
+}
+
+// scoreUnit scores the unit [at, end) of a text from the text's features
+// fs (the unit's start at fs[lo]) and their links prev, as scoreFeatures
+// would score the unit featurized alone; false when it has no features.
+func (m *Model) scoreUnit(fs []feature, prev []int32, lo, at, end int) (Scores, bool) {
+	var sum [NumClasses]int32
+	distinct, words := 0, 0
+	last := int32(-1)
+	for k := lo; k < len(fs) && int(fs[k].pos) < end; k++ {
+		f := fs[k]
+		if int(f.dep) < at {
+			continue
+		}
+		if f.pos != last { // a word's features share its position
+			words++
+			last = f.pos
+		}
+		if firstInUnit(fs, prev, k, at) {
+			m.addRow(&sum, f.index, 1)
+			distinct++
+		}
+	}
+	if words == 0 {
+		return Scores{}, false
+	}
+	return m.wholeProbs(sum, distinct, words), true
+}
+
+// firstInUnit reports whether fs[k] is the first instance of its feature
+// in the unit starting at byte at: no earlier instance lies in the unit,
+// except ones the unit does not have (those depending on a word before
+// it).
+func firstInUnit(fs []feature, prev []int32, k, at int) bool {
+	for j := prev[k]; j >= 0 && int(fs[j].pos) >= at; j = prev[j] {
+		if int(fs[j].dep) >= at {
+			return false
+		}
+	}
+	return true
 }
 
 // cutsWord reports whether offset i of text falls inside a word.

@@ -127,8 +127,10 @@ func checkSharedDocument(t *testing.T, c *Classifier, text string) {
 	if len(text) > sliceBytes {
 		return
 	}
-	fs, _ := featurize(nil, nil, text, c.General.buckets)
-	if got, want := c.scoreDocumentShared(text, fs), c.scoreDocument(text); got != want {
+	sc := &scratch{}
+	sc.fs, sc.words = featurize(nil, nil, text, c.General.buckets)
+	c.General.scoreFeatures(sc, len(text))
+	if got, want := c.scoreDocumentShared(text, sc.fs, sc.prev), c.scoreDocument(text); got != want {
 		t.Errorf("%.80q: shared %v, alone %v", text, got, want)
 	}
 }

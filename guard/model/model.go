@@ -102,8 +102,12 @@ const sliceBytes = 64 << 10
 
 // scratch is the per-call working memory, pooled.
 type scratch struct {
-	fs     []feature
-	words  []uint64
+	fs    []feature
+	words []uint64
+	// prev[k] is the k of the previous instance of fs[k]'s feature, -1
+	// for none: scoreFeatures fills it, and the document model reads its
+	// units' distinct features from it (see scoreDocumentShared).
+	prev   []int32
 	whole  presence
 	window presence
 }
@@ -177,9 +181,12 @@ func (s Scores) maxWith(o Scores) Scores {
 func (m *Model) scoreFeatures(sc *scratch, textLen int) Scores {
 	fs := sc.fs
 	sc.whole.reset(len(fs))
+	sc.prev = sc.prev[:0]
 	var whole [NumClasses]int32
-	for _, f := range fs {
-		if sc.whole.add(f.index) == 1 {
+	for k, f := range fs {
+		n, prev := sc.whole.addAt(f.index, int32(k))
+		sc.prev = append(sc.prev, prev)
+		if n == 1 {
 			m.addRow(&whole, f.index, 1)
 		}
 	}
@@ -192,16 +199,7 @@ func (m *Model) scoreFeatures(sc *scratch, textLen int) Scores {
 			m.addRow(&whole, noCueIx, 1)
 		}
 	}
-	// A text of one to three words gives the model little to go on, and
-	// field values ("user bob", a host name) are often that short: its
-	// evidence is scaled down in proportion, so the prior (benign) keeps
-	// its weight. Phrase rules still apply in full.
-	if n := len(sc.words); n < minWords {
-		for c := range whole {
-			whole[c] = whole[c] * int32(n) / minWords
-		}
-	}
-	best := m.probs(whole, sc.whole.distinct)
+	best := m.wholeProbs(whole, sc.whole.distinct, len(sc.words))
 	if textLen <= windowBytes+windowStep/2 {
 		return best
 	}
@@ -235,6 +233,20 @@ func (m *Model) scoreFeatures(sc *scratch, textLen int) Scores {
 		}
 	}
 	return best
+}
+
+// wholeProbs is probs for a whole text of the given number of words.
+func (m *Model) wholeProbs(sum [NumClasses]int32, distinct, words int) Scores {
+	// A text of one to three words gives the model little to go on, and
+	// field values ("user bob", a host name) are often that short: its
+	// evidence is scaled down in proportion, so the prior (benign) keeps
+	// its weight. Phrase rules still apply in full.
+	if words < minWords {
+		for c := range sum {
+			sum[c] = sum[c] * int32(words) / minWords
+		}
+	}
+	return m.probs(sum, distinct)
 }
 
 func (m *Model) addRow(sum *[NumClasses]int32, index uint32, sign int32) {

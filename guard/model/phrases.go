@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Phrase rules catch the classic injection idioms ("ignore the previous
@@ -385,8 +386,13 @@ func nearBoth(text string, verbs, objects []string) bool {
 // hasWideScript reports whether text has any rune outside Latin, Greek and
 // Cyrillic: only then are the space-less rules worth running.
 func hasWideScript(text string) bool {
-	for _, r := range text {
-		if r >= 0x0590 && !unicode.Is(unicode.Latin, r) {
+	for i := 0; i < len(text); i++ {
+		// Runes from U+0580 on start with a byte of 0xD6 or more, and no
+		// other byte is that large: most texts need no decoding at all.
+		if text[i] < 0xD6 {
+			continue
+		}
+		if r, _ := utf8.DecodeRuneInString(text[i:]); r >= 0x0590 && !unicode.Is(unicode.Latin, r) {
 			return true
 		}
 	}
