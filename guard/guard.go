@@ -11,7 +11,8 @@
 package guard
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 	"strings"
 )
 
@@ -152,10 +153,11 @@ func (g *Guard) Check(app string, segs []Segment) Verdict {
 		v.Scores[c] = 0
 	}
 	rules := g.policy.rulesFor(app)
-	var redactions [][]Finding
+	redacted := false
 	for i, seg := range segs {
 		for _, s := range g.scanners {
-			for _, f := range s.Scan(seg) {
+			found := s.Scan(seg)
+			for _, f := range found {
 				f.Segment = i
 				if f.Score > v.Scores[f.Category] {
 					if _, scored := v.Scores[f.Category]; scored {
@@ -173,24 +175,22 @@ func (g *Guard) Check(app string, segs []Segment) Verdict {
 				if f.Action == Allow {
 					continue
 				}
+				if v.Findings == nil {
+					v.Findings = make([]Finding, 0, len(found))
+				}
 				v.Findings = append(v.Findings, f)
 				if f.Action.Stronger(v.Action) {
 					v.Action = f.Action
 				}
-				if f.Action == Redact {
-					if redactions == nil {
-						redactions = make([][]Finding, len(segs))
-					}
-					redactions[i] = append(redactions[i], f)
-				}
+				redacted = redacted || f.Action == Redact
 			}
 		}
 	}
 	v.Flagged = v.Action != Allow
-	if redactions != nil {
+	if redacted {
 		v.Segments = make([]Segment, len(segs))
 		for i, seg := range segs {
-			seg.Text = RedactText(seg.Text, redactions[i])
+			seg.Text = redactSpans(seg.Text, v.Findings, func(f Finding) bool { return f.Segment == i && f.Action == Redact })
 			v.Segments[i] = seg
 		}
 	}
@@ -205,27 +205,40 @@ func (g *Guard) CheckText(app, text string) Verdict {
 // RedactText replaces each finding's span in text with a marker naming its
 // kind. Overlapping spans merge; findings without a span are ignored.
 func RedactText(text string, fs []Finding) string {
-	spans := make([]Finding, 0, len(fs))
+	return redactSpans(text, fs, func(Finding) bool { return true })
+}
+
+// redactSpans is RedactText of the findings keep accepts.
+func redactSpans(text string, fs []Finding, keep func(Finding) bool) string {
+	type span struct {
+		start, end int
+		kind       string
+	}
+	var spans []span
 	for _, f := range fs {
-		if f.Spanned() && f.Start >= 0 && f.End <= len(text) {
-			spans = append(spans, f)
+		if keep(f) && f.Spanned() && f.Start >= 0 && f.End <= len(text) {
+			if spans == nil {
+				spans = make([]span, 0, len(fs))
+			}
+			spans = append(spans, span{f.Start, f.End, f.Kind})
 		}
 	}
 	if len(spans) == 0 {
 		return text
 	}
-	sort.Slice(spans, func(i, j int) bool { return spans[i].Start < spans[j].Start })
+	slices.SortFunc(spans, func(a, b span) int { return cmp.Compare(a.start, b.start) })
 	var b strings.Builder
+	b.Grow(len(text) + 32*len(spans))
 	at := 0
-	for _, f := range spans {
-		if f.End <= at {
+	for _, s := range spans {
+		if s.end <= at {
 			continue
 		}
-		if f.Start > at {
-			b.WriteString(text[at:f.Start])
+		if s.start > at {
+			b.WriteString(text[at:s.start])
 		}
-		b.WriteString("[REDACTED:" + f.Kind + "]")
-		at = f.End
+		b.WriteString("[REDACTED:" + s.kind + "]")
+		at = s.end
 	}
 	b.WriteString(text[at:])
 	return b.String()
