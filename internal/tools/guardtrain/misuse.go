@@ -200,6 +200,9 @@ var multilingualHoldout string
 //go:embed data/it_holdout.txt
 var itHoldout string
 
+//go:embed data/trigger_holdout.txt
+var triggerHoldout string
+
 // loadHoldout reads hand-written texts kept for evaluation: "+" lines are
 // of class positive, "-" lines benign.
 func loadHoldout(name, text string, positive int) func(string) ([]record, error) {

@@ -101,6 +101,7 @@ var sources = []source{
 	{"bulwark-direct-holdout", "Apache-2.0 (this repository; evaluation only)", false, loadHoldout("direct_holdout.txt", directHoldout, model.ClassInjection)},
 	{"bulwark-multilingual-holdout", "Apache-2.0 (this repository; evaluation only)", false, loadHoldout("multilingual_holdout.txt", multilingualHoldout, model.ClassInjection)},
 	{"bulwark-it-holdout", "Apache-2.0 (this repository; evaluation only)", false, loadHoldout("it_holdout.txt", itHoldout, model.ClassInjection)},
+	{"bulwark-trigger-holdout", "Apache-2.0 (this repository; evaluation only)", false, loadHoldout("trigger_holdout.txt", triggerHoldout, model.ClassInjection)},
 	{"bulwark-chat-holdout", "Apache-2.0 (this repository; evaluation only)", false, loadHoldout("chat_holdout.txt", chatHoldout, model.ClassInjection)},
 	{"tensor-trust", "none (evaluation only)", false, loadTensorTrust},
 	{"promptshield-validation", "none (evaluation only)", false, loadPromptShieldValidation},
