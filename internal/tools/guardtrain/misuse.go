@@ -197,6 +197,9 @@ var chatHoldout string
 //go:embed data/multilingual_holdout.txt
 var multilingualHoldout string
 
+//go:embed data/multilingual_holdout2.txt
+var multilingualHoldout2 string
+
 //go:embed data/it_holdout.txt
 var itHoldout string
 

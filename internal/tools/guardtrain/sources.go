@@ -100,6 +100,7 @@ var sources = []source{
 	{"bulwark-indirect-holdout-2", "Apache-2.0 (this repository; evaluation only)", false, loadHoldout("indirect_holdout2.txt", indirectHoldout2, model.ClassInjection)},
 	{"bulwark-direct-holdout", "Apache-2.0 (this repository; evaluation only)", false, loadHoldout("direct_holdout.txt", directHoldout, model.ClassInjection)},
 	{"bulwark-multilingual-holdout", "Apache-2.0 (this repository; evaluation only)", false, loadHoldout("multilingual_holdout.txt", multilingualHoldout, model.ClassInjection)},
+	{"bulwark-multilingual-holdout-2", "Apache-2.0 (this repository; evaluation only)", false, loadHoldout("multilingual_holdout2.txt", multilingualHoldout2, model.ClassInjection)},
 	{"bulwark-it-holdout", "Apache-2.0 (this repository; evaluation only)", false, loadHoldout("it_holdout.txt", itHoldout, model.ClassInjection)},
 	{"bulwark-trigger-holdout", "Apache-2.0 (this repository; evaluation only)", false, loadHoldout("trigger_holdout.txt", triggerHoldout, model.ClassInjection)},
 	{"bulwark-chat-holdout", "Apache-2.0 (this repository; evaluation only)", false, loadHoldout("chat_holdout.txt", chatHoldout, model.ClassInjection)},
