@@ -58,6 +58,7 @@ var conceptWords = [numConcepts][]string{
 		"begränsningar", "riktlinjer", "kurallar", "kuralları", "kısıtlama", "kısıtlamalar", "sınırlama", "yönergeler",
 		"обмеження", "обмежень", "фільтрів", "قواعد", "القواعد", "قيود", "القيود", "ضوابط", "إرشادات", "नियम", "नियमों",
 		"प्रतिबंध", "पाबंदी", "दिशानिर्देश", "aturan", "batasan", "pembatasan", "pedoman",
+		"নিয়ম", "নিয়মগুলো", "সীমাবদ্ধতা", "বিধিনিষেধ", "নির্দেশিকা", "ফিল্টার", "patakaran", "limitasyon", "alituntunin", "paghihigpit",
 	},
 	conceptRemove: {
 		"without", "drop", "remove", "removed", "disable", "disabled", "bypass", "ignore", "ignoring", "disregard", "forget",
@@ -66,6 +67,7 @@ var conceptWords = [numConcepts][]string{
 		"sin", "ignora", "olvida", "sans", "aucune", "aucun", "ohne", "keine", "kein", "senza", "sem", "без", "нет",
 		"zonder", "negeer", "negeren", "vergeet", "bez", "zignoruj", "ignoruj", "zapomnij", "utan", "ignorera", "glöm",
 		"unut", "yok", "ігноруй", "забудь", "بلا", "بدون", "تجاهل", "बिना", "अनदेखा", "नज़रअंदाज़", "tanpa", "abaikan", "lupakan",
+		"উপেক্ষা", "অগ্রাহ্য", "ভুলে", "ছাড়া", "ছাড়াই", "balewalain", "kalimutan", "walang",
 	},
 	conceptReveal: {
 		"reveal", "show", "print", "display", "paste", "quote", "recite", "output", "repeat", "tell", "share", "leak",
@@ -76,6 +78,7 @@ var conceptWords = [numConcepts][]string{
 		"herhaal", "onthul", "pokaż", "wypisz", "powtórz", "ujawnij", "upprepa", "avslöja", "göster",
 		"tekrarla", "söyle", "виведи", "розкажи", "اعرض", "أظهر", "اكشف", "كرر", "दिखाओ", "बताओ", "दोहराओ",
 		"tampilkan", "tunjukkan", "ulangi", "sebutkan",
+		"দেখাও", "বলো", "জানাও", "ipakita", "sabihin", "ibunyag", "ulitin",
 	},
 	conceptHidden: {
 		"hidden", "secret", "secrets", "confidential", "initial", "original", "setup", "configuration", "configured",
@@ -88,6 +91,7 @@ var conceptWords = [numConcepts][]string{
 		"dolda", "hemliga", "instruktioner", "lösenord", "gizli", "talimatları", "talimatlar", "şifre",
 		"приховані", "секретний", "інструкції", "налаштування", "المخفية", "السرية", "التعليمات", "تعليمات", "छिपा",
 		"गुप्त", "निर्देश", "निर्देशों", "पासवर्ड", "tersembunyi", "rahasia", "instruksi", "sandi",
+		"গোপন", "নির্দেশ", "নির্দেশনা", "পাসওয়ার্ড", "সিস্টেম", "প্রম্পট", "lihim", "nakatago", "tagubilin", "instruksiyon",
 	},
 	conceptPretend: {
 		"pretend", "act", "acting", "roleplay", "role", "persona", "character", "imagine", "hypothetically",
@@ -95,6 +99,7 @@ var conceptWords = [numConcepts][]string{
 		"finge", "actúa", "imagina", "joue", "imagine", "spiele", "stell", "представь", "притворись",
 		"alsof", "rollenspel", "udawaj", "wyobraź", "låtsas", "föreställ", "rollspel", "davran", "уяви", "вдавай",
 		"تظاهر", "تخيل", "कल्पना", "berpura", "bayangkan", "berperan",
+		"কল্পনা", "ধরো", "kunwari", "isipin", "magpanggap",
 	},
 	conceptAuthority: {
 		"admin", "administrator", "developer", "operator", "maintenance", "debug", "authorized", "authorised",
@@ -102,6 +107,7 @@ var conceptWords = [numConcepts][]string{
 		"administrador", "administrateur", "entwickler", "администратор", "разработчик",
 		"beheerder", "ontwikkelaar", "twórca", "utvecklare", "yönetici", "geliştirici", "адміністратор", "розробник",
 		"المطور", "المسؤول", "डेवलपर", "pengembang",
+		"ডেভেলপার", "অ্যাডমিন", "নির্মাতা", "tagapangasiwa",
 	},
 	conceptVerdict: {
 		"approved", "granted", "succeeded", "success", "successful", "verified", "accepted", "passed", "unlocked",
@@ -112,6 +118,7 @@ var conceptWords = [numConcepts][]string{
 		"never", "must", "warnings", "disclaimers", "cumple", "obedece", "obéis", "gehorche", "подчиняйся",
 		"weiger", "nooit", "altijd", "nigdy", "zawsze", "odmawiaj", "aldrig", "alltid", "vägra", "asla", "reddetme",
 		"ніколи", "завжди", "відмовляй", "ترفض", "أبداً", "हमेशा", "menolak", "selalu",
+		"কখনো", "সবসময়", "প্রত্যাখ্যান", "tumanggi", "tumatanggi", "palagi", "kailanman",
 	},
 	conceptOthers: {
 		"victim", "victims", "target", "targets", "someone", "somebody", "someone's", "others", "other", "coworker",
@@ -158,6 +165,9 @@ var wideConcepts = []struct {
 	{"过滤", conceptRules}, {"フィルター", conceptRules}, {"필터", conceptRules}, {"忘掉", conceptRemove}, {"忘れ", conceptRemove}, {"잊", conceptRemove},
 	{"拒绝", conceptComply}, {"断ら", conceptComply}, {"거절", conceptComply},
 	{"คำสั่ง", conceptHidden}, {"รหัสผ่าน", conceptHidden}, {"กฎ", conceptRules}, {"เพิกเฉย", conceptRemove}, {"ละเว้น", conceptRemove}, {"ไม่มี", conceptRemove},
+	{"ข้อจำกัด", conceptRules}, {"ตัวกรอง", conceptRules}, {"ไม่ต้องสนใจ", conceptRemove}, {"ลืม", conceptRemove}, {"แสดง", conceptReveal}, {"บอก", conceptReveal},
+	{"พรอมต์", conceptHidden}, {"ความลับ", conceptHidden}, {"สมมติ", conceptPretend}, {"แกล้ง", conceptPretend}, {"นักพัฒนา", conceptAuthority},
+	{"ผู้ดูแลระบบ", conceptAuthority}, {"ปฏิเสธ", conceptComply},
 	{"窃取", conceptTakeover}, {"入侵", conceptTakeover}, {"盗", conceptTakeover}, {"ハッキング", conceptTakeover}, {"해킹", conceptTakeover},
 }
 
